@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""HTTP stand-in for services whose real image cannot be built here (influxdb, grafana,
+node-red). Serves the real port and health path; every answer names the container's
+hostname (header X-Served-By, JSON field "hostname") so probes can count replicas behind
+a load balancer. Environment the upstream images read is honoured where it changes what a
+client sees: the port, Grafana's sub-path, and *_FILE secrets (unreadable => exit 1, as the
+real service would fail to start)."""
+import json
+import os
+import signal
+import socket
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+SERVICE = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("IOT_E2E_SERVICE", "standin")
+HOSTNAME = socket.gethostname()
+COUNTS: dict[str, int] = {}
+
+
+def port_for(service: str) -> int:
+    if service == "influxdb":
+        # influxd's http-bind-address, e.g. ":8086".
+        bind = os.environ.get("INFLUXD_HTTP_BIND_ADDRESS", ":8086")
+        return int(bind.rsplit(":", 1)[1])
+    if service == "grafana":
+        return int(os.environ.get("GF_SERVER_HTTP_PORT", "3000"))
+    if service == "node-red":
+        return int(os.environ.get("PORT", "1880"))
+    return int(os.environ.get("PORT", "8080"))
+
+
+def grafana_prefix() -> str:
+    # Grafana serves under the root_url path only when serve_from_sub_path is on; otherwise
+    # it expects the proxy to strip the prefix.
+    if os.environ.get("GF_SERVER_SERVE_FROM_SUB_PATH", "").lower() != "true":
+        return ""
+    return urlsplit(os.environ.get("GF_SERVER_ROOT_URL", "")).path.rstrip("/")
+
+
+def check_secret_files() -> None:
+    for key, path in sorted(os.environ.items()):
+        if key.endswith("_FILE") and path.startswith("/"):
+            try:
+                with open(path, "rb"):
+                    pass
+            except OSError as err:
+                print(f"{SERVICE}: cannot read {key}={path}: {err}", file=sys.stderr, flush=True)
+                sys.exit(1)
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = f"iot-e2e-{SERVICE}"
+    protocol_version = "HTTP/1.1"
+
+    def send_body(self, status: int, body: bytes, ctype: str, extra=None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Served-By", HOSTNAME)
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def send_json(self, status: int, obj: dict, extra=None) -> None:
+        obj = {**obj, "service": SERVICE, "hostname": HOSTNAME}
+        self.send_body(status, (json.dumps(obj) + "\n").encode(), "application/json", extra)
+
+    def metrics(self) -> None:
+        lines = [f'iot_e2e_requests_total{{service="{SERVICE}",hostname="{HOSTNAME}",path="{p}"}} {n}'
+                 for p, n in sorted(COUNTS.items())]
+        body = "# TYPE iot_e2e_requests_total counter\n" + "\n".join(lines) + "\n"
+        self.send_body(200, body.encode(), "text/plain; version=0.0.4")
+
+    def route(self) -> None:
+        path = urlsplit(self.path).path
+        COUNTS[path] = COUNTS.get(path, 0) + 1
+        if SERVICE == "influxdb":
+            if path == "/health":
+                return self.send_json(200, {"name": "influxdb", "message": "ready for queries and writes",
+                                            "status": "pass", "checks": [], "version": "v2.7-e2e"})
+            if path == "/ping":
+                return self.send_body(204, b"", "text/plain")
+            if path == "/ready":
+                return self.send_json(200, {"status": "ready"})
+            if path == "/metrics":
+                return self.metrics()
+        elif SERVICE == "grafana":
+            prefix = grafana_prefix()
+            if prefix and not (path == prefix or path.startswith(prefix + "/")):
+                return self.send_json(404, {"message": "Not found"})
+            sub = path[len(prefix):] or "/"
+            if sub == "/api/health":
+                return self.send_json(200, {"database": "ok", "version": "11-e2e"})
+            if sub == "/metrics":
+                return self.metrics()
+            if sub == "/":
+                return self.send_body(302, b"", "text/html", {"Location": prefix + "/login"})
+            if sub == "/login":
+                return self.send_body(200, f"<html><title>Grafana</title><body>{HOSTNAME}</body></html>\n".encode(),
+                                      "text/html")
+        elif SERVICE == "node-red":
+            if path == "/":
+                return self.send_body(200, f"<html><title>Node-RED</title><body>{HOSTNAME}</body></html>\n".encode(),
+                                      "text/html")
+        self.send_json(404, {"message": "Not found", "path": path})
+
+    def do_GET(self) -> None:
+        self.route()
+
+    def do_HEAD(self) -> None:
+        self.route()
+
+    def log_message(self, fmt: str, *args) -> None:
+        print(f"{self.address_string()} {fmt % args}", flush=True)
+
+
+def main() -> None:
+    check_secret_files()
+    # PID 1 ignores SIGTERM without a handler; stop promptly like the real servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    port = port_for(SERVICE)
+    httpd = ThreadingHTTPServer(("0.0.0.0", port), Handler)
+    httpd.daemon_threads = True
+    print(f"{SERVICE} stand-in on :{port} as uid {os.getuid()} ({HOSTNAME})", flush=True)
+    httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
