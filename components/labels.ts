@@ -1,0 +1,18 @@
+/** Label keys the program writes and the policy pack and operators read. */
+export const LABELS = {
+  stack: "iot.stack",
+  environment: "iot.environment",
+  role: "iot.role",
+  /** Comma-separated tiers a service belongs to, or the tier a network carries. */
+  tiers: "iot.tiers",
+  /** Comma-separated declared outgoing flows of a service: `server:port`. */
+  flows: "iot.flows",
+  /** tier | link | egress */
+  networkKind: "iot.network-kind",
+  /** Swarm config or secret: the service and file it belongs to. */
+  file: "iot.file",
+} as const;
+
+export function toLabelList(labels: Readonly<Record<string, string>>): { label: string; value: string }[] {
+  return Object.entries(labels).map(([label, value]) => ({ label, value }));
+}

@@ -1,0 +1,24 @@
+/** Reads this stack's `iot-swarm-net:*` config through Pulumi and hands it to the pure parser. */
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE, parseStackConfig } from "../model/config";
+import { resolveTopology } from "../model/resolve";
+import { Topology } from "../model/types";
+
+export interface LoadedConfig {
+  readonly topology: Topology;
+  /** A CA the user brings (prod); the key stays a Pulumi secret. */
+  readonly externalCa?: { readonly certPem: string; readonly keyPem: pulumi.Output<string> };
+}
+
+export function loadStackConfig(): LoadedConfig {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const raw: Record<string, string> = {};
+  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
+  }
+  const parsed = parseStackConfig(raw);
+  const topology = resolveTopology(parsed);
+  const config = new pulumi.Config(CONFIG_NAMESPACE);
+  const keyPem = config.getSecret("caKeyPem");
+  return { topology, externalCa: parsed.caCertPem && keyPem ? { certPem: parsed.caCertPem, keyPem } : undefined };
+}

@@ -1,0 +1,43 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+import { FileSpec, Placeholder, placeholders, requiresSecret } from "../model/files";
+import { LABELS, toLabelList } from "./labels";
+
+export type PlaceholderResolver = (p: Placeholder) => pulumi.Output<string>;
+
+/** Fills `{{placeholders}}` in a file template with deploy-time values. */
+export function renderTemplate(template: string, resolve: PlaceholderResolver): pulumi.Output<string> {
+  const refs = placeholders(template);
+  if (refs.length === 0) return pulumi.output(template);
+  return pulumi.all(refs.map(resolve)).apply((values) => {
+    let i = 0;
+    return template.replace(/\{\{[^}]*\}\}/g, () => values[i++]);
+  });
+}
+
+/** Short content hash for Swarm object names: configs and secrets are immutable, so new content means a new name. */
+export function contentHash(content: string): string {
+  return createHash("sha256").update(content).digest("hex").slice(0, 12);
+}
+
+export interface SwarmFile {
+  readonly spec: FileSpec;
+  readonly id: pulumi.Output<string>;
+  readonly objectName: pulumi.Output<string>;
+}
+
+/** A rendered file as a Swarm secret (keys, passwords) or config (everything else). */
+export function createSwarmFile(prefix: string, service: string, spec: FileSpec, resolve: PlaceholderResolver, parent: pulumi.Resource): SwarmFile {
+  const content = renderTemplate(spec.template, resolve);
+  const isSecret = spec.kind === "secret" || requiresSecret(spec.template);
+  // The name carries only a truncated hash, so it need not stay a Pulumi secret.
+  const objectName = pulumi.unsecret(content.apply((c) => `${service}-${spec.name.replace(/[^a-zA-Z0-9-]/g, "-")}-${contentHash(c)}`));
+  const data = content.apply((c) => Buffer.from(c, "utf8").toString("base64"));
+  const labels = toLabelList({ [LABELS.file]: `${service}/${spec.name}` });
+  const resourceName = `${prefix}-${spec.name.replace(/[^a-zA-Z0-9-]/g, "-")}`;
+  const resource = isSecret
+    ? new docker.Secret(resourceName, { name: objectName, data: pulumi.secret(data), labels }, { parent })
+    : new docker.ServiceConfig(resourceName, { name: objectName, data }, { parent });
+  return { spec, id: resource.id, objectName };
+}

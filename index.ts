@@ -1,0 +1,19 @@
+/**
+ * iot-swarm-net: the networking, service discovery and security of the IoT monitoring stack on Docker Swarm.
+ * `pulumi up` deploys it; `npm run plan -- --stack <name>` reviews it without the Pulumi CLI.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { IotStack } from "./components/iotStack";
+import { loadStackConfig } from "./components/stackConfig";
+
+const { topology, externalCa } = loadStackConfig();
+const stack = new IotStack("iot", { topology, stack: pulumi.getStack(), externalCa });
+
+export const environment = topology.environment;
+/** service -> services it can reach (shares a network with). Equals `intendedReachability`. */
+export const reachability = stack.reachability;
+export const intendedReachability = stack.intent;
+export const discovery = stack.discovery;
+export const publishedPorts = stack.publishedPorts;
+export const networks = stack.networks.ids;
+export const caCertPem = stack.caCertPem;

@@ -1,0 +1,187 @@
+/**
+ * The stack config schema: every `iot-swarm-net:*` key in `Pulumi.<stack>.yaml` is parsed here, once.
+ * Shape errors come from zod; cross-field rules from validate.ts. Both name the exact config key.
+ */
+import { z } from "zod";
+
+export const CONFIG_NAMESPACE = "iot-swarm-net";
+
+const port = z.number().int().min(1, "must be between 1 and 65535").max(65535, "must be between 1 and 65535");
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, "must be an IPv4 CIDR such as 10.20.0.0/16");
+const hostname = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, "must be a lower-case DNS name");
+const dnsLabel = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be a lower-case DNS label (a-z, 0-9, -)");
+
+const portSchema = z.strictObject({
+  name: dnsLabel,
+  port,
+  protocol: z.enum(["tcp", "udp"]).default("tcp"),
+  appProtocol: z.enum(["http", "https", "mqtt", "mqtts", "redis", "nats", "metrics"]),
+  purpose: z.string().min(1),
+  published: port.optional(),
+});
+
+const healthSchema = z.strictObject({
+  test: z.array(z.string()).min(2),
+  intervalSeconds: z.number().positive().default(10),
+  timeoutSeconds: z.number().positive().default(5),
+  retries: z.number().int().min(1).default(3),
+  startPeriodSeconds: z.number().min(0).default(20),
+  httpPath: z.string().startsWith("/").optional(),
+  portName: z.string().optional(),
+});
+
+const resourcesSchema = z.strictObject({
+  cpus: z.number().positive().max(64),
+  memoryMb: z.number().int().min(16),
+  reservedCpus: z.number().min(0).max(64),
+  reservedMemoryMb: z.number().int().min(0),
+});
+
+/** Per-service overrides of the reference catalog; a service not in the catalog must give the required fields. */
+const serviceSchema = z.strictObject({
+  image: z.string().min(1).optional(),
+  tiers: z.array(dnsLabel).min(1).optional(),
+  role: dnsLabel.optional(),
+  ports: z.array(portSchema).optional(),
+  /** Host ports by port name, e.g. `{ https: 8443 }`; `null` unpublishes. */
+  publish: z.record(z.string(), port.nullable()).optional(),
+  health: healthSchema.optional(),
+  replicas: z.number().int().optional(),
+  aliases: z.array(z.string()).optional(),
+  endpointMode: z.enum(["vip", "dnsrr"]).optional(),
+  singleton: z.boolean().optional(),
+  uid: z.number().int().min(0).optional(),
+  gid: z.number().int().min(0).optional(),
+  readOnlyRootFilesystem: z.boolean().optional(),
+  capAdd: z.array(z.string()).optional(),
+  resources: resourcesSchema.partial().optional(),
+  placement: z.array(z.string().min(1)).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  command: z.array(z.string()).optional(),
+  externalEndpoints: z.array(z.strictObject({ name: dnsLabel, host: hostname, port })).optional(),
+});
+
+const tierSchema = z.strictObject({
+  name: dnsLabel,
+  network: dnsLabel.optional(),
+  description: z.string().default(""),
+  attachable: z.boolean().default(false),
+});
+
+export const stackConfigSchema = z.strictObject({
+  environment: z.enum(["dev", "prod", "e2e"]),
+  domain: hostname.default("localhost"),
+  /** Encrypt overlay data traffic (IPsec); defaults to on in prod. */
+  encryptOverlays: z.boolean().optional(),
+  publishMode: z.enum(["ingress", "host"]).default("ingress"),
+  /** The swarm shares hosts with CapRover, which owns 80, 443 and 3000. */
+  caproverCoexistence: z.boolean().default(false),
+  subnetPool: cidr.default("10.231.0.0/16"),
+  subnetPrefixLength: z.number().int().min(16).max(28).default(24),
+  /** Subnets already used on the site's LAN; overlays must not overlap them. */
+  lanSubnets: z.array(cidr).default([]),
+  /** Source ranges allowed on the gateway's admin routes (Node-RED editor, InfluxDB UI). */
+  adminCidrs: z.array(cidr).default(["127.0.0.1/32"]),
+  tiers: z.array(tierSchema).default([]),
+  services: z.record(z.string(), serviceSchema).default({}),
+  /** Extra gateway routes, each served at `<subdomain>.<domain>`; the gateway needs a declared flow to the backend. */
+  routes: z
+    .array(z.strictObject({ subdomain: dnsLabel, service: dnsLabel, port, admin: z.boolean().default(true), purpose: z.string().default("") }))
+    .default([]),
+  /** Extra flows, each `"client -> server:port"`. */
+  flows: z.array(z.string()).default([]),
+  tls: z
+    .strictObject({
+      validityDays: z.number().int().min(1).default(365),
+      earlyRenewalDays: z.number().int().min(0).default(30),
+      caValidityDays: z.number().int().min(30).default(3650),
+      organization: z.string().min(1).default("IoT Swarm"),
+      mqttHostname: hostname.optional(),
+      mqttClients: z.array(dnsLabel).default(["node-red"]),
+    })
+    .prefault({}),
+  mqtt: z
+    .strictObject({
+      requireClientCertificate: z.boolean().default(true),
+      acl: z
+        .array(z.strictObject({ user: z.string().min(1), access: z.enum(["read", "write", "readwrite"]), topic: z.string().min(1) }))
+        .default([
+          { user: "node-red", access: "read", topic: "devices/#" },
+          { user: "node-red", access: "write", topic: "commands/#" },
+        ]),
+    })
+    .prefault({}),
+  /** Bring-your-own CA (prod): PEM certificate and a secret PEM key; both or neither. */
+  caCertPem: z.string().startsWith("-----BEGIN CERTIFICATE-----", "must be a PEM certificate").optional(),
+  caKeyPem: z.string().includes("PRIVATE KEY-----", { message: "must be a PEM private key" }).optional(),
+});
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+export type ServiceOverride = z.infer<typeof serviceSchema>;
+
+/** One bad config value: `key` is the full config key path, e.g. `iot-swarm-net:services.grafana.replicas`. */
+export interface ConfigProblem {
+  readonly key: string;
+  readonly message: string;
+}
+
+export class StackConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `Invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n"),
+    );
+    this.name = "StackConfigError";
+  }
+}
+
+export function configKey(path: readonly PropertyKey[]): string {
+  const [head, ...rest] = path;
+  let key = `${CONFIG_NAMESPACE}:${String(head ?? "")}`;
+  for (const part of rest) key += typeof part === "number" ? `[${part}]` : `.${String(part)}`;
+  return key;
+}
+
+/**
+ * Parses raw config values (keys without the namespace; values as Pulumi gives them, strings
+ * holding JSON for objects) into a typed StackConfig, or throws StackConfigError.
+ */
+export function parseStackConfig(raw: Readonly<Record<string, unknown>>): StackConfig {
+  const values: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) values[key] = decodeConfigValue(value);
+  const result = stackConfigSchema.safeParse(values);
+  if (!result.success) {
+    throw new StackConfigError(
+      result.error.issues.map((issue) => {
+        const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys.join(", ")] : issue.path;
+        const message = issue.code === "unrecognized_keys" ? "unknown config key" : issue.message;
+        return { key: configKey(path), message: describeIssue(message, issue.path, values) };
+      }),
+    );
+  }
+  return result.data;
+}
+
+function describeIssue(message: string, path: readonly PropertyKey[], values: Record<string, unknown>): string {
+  let value: unknown = values;
+  for (const part of path) value = value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[part] : undefined;
+  return value === undefined || typeof value === "object" ? message : `${message}, but ${JSON.stringify(value)} was provided`;
+}
+
+/** Pulumi hands every config value over as a string; objects, numbers and booleans arrive JSON-encoded. */
+function decodeConfigValue(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  const trimmed = value.trim();
+  if (/^[[{]/.test(trimmed) || trimmed === "true" || trimmed === "false" || /^-?\d+(\.\d+)?$/.test(trimmed)) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}

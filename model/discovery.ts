@@ -1,0 +1,55 @@
+/** Tables a reviewer reads: discovery (names, ports, networks) and published ports, derived from the plan. */
+import { NetworkPlan } from "./networks";
+import { reservedPorts } from "./resolve";
+import { Topology } from "./types";
+
+export interface DiscoveryEntry {
+  readonly service: string;
+  /** Names that resolve on every network the service joins. */
+  readonly dnsNames: readonly string[];
+  /** Resolves to each task's address (what the gateway and Prometheus use). */
+  readonly tasksName: string;
+  readonly endpointMode: string;
+  readonly replicas: number;
+  readonly ports: readonly string[];
+  readonly networks: readonly string[];
+  readonly healthUrl?: string;
+}
+
+export function discoveryTable(t: Topology, plan: NetworkPlan): DiscoveryEntry[] {
+  return t.services.map((s) => {
+    const healthPort = s.ports.find((p) => p.name === s.health.portName);
+    return {
+      service: s.name,
+      dnsNames: [s.name, ...s.aliases],
+      tasksName: `tasks.${s.name}`,
+      endpointMode: s.endpointMode,
+      replicas: s.replicas,
+      ports: s.ports.map((p) => `${p.port}/${p.protocol} (${p.name})`),
+      networks: plan.attachments[s.name] ?? [],
+      healthUrl: s.health.httpPath && healthPort ? `http://${s.name}:${healthPort.port}${s.health.httpPath}` : undefined,
+    };
+  });
+}
+
+export interface PublishedPort {
+  readonly service: string;
+  readonly portName: string;
+  readonly hostPort: number;
+  readonly containerPort: number;
+  readonly protocol: string;
+  readonly mode: string;
+  readonly purpose: string;
+}
+
+export function publishedPorts(t: Topology): PublishedPort[] {
+  return t.services.flatMap((s) =>
+    s.ports
+      .filter((p) => p.published !== undefined)
+      .map((p) => ({ service: s.name, portName: p.name, hostPort: p.published!, containerPort: p.port, protocol: p.protocol, mode: t.publishMode, purpose: p.purpose })),
+  ).sort((a, b) => a.hostPort - b.hostPort);
+}
+
+export function reservedPortTable(t: Topology): { port: number; reason: string }[] {
+  return [...reservedPorts(t.caproverCoexistence)].map(([port, reason]) => ({ port, reason })).sort((a, b) => a.port - b.port);
+}

@@ -1,0 +1,148 @@
+/**
+ * The files each service reads, rendered from the model. Contents that only exist at deploy time
+ * (certificates, keys, generated passwords) appear as `{{placeholders}}` resolved by the components:
+ * `{{ca.cert}}`, `{{cert.<leaf>}}`, `{{key.<leaf>}}`, `{{password.<id>}}`.
+ * A file holding any key or password is a secret; everything else is a config.
+ */
+import { mqttClientCertName } from "./pki";
+import { renderHaproxyConfig } from "./render/haproxy";
+import { renderMosquittoAcl, renderMosquittoConfig } from "./render/mosquitto";
+import { renderNatsConfig } from "./render/nats";
+import { renderPrometheusConfig } from "./render/prometheus";
+import { ServiceSpec, Topology } from "./types";
+
+export type FileKind = "config" | "secret";
+
+export interface FileSpec {
+  /** Unique within the service; part of the Swarm object name. */
+  readonly name: string;
+  readonly target: string;
+  readonly mode: number;
+  readonly kind: FileKind;
+  readonly template: string;
+}
+
+export interface ServiceFiles {
+  readonly files: readonly FileSpec[];
+  /** Environment pointing at files (`*_FILE`), merged over the service's plain env. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+const PLACEHOLDER = /\{\{\s*([a-z]+)(?:\.([a-z0-9-]+))?\s*\}\}/g;
+const SECRET_REFS = new Set(["key", "password"]);
+
+export interface Placeholder {
+  readonly kind: "ca" | "cert" | "key" | "password";
+  readonly name: string;
+}
+
+export function placeholders(template: string): Placeholder[] {
+  return [...template.matchAll(PLACEHOLDER)].map((m) => ({ kind: m[1] as Placeholder["kind"], name: m[2] ?? "" }));
+}
+
+const config = (name: string, target: string, template: string): FileSpec => ({ name, target, mode: 0o444, kind: "config", template });
+const secret = (name: string, target: string, template: string): FileSpec => ({ name, target, mode: 0o400, kind: "secret", template });
+
+export function passwordIds(t: Topology): string[] {
+  return [...new Set(t.services.flatMap((s) => serviceFiles(t, s).files.flatMap((f) => placeholders(f.template))).filter((p) => p.kind === "password").map((p) => p.name))].sort();
+}
+
+export function serviceFiles(t: Topology, s: ServiceSpec): ServiceFiles {
+  switch (s.name) {
+    case "mosquitto":
+      return {
+        files: [
+          config("mosquitto.conf", "/mosquitto/config/mosquitto.conf", renderMosquittoConfig(t)),
+          config("acl", "/mosquitto/config/acl", renderMosquittoAcl(t)),
+          config("ca.crt", "/mosquitto/certs/ca.crt", "{{ca.cert}}"),
+          config("server.crt", "/mosquitto/certs/server.crt", "{{cert.mosquitto}}"),
+          secret("server.key", "/run/secrets/mosquitto-server.key", "{{key.mosquitto}}"),
+        ],
+        env: {},
+      };
+    case "gateway":
+      return {
+        files: [
+          config("haproxy.cfg", "/usr/local/etc/haproxy/haproxy.cfg", renderHaproxyConfig(t)),
+          // HAProxy reads certificate, chain and key from one PEM file.
+          secret("gateway.pem", "/run/secrets/gateway.pem", "{{cert.gateway}}\n{{ca.cert}}\n{{key.gateway}}\n"),
+        ],
+        env: {},
+      };
+    case "influxdb":
+      return {
+        files: [
+          secret("admin-password", "/run/secrets/influxdb-admin-password", "{{password.influxdb-admin}}"),
+          secret("admin-token", "/run/secrets/influxdb-admin-token", "{{password.influxdb-token}}"),
+        ],
+        env: {
+          DOCKER_INFLUXDB_INIT_MODE: "setup",
+          DOCKER_INFLUXDB_INIT_USERNAME: "admin",
+          DOCKER_INFLUXDB_INIT_ORG: "iot",
+          DOCKER_INFLUXDB_INIT_BUCKET: "telemetry",
+          DOCKER_INFLUXDB_INIT_PASSWORD_FILE: "/run/secrets/influxdb-admin-password",
+          DOCKER_INFLUXDB_INIT_ADMIN_TOKEN_FILE: "/run/secrets/influxdb-admin-token",
+        },
+      };
+    case "grafana":
+      return {
+        files: [secret("admin-password", "/run/secrets/grafana-admin-password", "{{password.grafana-admin}}")],
+        env: {
+          GF_SECURITY_ADMIN_PASSWORD__FILE: "/run/secrets/grafana-admin-password",
+          GF_SERVER_ROOT_URL: `https://grafana.${t.domain}/`,
+          GF_ANALYTICS_REPORTING_ENABLED: "false",
+          GF_USERS_ALLOW_SIGN_UP: "false",
+        },
+      };
+    case "node-red": {
+      const client = t.tls.mqttClients.includes("node-red") ? mqttClientCertName("node-red") : undefined;
+      return {
+        files: client
+          ? [
+              config("ca.crt", "/etc/iot/certs/ca.crt", "{{ca.cert}}"),
+              config("mqtt-client.crt", "/etc/iot/certs/mqtt-client.crt", `{{cert.${client}}}`),
+              secret("mqtt-client.key", "/run/secrets/node-red-mqtt-client.key", `{{key.${client}}}`),
+            ]
+          : [],
+        env: client
+          ? {
+              MQTT_BROKER_URL: "mqtts://mosquitto:8883",
+              MQTT_CA_FILE: "/etc/iot/certs/ca.crt",
+              MQTT_CERT_FILE: "/etc/iot/certs/mqtt-client.crt",
+              MQTT_KEY_FILE: "/run/secrets/node-red-mqtt-client.key",
+            }
+          : {},
+      };
+    }
+    case "redis":
+      return {
+        files: [
+          config(
+            "redis.conf",
+            "/usr/local/etc/redis/redis.conf",
+            ["bind 0.0.0.0", "protected-mode yes", "port 6379", "dir /data", "appendonly yes", "include /run/secrets/redis-auth.conf", ""].join("\n"),
+          ),
+          secret("auth.conf", "/run/secrets/redis-auth.conf", "requirepass {{password.redis}}\n"),
+        ],
+        env: {},
+      };
+    case "nats":
+      return {
+        files: [
+          config("nats.conf", "/etc/nats/nats.conf", renderNatsConfig(s)),
+          // NATS resolves includes relative to the main file, so the secret sits beside it.
+          secret("auth.conf", "/etc/nats/auth.conf", 'authorization { user: "iot", password: "{{password.nats}}" }\n'),
+        ],
+        env: {},
+      };
+    case "prometheus":
+      return { files: [config("prometheus.yml", "/etc/prometheus/prometheus.yml", renderPrometheusConfig(t))], env: {} };
+    default:
+      return { files: [], env: {} };
+  }
+}
+
+/** A template holding a key or password must travel as a Docker secret. */
+export function requiresSecret(template: string): boolean {
+  return placeholders(template).some((p) => SECRET_REFS.has(p.kind));
+}

@@ -1,0 +1,37 @@
+/**
+ * Pulumi mocks for reviewing a stack without the CLI or providers: every resource echoes its inputs,
+ * and the tls and random resources get recognisable placeholder outputs. `call` throws, because the
+ * program makes no provider calls and an unexpected one must not pass silently.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export const MOCK_PRIVATE_KEY_MARKER = "MOCK-PRIVATE-KEY";
+
+export function placeholderOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case "tls:index/privateKey:PrivateKey":
+      return {
+        privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${MOCK_PRIVATE_KEY_MARKER}:${name}\n-----END PRIVATE KEY-----\n`,
+        publicKeyPem: `-----BEGIN PUBLIC KEY-----\nMOCK-PUBLIC-KEY:${name}\n-----END PUBLIC KEY-----\n`,
+      };
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { certPem: `-----BEGIN CERTIFICATE-----\nMOCK-CERT:${name}\n-----END CERTIFICATE-----\n` };
+    case "tls:index/certRequest:CertRequest":
+      return { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nMOCK-CSR:${name}\n-----END CERTIFICATE REQUEST-----\n` };
+    case "random:index/randomPassword:RandomPassword":
+      return { result: `mock-password-${name}`.padEnd(Number(inputs.length ?? 16), "x") };
+    default:
+      return {};
+  }
+}
+
+export class PlanMocks implements pulumi.runtime.Mocks {
+  newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+    return { id: `${args.name}-id`, state: { ...args.inputs, ...placeholderOutputs(args.type, args.name, args.inputs) } };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    throw new Error(`unexpected provider call ${args.token}`);
+  }
+}
