@@ -19,6 +19,8 @@ export interface RecordedResource {
   readonly outputs: Record<string, any>;
   readonly dependencies: readonly string[];
   readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+  /** Dotted paths of inputs that are Pulumi secrets (their values are unwrapped in `inputs`). */
+  readonly secretInputs: readonly string[];
 }
 
 export interface Evaluation {
@@ -47,11 +49,13 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   const byUrn = new Map<string, RecordedResource>();
   const pending: { type: string; name: string; parent: string; dependencies: string[]; propertyDependencies: Record<string, string[]>; custom: boolean }[] = [];
   const base = options.mocks ?? new PlanMocks();
-  const recorded = new Map<string, { id: string; inputs: Record<string, any>; outputs: Record<string, any> }>();
+  const recorded = new Map<string, { id: string; inputs: Record<string, any>; outputs: Record<string, any>; secretInputs: string[] }>();
   const mocks: pulumi.runtime.Mocks = {
     newResource: async (args) => {
       const result = await base.newResource(args);
-      recorded.set(`${args.type}::${args.name}`, { id: result.id ?? "", inputs: args.inputs, outputs: result.state });
+      const secretInputs: string[] = [];
+      const inputs = unwrapSecrets(args.inputs, "", secretInputs) as Record<string, any>;
+      recorded.set(`${args.type}::${args.name}`, { id: result.id ?? "", inputs, outputs: unwrapSecrets(result.state, "", []) as Record<string, any>, secretInputs });
       return result;
     },
     call: (args) => base.call(args),
@@ -87,6 +91,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
           outputs: r?.outputs ?? {},
           dependencies: entry.dependencies,
           propertyDependencies: entry.propertyDependencies,
+          secretInputs: r?.secretInputs ?? [],
         });
       }
       callback(err, res);
@@ -112,6 +117,24 @@ export async function resolveValue(value: unknown): Promise<unknown> {
   if (value !== null && typeof value === "object") {
     const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveValue(v)] as const));
     return Object.fromEntries(entries);
+  }
+  return value;
+}
+
+// The runtime's marker for a secret value inside deserialized properties.
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Replaces secret wrappers with their values, collecting the paths that were secret. */
+export function unwrapSecrets(value: unknown, path: string, secretPaths: string[]): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, secretPaths));
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SECRET_SIG] === SECRET_VALUE) {
+      secretPaths.push(path);
+      return unwrapSecrets(obj.value, path, []);
+    }
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, secretPaths)]));
   }
   return value;
 }

@@ -1,0 +1,109 @@
+import { StackConfigError } from "../model/config";
+import { configError, topologyFrom } from "./helpers";
+
+const dev = { environment: "dev" };
+
+describe("stack config validation", () => {
+  it("accepts the reference topology with only an environment", () => {
+    expect(configError(dev)).toBe("");
+  });
+
+  const cases: [string, Record<string, unknown>, string, RegExp][] = [
+    ["a missing environment", {}, "iot-swarm-net:environment", /dev.*prod/],
+    ["an unknown environment", { environment: "staging" }, "iot-swarm-net:environment", /staging/],
+    ["an unknown top-level key", { ...dev, subnetpool: "10.1.0.0/16" }, "iot-swarm-net:subnetpool", /unknown config key/],
+    ["a misspelt service field", { ...dev, services: { grafana: { replica: 2 } } }, "iot-swarm-net:services.grafana.replica", /unknown config key/],
+    ["an unknown service in a flow", { ...dev, flows: ["node-red -> postgres:5432"] }, "iot-swarm-net:flows[0]", /unknown service "postgres"/],
+    ["a flow to a port the server does not listen on", { ...dev, flows: ["grafana -> redis:80"] }, "iot-swarm-net:flows[0]", /does not listen on 80/],
+    ["a malformed flow", { ...dev, flows: ["grafana to redis"] }, "iot-swarm-net:flows[0]", /client -> server:port/],
+    ["an unknown tier", { ...dev, services: { grafana: { tiers: ["dmz"] } } }, "iot-swarm-net:services.grafana.tiers[0]", /unknown tier "dmz"/],
+    ["a port above 65535", { ...dev, services: { gateway: { publish: { https: 70000 } } } }, "iot-swarm-net:services.gateway.publish.https", /between 1 and 65535.*70000/],
+    ["a port of 0", { ...dev, services: { mosquitto: { publish: { mqtts: 0 } } } }, "iot-swarm-net:services.mosquitto.publish.mqtts", /between 1 and 65535/],
+    ["two services publishing one host port", { ...dev, services: { mosquitto: { publish: { mqtts: 443 } } } }, "iot-swarm-net:services.mosquitto.publish.mqtts", /both "gateway" \(https\) and "mosquitto" \(mqtts\).*publish "mosquitto" on \d+ instead/],
+    ["a Swarm management port", { ...dev, services: { mosquitto: { publish: { mqtts: 2377 } } } }, "iot-swarm-net:services.mosquitto.publish.mqtts", /reserved for Swarm cluster management; use \d+ instead/],
+    ["the VXLAN port", { ...dev, services: { mosquitto: { publish: { mqtts: 4789 } } } }, "iot-swarm-net:services.mosquitto.publish.mqtts", /Swarm overlay VXLAN/],
+    ["gossip port 7946", { ...dev, services: { gateway: { publish: { http: 7946 } } } }, "iot-swarm-net:services.gateway.publish.http", /Swarm node gossip/],
+    ["port 443 beside CapRover", { ...dev, caproverCoexistence: true }, "iot-swarm-net:services.gateway.publish.https", /CapRover HTTPS/],
+    ["a publish key naming no port", { ...dev, services: { gateway: { publish: { admin: 9000 } } } }, "iot-swarm-net:services.gateway.publish.admin", /no port named "admin"/],
+    ["a duplicate alias", { ...dev, services: { nats: { aliases: ["mqtt"] } } }, "iot-swarm-net:services.nats.aliases[1]", /duplicate alias "mqtt": already an alias of "mosquitto"/],
+    ["an alias equal to a service name", { ...dev, services: { redis: { aliases: ["grafana"] } } }, "iot-swarm-net:services.redis.aliases[1]", /already the name of service "grafana"/],
+    ["an image without a tag", { ...dev, services: { grafana: { image: "grafana/grafana" } } }, "iot-swarm-net:services.grafana.image", /pinned by tag or digest/],
+    ["the latest tag", { ...dev, services: { grafana: { image: "grafana/grafana:latest" } } }, "iot-swarm-net:services.grafana.image", /"latest"/],
+    ["zero replicas", { ...dev, services: { gateway: { replicas: 0 } } }, "iot-swarm-net:services.gateway.replicas", /at least 1, but 0/],
+    ["two replicas of a singleton", { ...dev, services: { influxdb: { replicas: 2 } } }, "iot-swarm-net:services.influxdb.replicas", /singleton/],
+    ["a subnet pool overlapping the ingress network", { ...dev, subnetPool: "10.0.0.0/16" }, "iot-swarm-net:subnetPool", /overlaps 10.0.0.0\/24, used by the Swarm ingress network/],
+    ["a subnet pool overlapping the site LAN", { ...dev, subnetPool: "192.168.0.0/16", lanSubnets: ["192.168.10.0/24"] }, "iot-swarm-net:subnetPool", /site LAN subnet 192.168.10.0\/24/],
+    ["a pool CIDR with host bits", { ...dev, subnetPool: "10.231.5.0/16" }, "iot-swarm-net:subnetPool", /host bits set/],
+    ["a malformed admin CIDR", { ...dev, adminCidrs: ["10.0.0.300/24"] }, "iot-swarm-net:adminCidrs[0]", /not an IPv4 CIDR/],
+    ["plaintext MQTT published", { ...dev, services: { mosquitto: { ports: [{ name: "mqtt", port: 1883, appProtocol: "mqtt", purpose: "plain", published: 1883 }] } } }, "iot-swarm-net:services.mosquitto.ports[0].published", /plaintext MQTT must never be published/],
+    ["a leaf validity beyond 397 days", { ...dev, tls: { validityDays: 825 } }, "iot-swarm-net:tls.validityDays", /at most 397 days, but 825/],
+    ["early renewal longer than validity", { ...dev, tls: { validityDays: 30, earlyRenewalDays: 30 } }, "iot-swarm-net:tls.earlyRenewalDays", /less than validityDays/],
+    ["an ACL user without a client certificate", { ...dev, mqtt: { acl: [{ user: "meter-7", access: "write", topic: "devices/meter-7/#" }] } }, "iot-swarm-net:mqtt.acl[0].user", /"meter-7" has no client certificate/],
+    ["a secret in plain env", { ...dev, services: { grafana: { env: { GF_DATABASE_PASSWORD: "hunter2" } } } }, "iot-swarm-net:services.grafana.env.GF_DATABASE_PASSWORD", /Docker secret.*_FILE/],
+    ["a new service missing required fields", { ...dev, services: { api: { image: "ghcr.io/acme/api:1.2.0" } } }, "iot-swarm-net:services.api", /must set tiers, role, ports, health/],
+    ["a route without a gateway flow", { ...dev, routes: [{ subdomain: "cache", service: "redis", port: 6379 }] }, "iot-swarm-net:routes[0]", /no declared flow to redis:6379/],
+    ["dnsrr on a port published through the routing mesh", { ...dev, services: { mosquitto: { endpointMode: "dnsrr" } } }, "iot-swarm-net:services.mosquitto.endpointMode", /cannot publish ports in ingress mode/],
+    ["half a bring-your-own CA", { ...dev, caCertPem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----" }, "iot-swarm-net:caKeyPem", /both caCertPem and caKeyPem/],
+  ];
+
+  it.each(cases)("rejects %s, naming the config key", (_label, raw, key, message) => {
+    const error = configError(raw);
+    const line = error.split("\n").find((l) => l.includes(`${key}:`));
+    expect(line).toBeDefined();
+    expect(line).toMatch(message);
+  });
+
+  it("reports every problem at once, not only the first", () => {
+    const error = configError({ ...dev, services: { gateway: { replicas: 0 }, grafana: { image: "grafana/grafana" } }, flows: ["x -> y:1"] });
+    expect(error).toMatch(/3 problems/);
+  });
+
+  it("throws a typed error carrying the problems", () => {
+    expect(() => topologyFrom({ ...dev, flows: ["bad"] })).toThrow(StackConfigError);
+  });
+
+  it("suggests a host port that is itself free and unreserved", () => {
+    const error = configError({ ...dev, services: { mosquitto: { publish: { mqtts: 443 } } } });
+    const suggested = Number(/on (\d+) instead/.exec(error)![1]);
+    expect(configError({ ...dev, services: { mosquitto: { publish: { mqtts: suggested } } } })).toBe("");
+  });
+
+  it("accepts a new service with its own tier, flow and route", () => {
+    const t = topologyFrom({
+      ...dev,
+      tiers: [{ name: "api", description: "Public API" }],
+      services: {
+        api: {
+          image: "ghcr.io/acme/energy-api:1.4.2",
+          tiers: ["api"],
+          role: "api",
+          ports: [{ name: "http", port: 8000, appProtocol: "http", purpose: "REST API" }],
+          health: { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8000/healthz"], httpPath: "/healthz", portName: "http" },
+        },
+      },
+      flows: ["gateway -> api:8000", "api -> influxdb:8086"],
+      routes: [{ subdomain: "api", service: "api", port: 8000, admin: false }],
+    });
+    expect(t.services.find((s) => s.name === "api")?.tiers).toEqual(["api"]);
+    expect(t.tiers.find((x) => x.name === "api")?.network).toBe("iot-api-network");
+    expect(t.routes.map((r) => r.subdomain)).toContain("api");
+  });
+});
+
+describe("environment defaults", () => {
+  it("runs one replica of everything in dev", () => {
+    expect(topologyFrom(dev).services.every((s) => s.replicas === 1)).toBe(true);
+  });
+
+  it("runs scalable services with two replicas and encrypts overlays in prod", () => {
+    const t = topologyFrom({ environment: "prod" });
+    expect(t.services.find((s) => s.name === "gateway")?.replicas).toBe(2);
+    expect(t.services.filter((s) => s.singleton).every((s) => s.replicas === 1)).toBe(true);
+    expect(t.encryptOverlays).toBe(true);
+  });
+
+  it("switches published services to dnsrr when ports are published in host mode", () => {
+    const t = topologyFrom({ ...dev, publishMode: "host" });
+    expect(t.services.find((s) => s.name === "gateway")?.endpointMode).toBe("dnsrr");
+  });
+});

@@ -1,0 +1,43 @@
+import { parseStackConfig } from "../model/config";
+import { resolveTopology } from "../model/resolve";
+import { Topology } from "../model/types";
+import { RecordedResource } from "../tools/evaluate";
+
+/** Resolves a topology from raw config values (as Pulumi passes them: JSON strings for objects). */
+export function topologyFrom(raw: Record<string, unknown>): Topology {
+  const encoded = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  return resolveTopology(parseStackConfig(encoded));
+}
+
+/** The error message resolving this config throws, or "" when it is valid. */
+export function configError(raw: Record<string, unknown>): string {
+  try {
+    topologyFrom(raw);
+    return "";
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+export const ofType = (resources: readonly RecordedResource[], type: string) => resources.filter((r) => r.type === type);
+
+export const SERVICE = "docker:index/service:Service";
+export const NETWORK = "docker:index/network:Network";
+export const SECRET = "docker:index/secret:Secret";
+export const CONFIG = "docker:index/serviceConfig:ServiceConfig";
+
+export const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
+
+/** Reachability computed from registered resources alone: services sharing a network id. */
+export function reachabilityFromResources(resources: readonly RecordedResource[]): Record<string, string[]> {
+  const services = ofType(resources, SERVICE);
+  const nets = (s: RecordedResource) => new Set<string>((s.inputs.taskSpec.networksAdvanceds ?? []).map((n: { name: string }) => n.name));
+  const result: Record<string, string[]> = {};
+  for (const a of services) {
+    result[a.inputs.name] = services
+      .filter((b) => b !== a && [...nets(a)].some((id) => nets(b).has(id)))
+      .map((b) => b.inputs.name)
+      .sort();
+  }
+  return result;
+}

@@ -1,0 +1,128 @@
+/**
+ * `npm run plan -- --stack <name> [--json]`: evaluates the real program in-process with the stack's
+ * config and prints what a reviewer needs: resources per component, networks, the reachability
+ * matrix against the declared intent, published ports and the discovery table.
+ * Exit 1 on invalid stack config (the message names the key), 2 on an unknown stack.
+ */
+import { StackConfigError } from "../model/config";
+import { DiscoveryEntry, PublishedPort } from "../model/discovery";
+import { diffReachability, ReachabilityMatrix } from "../model/networks";
+import { evaluateProgram, Evaluation } from "./evaluate";
+import { readStackConfig } from "./stackFile";
+import { textTable } from "./table";
+
+function parseArgs(argv: readonly string[]): { stack: string; json: boolean } {
+  const stackIndex = argv.indexOf("--stack");
+  const stack = stackIndex >= 0 ? argv[stackIndex + 1] : undefined;
+  if (!stack) throw new UsageError("usage: npm run plan -- --stack <name> [--json]");
+  return { stack, json: argv.includes("--json") };
+}
+
+class UsageError extends Error {}
+
+export function reachabilityMatrixText(m: ReachabilityMatrix): string {
+  const names = Object.keys(m);
+  const rows = names.map((a) => [a, ...names.map((b) => (a === b ? "·" : m[a].includes(b) ? "X" : ""))]);
+  return textTable(["", ...names.map((n) => n.slice(0, 10))], rows);
+}
+
+export function renderPlan(e: Evaluation): string {
+  const out: string[] = [];
+  const o = e.outputs as {
+    environment: string;
+    reachability: ReachabilityMatrix;
+    intendedReachability: ReachabilityMatrix;
+    publishedPorts: PublishedPort[];
+    discovery: DiscoveryEntry[];
+  };
+  out.push(`Stack ${e.stack} (${o.environment}): ${e.resources.filter((r) => r.custom).length} resources`, "");
+
+  const byParent = new Map<string, Map<string, number>>();
+  const names = new Map(e.resources.map((r) => [r.urn, r.name]));
+  for (const r of e.resources.filter((x) => x.custom)) {
+    const parent = (r.parent && names.get(r.parent)) || "(root)";
+    const counts = byParent.get(parent) ?? new Map<string, number>();
+    const type = r.type.split(":").pop()!;
+    counts.set(type, (counts.get(type) ?? 0) + 1);
+    byParent.set(parent, counts);
+  }
+  out.push("Resources per component:");
+  out.push(textTable(["component", "resources"], [...byParent].map(([p, c]) => [p, [...c].map(([t, n]) => `${n} ${t}`).join(", ")])), "");
+
+  const networks = e.resources.filter((r) => r.type === "docker:index/network:Network");
+  const services = e.resources.filter((r) => r.type === "docker:index/service:Service");
+  const members = (id: string) =>
+    services.filter((s) => (s.inputs.taskSpec?.networksAdvanceds ?? []).some((n: { name: string }) => n.name === id)).map((s) => s.inputs.name);
+  out.push("Networks:");
+  out.push(
+    textTable(
+      ["network", "kind", "internal", "encrypted", "subnet", "services"],
+      networks.map((n) => [
+        n.inputs.name,
+        (n.inputs.labels ?? []).find((l: { label: string }) => l.label === "iot.network-kind")?.value ?? "",
+        String(Boolean(n.inputs.internal)),
+        String("encrypted" in (n.inputs.options ?? {})),
+        n.inputs.ipamConfigs?.[0]?.subnet ?? "",
+        members(n.id).join(", "),
+      ]),
+    ),
+    "",
+  );
+
+  out.push("Reachability (X = shares a network):");
+  out.push(reachabilityMatrixText(o.reachability));
+  const diff = diffReachability(o.reachability, o.intendedReachability);
+  out.push(
+    diff.extra.length === 0 && diff.missing.length === 0
+      ? "Reachability equals the declared intent (same tier or declared flow)."
+      : `Reachability differs from intent: extra ${diff.extra.join(", ") || "none"}; missing ${diff.missing.join(", ") || "none"}`,
+    "",
+  );
+
+  out.push("Published ports:");
+  out.push(textTable(["host port", "service", "container port", "mode", "purpose"], o.publishedPorts.map((p) => [`${p.hostPort}/${p.protocol}`, p.service, String(p.containerPort), p.mode, p.purpose])), "");
+
+  out.push("Service discovery:");
+  out.push(
+    textTable(
+      ["service", "DNS names", "endpoint", "replicas", "ports", "networks"],
+      o.discovery.map((d) => [d.service, [...d.dnsNames, d.tasksName].join(", "), d.endpointMode, String(d.replicas), d.ports.join(", "), d.networks.join(", ")]),
+    ),
+  );
+  return out.join("\n");
+}
+
+async function main(): Promise<number> {
+  let args: { stack: string; json: boolean };
+  let config: Record<string, string>;
+  try {
+    args = parseArgs(process.argv.slice(2));
+    const file = readStackConfig(args.stack);
+    if (file.secureKeys.length > 0) {
+      console.error(`note: ${file.secureKeys.join(", ")} are encrypted; the plan uses the generated CA instead`);
+    }
+    config = file.config;
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  try {
+    const evaluation = await evaluateProgram({ stack: args.stack, config });
+    if (args.json) console.log(JSON.stringify(evaluation.outputs, null, 2));
+    else console.log(renderPlan(evaluation));
+    return 0;
+  } catch (e) {
+    if (e instanceof StackConfigError) {
+      console.error(e.message);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main().then((code) => process.exit(code), (e) => {
+    console.error(e instanceof Error ? e.stack : e);
+    process.exit(1);
+  });
+}
