@@ -15,5 +15,7 @@ export const reachability = stack.reachability;
 export const intendedReachability = stack.intent;
 export const discovery = stack.discovery;
 export const publishedPorts = stack.publishedPorts;
+/** Each service's health URL, in-swarm addresses and external URLs. */
+export const endpoints = stack.endpoints;
 export const networks = stack.networks.ids;
 export const caCertPem = stack.caCertPem;

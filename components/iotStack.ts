@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { DiscoveryEntry, discoveryTable, PublishedPort, publishedPorts } from "../model/discovery";
+import { DiscoveryEntry, discoveryTable, endpoints, PublishedPort, publishedPorts, ServiceEndpoints } from "../model/discovery";
 import { passwordIds, Placeholder, serviceFiles } from "../model/files";
 import { planNetworks, ReachabilityMatrix } from "../model/networks";
 import { planCertificates } from "../model/pki";
@@ -27,6 +27,8 @@ export class IotStack extends pulumi.ComponentResource {
   public readonly intent: ReachabilityMatrix;
   public readonly discovery: readonly DiscoveryEntry[];
   public readonly publishedPorts: readonly PublishedPort[];
+  /** Per service: health URL, in-swarm addresses and external URLs. */
+  public readonly endpoints: Readonly<Record<string, ServiceEndpoints>>;
   public readonly caCertPem: pulumi.Output<string>;
 
   constructor(name: string, args: IotStackArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -53,6 +55,8 @@ export class IotStack extends pulumi.ComponentResource {
           return this.certificate(p.name).privateKeyPem;
         case "password":
           return pulumi.secret(passwords[p.name]);
+        case "expiry":
+          return this.certificate(p.name).validityEndTime.apply((t) => String(Math.floor(Date.parse(t) / 1000)));
       }
     };
     this.caCertPem = this.pki.caCertPem;
@@ -77,6 +81,7 @@ export class IotStack extends pulumi.ComponentResource {
     this.intent = plan.intent;
     this.discovery = discoveryTable(t, plan);
     this.publishedPorts = publishedPorts(t);
+    this.endpoints = endpoints(t);
     this.registerOutputs({ reachability: this.reachability, discovery: this.discovery, caCertPem: this.caCertPem });
   }
 

@@ -12,6 +12,8 @@ export interface PkiArgs {
 
 export interface IssuedCertificate {
   readonly certPem: pulumi.Output<string>;
+  /** End of validity, RFC 3339. */
+  readonly validityEndTime: pulumi.Output<string>;
   /** Always a Pulumi secret; reaches services only as a Docker secret. */
   readonly privateKeyPem: pulumi.Output<string>;
 }
@@ -64,7 +66,7 @@ export class Pki extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      certificates[leaf.name] = { certPem: cert.certPem, privateKeyPem: pulumi.secret(key.privateKeyPem) };
+      certificates[leaf.name] = { certPem: cert.certPem, validityEndTime: cert.validityEndTime, privateKeyPem: pulumi.secret(key.privateKeyPem) };
     }
     this.certificates = certificates;
     this.registerOutputs({ caCertPem: this.caCertPem });

@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { FileSpec, Placeholder, placeholders, requiresSecret } from "../model/files";
+import { FileSpec, fillPlaceholders, Placeholder, placeholders, requiresSecret } from "../model/files";
 import { LABELS, toLabelList } from "./labels";
 
 export type PlaceholderResolver = (p: Placeholder) => pulumi.Output<string>;
@@ -10,10 +10,7 @@ export type PlaceholderResolver = (p: Placeholder) => pulumi.Output<string>;
 export function renderTemplate(template: string, resolve: PlaceholderResolver): pulumi.Output<string> {
   const refs = placeholders(template);
   if (refs.length === 0) return pulumi.output(template);
-  return pulumi.all(refs.map(resolve)).apply((values) => {
-    let i = 0;
-    return template.replace(/\{\{[^}]*\}\}/g, () => values[i++]);
-  });
+  return pulumi.all(refs.map(resolve)).apply((values) => fillPlaceholders(template, (i) => values[i]));
 }
 
 /** Short content hash for Swarm object names: configs and secrets are immutable, so new content means a new name. */

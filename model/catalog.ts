@@ -194,6 +194,21 @@ export const referenceServices: readonly ServiceSpec[] = [
     volumes: [{ name: "prometheus-data", target: "/prometheus" }],
     resources: { cpus: 0.5, memoryMb: 1024, reservedCpus: 0.1, reservedMemoryMb: 256 },
   },
+  {
+    ...base,
+    name: "mqtt-exporter",
+    image: "sapcc/mosquitto-exporter:0.8.0",
+    tiers: ["monitoring"],
+    role: "exporter",
+    ports: [{ name: "metrics", port: 9234, protocol: "tcp", appProtocol: "metrics", purpose: "Broker metrics from $SYS topics (/metrics)" }],
+    health: { ...httpHealth(9234, "/metrics"), portName: "metrics", startPeriodSeconds: 10 },
+    aliases: [],
+    // One subscriber per broker is enough; two would double-count nothing but waste a client slot.
+    singleton: true,
+    uid: 65534,
+    gid: 65534,
+    resources: { cpus: 0.1, memoryMb: 64, reservedCpus: 0.02, reservedMemoryMb: 16 },
+  },
 ];
 
 export const referenceFlows: readonly FlowSpec[] = [
@@ -208,6 +223,8 @@ export const referenceFlows: readonly FlowSpec[] = [
   { from: "node-red", to: "nats", port: 4222, purpose: "Flows publish events" },
   { from: "prometheus", to: "gateway", port: 8405, purpose: "Scrape gateway metrics" },
   { from: "prometheus", to: "influxdb", port: 8086, purpose: "Scrape InfluxDB /metrics" },
+  { from: "prometheus", to: "mqtt-exporter", port: 9234, purpose: "Scrape broker metrics" },
+  { from: "mqtt-exporter", to: "mosquitto", port: 8883, purpose: "Read $SYS broker statistics over mTLS" },
 ];
 
 /** Gateway routes by host name; each needs a declared gateway flow to its backend. */

@@ -101,7 +101,7 @@ export const stackConfigSchema = z.strictObject({
       caValidityDays: z.number().int().min(30).default(3650),
       organization: z.string().min(1).default("IoT Swarm"),
       mqttHostname: hostname.optional(),
-      mqttClients: z.array(dnsLabel).default(["node-red"]),
+      mqttClients: z.array(dnsLabel).default(["node-red", "mqtt-exporter"]),
     })
     .prefault({}),
   mqtt: z
@@ -112,6 +112,7 @@ export const stackConfigSchema = z.strictObject({
         .default([
           { user: "node-red", access: "read", topic: "devices/#" },
           { user: "node-red", access: "write", topic: "commands/#" },
+          { user: "mqtt-exporter", access: "read", topic: "$SYS/#" },
         ]),
     })
     .prefault({}),

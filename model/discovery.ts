@@ -53,3 +53,29 @@ export function publishedPorts(t: Topology): PublishedPort[] {
 export function reservedPortTable(t: Topology): { port: number; reason: string }[] {
   return [...reservedPorts(t.caproverCoexistence)].map(([port, reason]) => ({ port, reason })).sort((a, b) => a.port - b.port);
 }
+
+export interface ServiceEndpoints {
+  /** HTTP health URL inside the swarm, or the health command for services without one. */
+  readonly health: string;
+  readonly internal: readonly string[];
+  /** URLs or host:port reachable from outside the swarm. */
+  readonly external: readonly string[];
+}
+
+export function endpoints(t: Topology): Record<string, ServiceEndpoints> {
+  const scheme: Record<string, string> = { http: "http", https: "https", mqtt: "mqtt", mqtts: "mqtts", redis: "redis", nats: "nats", metrics: "http" };
+  return Object.fromEntries(
+    t.services.map((s) => {
+      const healthPort = s.ports.find((p) => p.name === s.health.portName);
+      const health = s.health.httpPath && healthPort ? `http://${s.name}:${healthPort.port}${s.health.httpPath}` : `exec: ${s.health.test.slice(1).join(" ")}`;
+      const external = [
+        ...t.routes.filter((r) => r.service === s.name).map((r) => `https://${r.subdomain}.${t.domain}/`),
+        ...s.ports.filter((p) => p.published !== undefined && p.appProtocol !== "http").map((p) => {
+          const host = p.appProtocol === "mqtts" ? t.tls.mqttHostname : t.domain;
+          return p.appProtocol === "https" && p.published === 443 ? `https://${host}/` : `${scheme[p.appProtocol]}://${host}:${p.published}`;
+        }),
+      ];
+      return [s.name, { health, internal: s.ports.map((p) => `${scheme[p.appProtocol]}://${s.name}:${p.port}`), external }];
+    }),
+  );
+}

@@ -5,6 +5,8 @@
  * A file holding any key or password is a secret; everything else is a config.
  */
 import { mqttClientCertName } from "./pki";
+import { renderAlertRules } from "./render/alerts";
+import { INFLUX_TOKEN_SECRET, renderDashboardProvider, renderGrafanaDatasources, renderNetworkDashboard } from "./render/grafana";
 import { renderHaproxyConfig } from "./render/haproxy";
 import { renderMosquittoAcl, renderMosquittoConfig } from "./render/mosquitto";
 import { renderNatsConfig } from "./render/nats";
@@ -28,16 +30,26 @@ export interface ServiceFiles {
   readonly env: Readonly<Record<string, string>>;
 }
 
-const PLACEHOLDER = /\{\{\s*([a-z]+)(?:\.([a-z0-9-]+))?\s*\}\}/g;
+const PLACEHOLDER = /\{\{\s*(ca|cert|key|password|expiry)(?:\.([a-z0-9-]+))?\s*\}\}/g;
 const SECRET_REFS = new Set(["key", "password"]);
 
 export interface Placeholder {
-  readonly kind: "ca" | "cert" | "key" | "password";
+  /** `expiry.<leaf>` is the certificate's end of validity in Unix seconds. */
+  readonly kind: "ca" | "cert" | "key" | "password" | "expiry";
   readonly name: string;
 }
 
 export function placeholders(template: string): Placeholder[] {
   return [...template.matchAll(PLACEHOLDER)].map((m) => ({ kind: m[1] as Placeholder["kind"], name: m[2] ?? "" }));
+}
+
+/**
+ * Replaces each placeholder with `value(index)`, in the order `placeholders` lists them. Other
+ * `{{ }}` text (Prometheus and Grafana templates) is left alone.
+ */
+export function fillPlaceholders(template: string, value: (index: number) => string): string {
+  let i = 0;
+  return template.replace(PLACEHOLDER, () => value(i++));
 }
 
 const config = (name: string, target: string, template: string): FileSpec => ({ name, target, mode: 0o444, kind: "config", template });
@@ -86,7 +98,13 @@ export function serviceFiles(t: Topology, s: ServiceSpec): ServiceFiles {
       };
     case "grafana":
       return {
-        files: [secret("admin-password", "/run/secrets/grafana-admin-password", "{{password.grafana-admin}}")],
+        files: [
+          secret("admin-password", "/run/secrets/grafana-admin-password", "{{password.grafana-admin}}"),
+          secret("influxdb-token", INFLUX_TOKEN_SECRET, "{{password.influxdb-token}}"),
+          config("datasources.yaml", "/etc/grafana/provisioning/datasources/iot.yaml", renderGrafanaDatasources(t)),
+          config("dashboards.yaml", "/etc/grafana/provisioning/dashboards/iot.yaml", renderDashboardProvider()),
+          config("network-dashboard.json", "/etc/grafana/dashboards/network.json", renderNetworkDashboard()),
+        ],
         env: {
           GF_SECURITY_ADMIN_PASSWORD__FILE: "/run/secrets/grafana-admin-password",
           GF_SERVER_ROOT_URL: `https://grafana.${t.domain}/`,
@@ -136,7 +154,30 @@ export function serviceFiles(t: Topology, s: ServiceSpec): ServiceFiles {
         env: {},
       };
     case "prometheus":
-      return { files: [config("prometheus.yml", "/etc/prometheus/prometheus.yml", renderPrometheusConfig(t))], env: {} };
+      return {
+        files: [
+          config("prometheus.yml", "/etc/prometheus/prometheus.yml", renderPrometheusConfig(t)),
+          config("alerts.yml", "/etc/prometheus/rules/iot-network.yml", renderAlertRules(t)),
+        ],
+        env: {},
+      };
+    case "mqtt-exporter": {
+      const client = mqttClientCertName("mqtt-exporter");
+      return {
+        files: [
+          config("ca.crt", "/etc/iot/certs/ca.crt", "{{ca.cert}}"),
+          config("mqtt-client.crt", "/etc/iot/certs/mqtt-client.crt", `{{cert.${client}}}`),
+          secret("mqtt-client.key", "/run/secrets/mqtt-exporter-client.key", `{{key.${client}}}`),
+        ],
+        env: {
+          BROKER_ENDPOINT: "ssl://mosquitto:8883",
+          MQTT_CERT: "/etc/iot/certs/mqtt-client.crt",
+          MQTT_KEY: "/run/secrets/mqtt-exporter-client.key",
+          // Go's TLS client reads extra trust roots from here: the stack's private CA.
+          SSL_CERT_FILE: "/etc/iot/certs/ca.crt",
+        },
+      };
+    }
     default:
       return { files: [], env: {} };
   }

@@ -53,6 +53,7 @@ export function resolveTopology(config: StackConfig): Topology {
   const routes = resolveRoutes(config, byName, flows, report);
   checkSubnets(config, report);
   checkTls(config, report);
+  checkMqttClients(config, flows, report);
 
   if (problems.length > 0) throw new StackConfigError(problems);
 
@@ -349,6 +350,17 @@ function checkSubnets(config: StackConfig, report: Report): void {
       report(["adminCidrs", i], (e as Error).message);
     }
   });
+}
+
+/** With mTLS on the broker, every in-swarm MQTT client needs a certificate. */
+function checkMqttClients(config: StackConfig, flows: readonly FlowSpec[], report: Report): void {
+  if (!config.mqtt.requireClientCertificate) return;
+  const clients = new Set(config.tls.mqttClients);
+  for (const flow of flows.filter((f) => f.to === "mosquitto")) {
+    if (!clients.has(flow.from)) {
+      report(["tls", "mqttClients"], `"${flow.from}" connects to the broker (${flow.from} -> mosquitto:${flow.port}) but has no client certificate; add it`);
+    }
+  }
 }
 
 function checkTls(config: StackConfig, report: Report): void {

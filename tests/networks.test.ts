@@ -102,3 +102,15 @@ describe("subnet allocation", () => {
     expect(() => allocateSubnets(["a", "b", "c"], "10.231.0.0/23", 24)).toThrow(/subnetPool 10.231.0.0\/23 holds 2 \/24 subnets, but 3/);
   });
 });
+
+describe("external endpoints", () => {
+  it("give only the declaring service a non-internal network of its own", () => {
+    const t = topologyFrom({ environment: "dev", services: { "node-red": { externalEndpoints: [{ name: "weather", host: "api.weather.example", port: 443 }] } } });
+    const plan = planNetworks(t);
+    const open = plan.networks.filter((n) => !n.internal);
+    expect(open.map((n) => n.services)).toEqual(expect.arrayContaining([["node-red"]]));
+    for (const n of open) expect(n.services).toHaveLength(1);
+    expect(plan.reachability).toEqual(plan.intent);
+    expect(plan.attachments.grafana.every((name) => plan.networks.find((n) => n.name === name)!.internal)).toBe(true);
+  });
+});

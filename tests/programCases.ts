@@ -17,7 +17,7 @@ export function describeProgram(stack: "dev" | "prod"): void {
   const networkById = (id: string) => ofType(e.resources, NETWORK).find((n) => n.id === id)!;
 
   it("registers one service per component", () => {
-    expect(services().map((s) => s.inputs.name).sort()).toEqual(["gateway", "grafana", "influxdb", "mosquitto", "nats", "node-red", "prometheus", "redis"]);
+    expect(services().map((s) => s.inputs.name).sort()).toEqual(["gateway", "grafana", "influxdb", "mosquitto", "mqtt-exporter", "nats", "node-red", "prometheus", "redis"]);
   });
 
   it("attaches services to overlay networks by id, and the resulting reachability equals the intent output", () => {
@@ -79,7 +79,12 @@ export function describeProgram(stack: "dev" | "prod"): void {
   it("keeps private keys in Docker secrets only: never in configs or environment", () => {
     const secrets = ofType(e.resources, SECRET);
     expect(secrets.every((s) => s.secretInputs.includes("data"))).toBe(true);
-    expect(secrets.map((s) => decode(s.inputs.data)).filter((d) => d.includes(MOCK_PRIVATE_KEY_MARKER)).length).toBe(3);
+    const secretData = secrets.map((s) => decode(s.inputs.data));
+    // Each leaf key reaches exactly the one service that uses it; the CA key reaches none.
+    for (const key of e.resources.filter((r) => r.type === "tls:index/privateKey:PrivateKey")) {
+      const holders = secretData.filter((d) => d.includes(`${MOCK_PRIVATE_KEY_MARKER}:${key.name}\n`)).length;
+      expect({ key: key.name, holders }).toEqual({ key: key.name, holders: key.name.endsWith("-ca-key") ? 0 : 1 });
+    }
     for (const c of ofType(e.resources, CONFIG)) expect(decode(c.inputs.data)).not.toMatch(/PRIVATE KEY/);
     for (const s of services()) expect(JSON.stringify(s.inputs.taskSpec.containerSpec.env ?? {})).not.toMatch(/PRIVATE KEY|mock-password/);
   });
@@ -159,5 +164,33 @@ export function describeProgram(stack: "dev" | "prod"): void {
     expect(broker.dnsNames).toEqual(["mosquitto", "mqtt", "broker"]);
     expect(broker.tasksName).toBe("tasks.mosquitto");
     expect(broker.networks).toContain("iot-mqtt-network");
+  });
+
+  it("exports every service's health endpoint and external URLs", () => {
+    const endpoints = e.outputs.endpoints as Record<string, { health: string; external: string[] }>;
+    expect(Object.keys(endpoints).sort()).toEqual(services().map((s) => s.inputs.name).sort());
+    expect(endpoints.grafana.health).toBe("http://grafana:3000/api/health");
+    expect(endpoints.mosquitto.external).toEqual([`mqtts://${stack === "prod" ? "mqtt.energy.example.com" : "mqtt.localhost"}:8883`]);
+  });
+
+  it("writes certificate expiry dates into Prometheus alert rules and scrapes only declared flows", () => {
+    const text = (prefix: string) => decode(ofType(e.resources, CONFIG).find((c) => c.inputs.name.startsWith(prefix))!.inputs.data);
+    const rules = text("prometheus-alerts-yml");
+    const expiries = [...rules.matchAll(/\((\d+) - time\(\)\) < 21 \* 86400/g)].map((m) => Number(m[1]));
+    expect(expiries.length).toBe(4);
+    expect(expiries.every((x) => x > Date.parse("2026-01-01") / 1000)).toBe(true);
+    expect(rules).not.toMatch(/\{\{expiry/);
+    // Prometheus' own templates pass through untouched.
+    expect(rules).toMatch(/\{\{ \$labels\.job \}\}/);
+    const scrape = text("prometheus-prometheus-yml");
+    const jobs = [...scrape.matchAll(/names: \['tasks\.([a-z-]+)'\]/g)].map((m) => m[1]).sort();
+    const declared = (e.outputs.intendedReachability as Record<string, string[]>).prometheus;
+    for (const job of jobs) expect(declared).toContain(job);
+  });
+
+  it("provisions Grafana's InfluxDB token from a secret file, not inline", () => {
+    const ds = decode(ofType(e.resources, CONFIG).find((c) => c.inputs.name.startsWith("grafana-datasources-yaml"))!.inputs.data);
+    expect(ds).toMatch(/token: \$__file\{\/run\/secrets\/grafana-influxdb-token\}/);
+    expect(ds).not.toMatch(/mock-password/);
   });
 }

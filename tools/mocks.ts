@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 export const MOCK_PRIVATE_KEY_MARKER = "MOCK-PRIVATE-KEY";
+export const MOCK_EPOCH = new Date("2026-01-01T00:00:00Z");
 
 export function placeholderOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (type) {
@@ -16,7 +17,12 @@ export function placeholderOutputs(type: string, name: string, inputs: Record<st
       };
     case "tls:index/selfSignedCert:SelfSignedCert":
     case "tls:index/locallySignedCert:LocallySignedCert":
-      return { certPem: `-----BEGIN CERTIFICATE-----\nMOCK-CERT:${name}\n-----END CERTIFICATE-----\n` };
+      return {
+        certPem: `-----BEGIN CERTIFICATE-----\nMOCK-CERT:${name}\n-----END CERTIFICATE-----\n`,
+        // A fixed start keeps plans reproducible.
+        validityStartTime: MOCK_EPOCH.toISOString(),
+        validityEndTime: new Date(MOCK_EPOCH.getTime() + Number(inputs.validityPeriodHours ?? 0) * 3600_000).toISOString(),
+      };
     case "tls:index/certRequest:CertRequest":
       return { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nMOCK-CSR:${name}\n-----END CERTIFICATE REQUEST-----\n` };
     case "random:index/randomPassword:RandomPassword":
