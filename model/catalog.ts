@@ -190,7 +190,7 @@ export const referenceServices: readonly ServiceSpec[] = [
     singleton: true,
     uid: 65534,
     gid: 65534,
-    command: ["prometheus", "--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus", "--web.enable-lifecycle=false"],
+    command: ["prometheus", "--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"],
     volumes: [{ name: "prometheus-data", target: "/prometheus" }],
     resources: { cpus: 0.5, memoryMb: 1024, reservedCpus: 0.1, reservedMemoryMb: 256 },
   },
