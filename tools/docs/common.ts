@@ -82,8 +82,10 @@ export interface PortAccess {
   readonly flows: readonly FlowSpec[];
   readonly peers: readonly { peer: string; tier: string }[];
   readonly outside?: string;
-  /** Networks on which the port is reached. */
+  /** Overlay networks on which the port is reached. */
   readonly networks: readonly string[];
+  /** How a published port enters from outside: the routing mesh or the node's host port. */
+  readonly entry?: string;
 }
 
 export function portAccess(t: Topology, plan: NetworkPlan, s: ServiceSpec, p: PortSpec): PortAccess {
@@ -91,9 +93,9 @@ export function portAccess(t: Topology, plan: NetworkPlan, s: ServiceSpec, p: Po
   const peers = tierPeers(t, s.name);
   const tierNetwork = (tier: string) => t.tiers.find((x) => x.name === tier)!.network;
   const networks = new Set<string>([...flows.map((f) => carryingNetwork(plan, f)), ...peers.map((x) => tierNetwork(x.tier))]);
-  // Published ports arrive through the routing mesh (ingress) or the node's own port (host mode).
-  if (p.published !== undefined) networks.add(t.publishMode === "ingress" ? "ingress (routing mesh)" : "host port on the node");
-  return { flows, peers, outside: p.published !== undefined ? outsideParty(p) : undefined, networks: [...networks] };
+  // Published ports arrive through the routing mesh (Docker's `ingress` network) or the node's own port (host mode).
+  const entry = p.published === undefined ? undefined : t.publishMode === "ingress" ? "`ingress` (routing mesh)" : "host port on the node";
+  return { flows, peers, outside: p.published !== undefined ? outsideParty(p) : undefined, networks: [...networks], entry };
 }
 
 export function whoMayConnect(a: PortAccess): string {

@@ -72,6 +72,11 @@ export function renderPortManagement(m: DocsModel): string {
       "*Who may connect* lists the declared flows to that port, the same-tier peers (a tier is a trust zone: its " +
       "members share a network and may reach each other's ports), and, for published ports, the party outside the swarm.",
     "",
+    "Segmentation works per pair of services, not per port: a service that may reach another can open any port it listens on " +
+      "over their shared network. Ports are narrowed further by where a process listens (a listener bound to loopback is reachable " +
+      "from no network) and by the services' own authentication (client certificates on the broker, passwords on Redis and NATS, " +
+      "tokens on InfluxDB).",
+    "",
   );
   const rows = ref.services.flatMap((s) =>
     s.ports.map((p) => [
@@ -86,7 +91,9 @@ export function renderPortManagement(m: DocsModel): string {
       sameOrEach(m, (st) => {
         const svc = st.topology.services.find((x) => x.name === s.name);
         const q = svc?.ports.find((x) => x.name === p.name);
-        return svc && q ? portAccess(st.topology, st.plan, svc, q).networks.map((n) => code(n)).join(", ") || dash : dash;
+        if (!svc || !q) return dash;
+        const access = portAccess(st.topology, st.plan, svc, q);
+        return [...access.networks.map((n) => code(n)), ...(access.entry ? [access.entry] : [])].join(", ") || dash;
       }),
       sameOrEach(m, (st) => {
         const svc = st.topology.services.find((x) => x.name === s.name);
