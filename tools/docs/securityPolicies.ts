@@ -139,7 +139,13 @@ export function renderSecurityPolicies(_m: DocsModel): string {
             ["setting", "meaning", "default", ...stackColumns("value")],
             props.map(([key, schema]) => {
               const s = schema as { description?: string; default?: unknown };
-              return [code(key), s.description ?? "", json(s.default), ...REFERENCE_STACKS.map((st) => json(configs[st].resolved.get(p.name)?.properties[key]))];
+              const value = (st: ReferenceStack) => configs[st].resolved.get(p.name)?.properties[key];
+              return [
+                code(key),
+                s.description ?? "",
+                json(s.default),
+                ...REFERENCE_STACKS.map((st) => (JSON.stringify(value(st)) === JSON.stringify(s.default) ? "default" : json(value(st)))),
+              ];
             }),
           ),
         );
