@@ -1,0 +1,196 @@
+import {
+  disallowHostAndDefaultBridgeNetworks,
+  enforceDeclaredSegmentation,
+  requireInternalNetworks,
+  requireOverlayNetworks,
+  restrictAttachableNetworks,
+} from "../../policies/network";
+import { UNKNOWN_STRING_SENTINEL } from "../../policies/lib/values";
+import { byName, changeIn, container, edit, happyStack, network, service, urnOf } from "./fixtures";
+import { assertHasViolation, assertNoViolations, runResourcePolicy, runStackPolicy } from "./helpers";
+
+describe("enforce-declared-segmentation", () => {
+  it("passes on a stack whose shared networks carry only tiers and declared flows", async () => {
+    assertNoViolations(await runStackPolicy(enforceDeclaredSegmentation, happyStack()));
+  });
+
+  it("fails when a service joins another tier's network without a declared flow, naming both URNs", async () => {
+    const stack = changeIn(happyStack(), "svc-broker", (r) => edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "edge-id" })));
+    const violations = await runStackPolicy(enforceDeclaredSegmentation, stack);
+    expect(violations).toHaveLength(1);
+    const [v] = violations;
+    expect(v.message).toContain('service "gateway" and service "broker" can reach each other on "edge"');
+    expect(v.message).toContain(urnOf(byName(stack, "svc-gateway")));
+    expect(v.message).toContain(urnOf(byName(stack, "svc-broker")));
+    expect(v.urn).toBe(urnOf(byName(stack, "svc-gateway")));
+  });
+
+  it("fails when a network joins services by Docker name as well as by id", async () => {
+    const stack = changeIn(happyStack(), "svc-broker", (r) => edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "backend" })));
+    assertHasViolation(await runStackPolicy(enforceDeclaredSegmentation, stack), 'service "gateway" and service "broker" can reach each other on "backend"');
+  });
+
+  it("passes when the extra pair is a flow declared in the policy config", async () => {
+    const stack = changeIn(happyStack(), "svc-broker", (r) => edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "edge-id" })));
+    assertNoViolations(await runStackPolicy(enforceDeclaredSegmentation, stack, { allowedFlows: ["gateway -> broker:8883"] }));
+  });
+
+  it("passes when the policy config puts both services in one tier", async () => {
+    const stack = changeIn(happyStack(), "svc-broker", (r) => edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "edge-id" })));
+    assertNoViolations(await runStackPolicy(enforceDeclaredSegmentation, stack, { tiers: { edge: ["gateway", "broker"] } }));
+  });
+
+  it("fails when labels are not trusted and the config declares nothing", async () => {
+    const violations = await runStackPolicy(enforceDeclaredSegmentation, happyStack(), { useLabels: false });
+    assertHasViolation(violations, 'service "gateway" and service "app" can reach each other on "backend"');
+    assertHasViolation(violations, 'service "app" and service "broker" can reach each other on "mqtt"');
+  });
+
+  it("fails during a preview, when network ids are unknown, through the services' property dependencies", async () => {
+    const preview = happyStack().map((r) => {
+      if (r.type === "docker:index/network:Network") return edit(r, (p) => delete p.id);
+      if (r.type !== "docker:index/service:Service") return r;
+      const networks = happyStack().filter((n) => n.type === "docker:index/network:Network");
+      const joined = (r.props as any).taskSpec.networksAdvanceds.map((n: { name: string }) => n.name);
+      if (r.name === "svc-broker") joined.push("edge-id");
+      return {
+        ...edit(r, (p) => (p.taskSpec.networksAdvanceds = joined.map(() => ({ name: UNKNOWN_STRING_SENTINEL, aliases: [] })))),
+        propertyDependencies: { taskSpec: networks.filter((n) => joined.includes(n.id)).map(urnOf) },
+      };
+    });
+    const violations = await runStackPolicy(enforceDeclaredSegmentation, preview);
+    expect(violations.map((v) => v.message)).toEqual([expect.stringContaining('service "gateway" and service "broker" can reach each other on "edge"')]);
+  });
+
+  it("passes during a preview of the compliant stack, resolving networks through plain dependencies", async () => {
+    const networks = happyStack().filter((n) => n.type === "docker:index/network:Network");
+    const preview = happyStack().map((r) => {
+      if (r.type !== "docker:index/service:Service") return r;
+      const joined = (r.props as any).taskSpec.networksAdvanceds.map((n: { name: string }) => n.name);
+      return {
+        ...edit(r, (p) => (p.taskSpec.networksAdvanceds = UNKNOWN_STRING_SENTINEL)),
+        dependencies: networks.filter((n) => joined.includes(n.id)).map(urnOf),
+      };
+    });
+    assertNoViolations(await runStackPolicy(enforceDeclaredSegmentation, preview));
+  });
+
+  it("fails when a service joins a network the stack does not declare", async () => {
+    const stack = changeIn(happyStack(), "svc-app", (r) => edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "shared-ops" })));
+    assertHasViolation(await runStackPolicy(enforceDeclaredSegmentation, stack), 'joins network "shared-ops", which this stack does not declare');
+  });
+
+  it("passes when that external network is listed in externalNetworks", async () => {
+    const stack = changeIn(happyStack(), "svc-app", (r) => edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "shared-ops" })));
+    assertNoViolations(await runStackPolicy(enforceDeclaredSegmentation, stack, { externalNetworks: ["shared-ops"] }));
+  });
+
+  it("fails when two containers share Docker's default bridge", async () => {
+    const stack = [...happyStack(), edit(container("legacy-a", "bridge"), (p) => delete p.networksAdvanced), edit(container("legacy-b", "bridge"), (p) => delete p.networksAdvanced)];
+    assertHasViolation(await runStackPolicy(enforceDeclaredSegmentation, stack), 'container "legacy-a" and container "legacy-b" can reach each other on the default bridge');
+  });
+});
+
+describe("disallow-host-and-default-bridge-networks", () => {
+  it("passes for a service on the stack's own networks", async () => {
+    assertNoViolations(await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, service("app", { networks: ["backend-id"] })));
+  });
+
+  it("fails when a service joins the host network", async () => {
+    const r = service("app", { networks: ["backend-id", "host"] });
+    assertHasViolation(await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, r), 'service "app" joins the host network');
+  });
+
+  it("fails when a service joins the default bridge", async () => {
+    const r = service("app", { networks: ["bridge"] });
+    assertHasViolation(await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, r), "joins Docker's default bridge");
+  });
+
+  it("fails when a container runs with networkMode host", async () => {
+    const r = edit(container("legacy", "backend"), (p) => (p.networkMode = "host"));
+    assertHasViolation(await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, r), 'container "legacy" joins the host network');
+  });
+
+  it("fails when a container leaves networkMode unset (the provider puts it on the default bridge)", async () => {
+    const r = edit(container("legacy", "backend"), (p) => delete p.networkMode);
+    assertHasViolation(await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, r), "default bridge");
+  });
+
+  it("fails when a container shares another container's network namespace", async () => {
+    const r = edit(container("sidecar", "backend"), (p) => (p.networkMode = "container:app"));
+    assertHasViolation(await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, r), 'shares the network namespace of app ("container:app")');
+  });
+
+  it("passes for a container whose networkMode is its own network", async () => {
+    assertNoViolations(await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, container("app", "backend")));
+  });
+
+  it("does not apply to networks", async () => {
+    assertNoViolations(await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, network("backend")));
+  });
+});
+
+describe("require-internal-networks", () => {
+  it("passes for an internal tier network", async () => {
+    assertNoViolations(await runResourcePolicy(requireInternalNetworks, network("backend")));
+  });
+
+  it("fails when a tier network is not internal", async () => {
+    const r = edit(network("backend"), (p) => (p.internal = false));
+    assertHasViolation(await runResourcePolicy(requireInternalNetworks, r), 'network "backend" (tier backend) is not internal');
+  });
+
+  it("fails when a network without labels leaves internal unset", async () => {
+    const r = edit(network("legacy"), (p) => {
+      delete p.internal;
+      p.labels = [];
+    });
+    assertHasViolation(await runResourcePolicy(requireInternalNetworks, r), 'network "legacy" is not internal');
+  });
+
+  it("passes for an egress network", async () => {
+    assertNoViolations(await runResourcePolicy(requireInternalNetworks, network("gateway-egress", { kind: "egress" })));
+  });
+
+  it("passes for a network listed in egressNetworks", async () => {
+    const r = edit(network("uplink"), (p) => (p.internal = false));
+    assertNoViolations(await runResourcePolicy(requireInternalNetworks, r, { egressNetworks: ["uplink"] }));
+  });
+});
+
+describe("require-overlay-networks", () => {
+  it("passes when every network of a swarm stack is an overlay", async () => {
+    assertNoViolations(await runStackPolicy(requireOverlayNetworks, happyStack()));
+  });
+
+  it("fails when a swarm stack declares a bridge network", async () => {
+    const stack = changeIn(happyStack(), "net-backend", (r) => edit(r, (p) => (p.driver = "bridge")));
+    assertHasViolation(await runStackPolicy(requireOverlayNetworks, stack), 'network "backend" uses the "bridge" driver');
+  });
+
+  it("fails when the driver is unset (the provider creates a bridge)", async () => {
+    const stack = changeIn(happyStack(), "net-backend", (r) => edit(r, (p) => delete p.driver));
+    assertHasViolation(await runStackPolicy(requireOverlayNetworks, stack), '"bridge" driver (driver unset)');
+  });
+
+  it("passes for bridge networks in a stack of plain containers", async () => {
+    const bridge = edit(network("local"), (p) => (p.driver = "bridge"));
+    assertNoViolations(await runStackPolicy(requireOverlayNetworks, [bridge, container("app", "local")]));
+  });
+});
+
+describe("restrict-attachable-networks", () => {
+  it("passes for a network that is not attachable", async () => {
+    assertNoViolations(await runResourcePolicy(restrictAttachableNetworks, network("backend")));
+  });
+
+  it("fails when a network is attachable", async () => {
+    const r = edit(network("backend"), (p) => (p.attachable = true));
+    assertHasViolation(await runResourcePolicy(restrictAttachableNetworks, r), 'network "backend" is attachable');
+  });
+
+  it("passes when the attachable network is allowed by config", async () => {
+    const r = edit(network("debug"), (p) => (p.attachable = true));
+    assertNoViolations(await runResourcePolicy(restrictAttachableNetworks, r, { attachableNetworks: ["debug"] }));
+  });
+});
