@@ -154,7 +154,7 @@ export function renderNetworkingGuide(m: DocsModel): string {
     "3. **Egress networks.** A service with published ports or external endpoints gets a network of its own, the only kind that is " +
       "not `internal` (Docker routes out of the swarm only through non-internal networks). It has one member, so it adds no peer.",
     "",
-    "The reachability computed from the planned memberships is compared with the intent; the tests and `npm run plan` fail on any difference. For the reference stacks:",
+    "The reachability computed from the planned memberships is compared with the intent; the tests fail on any difference and `npm run plan` prints it. For the reference stacks:",
     "",
   );
   for (const name of REFERENCE_STACKS) {
