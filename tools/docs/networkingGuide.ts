@@ -249,7 +249,7 @@ function renderAddService(m: DocsModel): string {
     "3. **Routes** (optional): `routes`, each `{subdomain, service, port, admin}`, to serve it through the gateway at `<subdomain>.<domain>`; " +
       "the route needs a `gateway -> <service>:<port>` flow. A new tier goes under `tiers` (`{name, description}`).",
     "4. **Review**: `npm run plan -- --stack <stack>` prints the networks, the reachability matrix against the intent, published ports " +
-      "and discovery names; `npm run policy` runs the policy pack on the same resources. A config error names its key.",
+      "and discovery names; `npm run policy -- --stack <stack>` runs the policy pack on the same resources. A config error names its key.",
     "5. **Regenerate the docs**: `npm run docs`.",
     "",
     "For example, an alerting service in the messaging tier that reads InfluxDB and has an admin-only route:",
