@@ -99,13 +99,13 @@ export const enforceDeclaredSegmentation: StackValidationPolicy = {
         if (config.externalNetworks.includes(ref)) continue;
         reportViolation(
           `${describe(w.view)} joins network "${ref}", which this stack does not declare, so its other members cannot be checked; ` +
-            `declare the network in the stack or list it in externalNetworks (${w.resource.urn})`,
+            "declare the network in the stack or list it in externalNetworks",
           w.resource.urn,
         );
       }
       if (w.unresolved > 0) {
         reportViolation(
-          `${describe(w.view)} joins ${w.unresolved} network(s) whose id is unknown and that it does not depend on, so its peers cannot be checked (${w.resource.urn})`,
+          `${describe(w.view)} joins ${w.unresolved} network(s) whose id is unknown and that it does not depend on, so its peers cannot be checked`,
           w.resource.urn,
         );
       }
@@ -126,7 +126,7 @@ export const enforceDeclaredSegmentation: StackValidationPolicy = {
     for (const { a, b, networks } of reported.values()) {
       reportViolation(
         `${describe(a.view)} and ${describe(b.view)} can reach each other on ${networks.join(", ")} but share no tier and have no declared flow ` +
-          `(${a.resource.urn} <-> ${b.resource.urn})`,
+          `(between ${a.resource.urn} and ${b.resource.urn})`,
         a.resource.urn,
       );
     }
@@ -222,7 +222,7 @@ export const requireOverlayNetworks: StackValidationPolicy = {
       const effective = driver ?? "bridge";
       if (!config.allowedDrivers.includes(effective)) {
         reportViolation(
-          `network "${n.name}" uses the "${effective}" driver${driver === undefined ? " (driver unset)" : ""}; a swarm stack needs ${config.allowedDrivers.join(" or ")} networks (${n.resource.urn})`,
+          `network "${n.name}" uses the "${effective}" driver${driver === undefined ? " (driver unset)" : ""}; a swarm stack needs ${config.allowedDrivers.join(" or ")} networks`,
           n.resource.urn,
         );
       }

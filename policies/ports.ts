@@ -133,7 +133,7 @@ export const disallowHostPortConflicts: StackValidationPolicy = {
         const label = `${describe(w.view)} (${portText(p)})`;
         const first = owners.get(key);
         if (first) {
-          reportViolation(`host port ${key} is published by both ${first.label} and ${label} (${first.urn} <-> ${w.resource.urn})`, w.resource.urn);
+          reportViolation(`host port ${key} is published by both ${first.label} and ${label} (between ${first.urn} and ${w.resource.urn})`, w.resource.urn);
         } else {
           owners.set(key, { urn: w.resource.urn, label });
         }

@@ -200,7 +200,7 @@ export const requireLeafCertificateSans: StackValidationPolicy = {
       if (!source) continue;
       if (sansOf(source.props) === 0) {
         reportViolation(
-          `server certificate "${cert.name}" has no subject alternative names${source === cert ? "" : ` (its request "${source.name}" sets no dnsNames, ipAddresses or uris)`} (${cert.urn})`,
+          `server certificate "${cert.name}" has no subject alternative names${source === cert ? "" : ` (its request "${source.name}" sets no dnsNames, ipAddresses or uris)`}`,
           cert.urn,
         );
       }
@@ -225,22 +225,22 @@ export const requirePrivateKeysInSecrets: StackValidationPolicy = {
         const label = `service config "${isKnown(name) ? name : r.name}"`;
         if (isKnown(data)) {
           const text = decodeBase64(data) ?? data;
-          if (PRIVATE_KEY_PEM.test(text)) reportViolation(`${label} holds a private key; Swarm configs are not encrypted at rest and any service may mount them (${r.urn})`, r.urn);
+          if (PRIVATE_KEY_PEM.test(text)) reportViolation(`${label} holds a private key; Swarm configs are not encrypted at rest and any service may mount them`, r.urn);
         } else if (data === UNKNOWN) {
           const key = fromPrivateKey(r, "data");
-          if (key) reportViolation(`${label} is built from the output of private key "${key.name}"; deliver it as a docker.Secret (${r.urn})`, r.urn);
+          if (key) reportViolation(`${label} is built from the output of private key "${key.name}"; deliver it as a docker.Secret`, r.urn);
         }
       } else if (r.type === TYPES.service || r.type === TYPES.container) {
         const w = r.type === TYPES.service ? serviceView(r.props, r.name) : containerView(r.props, r.name);
         for (const { name, value } of w.env) {
           if (isKnown(value) && PRIVATE_KEY_PEM.test(value)) {
-            reportViolation(`${describe(w)} carries a private key in environment variable ${name} (${r.urn})`, r.urn);
+            reportViolation(`${describe(w)} carries a private key in environment variable ${name}`, r.urn);
           }
         }
         if (r.type === TYPES.container) {
           const envKey = fromPrivateKey(r, "envs");
           if (envKey && w.env.some((e) => e.value === UNKNOWN)) {
-            reportViolation(`${describe(w)} builds its environment from private key "${envKey.name}" (${r.urn})`, r.urn);
+            reportViolation(`${describe(w)} builds its environment from private key "${envKey.name}"`, r.urn);
           }
           const uploads = arr(at(r.props, "uploads"));
           if (uploads !== UNKNOWN) {
@@ -250,7 +250,7 @@ export const requirePrivateKeysInSecrets: StackValidationPolicy = {
               const text = isKnown(content) ? content : isKnown(contentBase64) ? decodeBase64(contentBase64) ?? "" : "";
               if (PRIVATE_KEY_PEM.test(text)) {
                 const file = str(at(upload, "file"));
-                reportViolation(`${describe(w)} uploads a private key to ${isKnown(file) ? file : "a file"} (${r.urn})`, r.urn);
+                reportViolation(`${describe(w)} uploads a private key to ${isKnown(file) ? file : "a file"}`, r.urn);
               }
             }
           }
