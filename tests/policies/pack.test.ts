@@ -51,6 +51,11 @@ describe("the pack", () => {
     expect(builders).toEqual(["index.ts"]);
   });
 
+  it("documents every policy in policies/README.md", () => {
+    const readme = fs.readFileSync(path.join(POLICIES_DIR, "README.md"), "utf8");
+    for (const p of allPolicies) expect(readme).toContain(`\`${p.name}\``);
+  });
+
   it("pins the policy toolchain exactly", () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(POLICIES_DIR, "package.json"), "utf8"));
     expect(pkg.dependencies).toMatchObject({ "@pulumi/policy": "1.21.0", "@pulumi/pulumi": "3.248.0", "@pulumi/docker": "5.2.0", "@pulumi/tls": "5.6.1" });
