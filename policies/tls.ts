@@ -239,7 +239,8 @@ export const requirePrivateKeysInSecrets: StackValidationPolicy = {
         }
         if (r.type === TYPES.container) {
           const envKey = fromPrivateKey(r, "envs");
-          if (envKey && w.env.some((e) => e.value === UNKNOWN)) {
+          const envs = arr(at(r.props, "envs"));
+          if (envKey && (envs === UNKNOWN || envs.some((e) => str(e) === UNKNOWN))) {
             reportViolation(`${describe(w)} builds its environment from private key "${envKey.name}"`, r.urn);
           }
           const uploads = arr(at(r.props, "uploads"));

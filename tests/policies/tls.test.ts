@@ -196,6 +196,14 @@ describe("require-private-keys-in-secrets", () => {
     assertHasViolation(await runStackPolicy(requirePrivateKeysInSecrets, [r]), 'container "legacy" uploads a private key to /certs/key.pem');
   });
 
+  it("fails during a preview when a container's unknown environment comes from a private key", async () => {
+    const r = {
+      ...edit(container("legacy", "backend"), (p) => p.envs.push(UNKNOWN_STRING_SENTINEL)),
+      propertyDependencies: { envs: [urnOf(privateKey("broker-key"))] },
+    };
+    assertHasViolation(await runStackPolicy(requirePrivateKeysInSecrets, [privateKey("broker-key"), r]), 'container "legacy" builds its environment from private key "broker-key"');
+  });
+
   it("passes for a service that points at its key file", async () => {
     assertNoViolations(await runStackPolicy(requirePrivateKeysInSecrets, [service("app", { networks: [] })]));
   });
