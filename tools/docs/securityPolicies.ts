@@ -175,6 +175,9 @@ export function renderSecurityPolicies(_m: DocsModel): string {
   out.push(
     `Rules that check what neither catalog does for Compose or Swarm (tagged \`beyond-catalogs\`): ${beyond.map((p) => code(p.name)).join(", ")}.`,
     "",
+    "The catalog entries the pack deliberately does not check, and why, are listed in the pack's README: " +
+      "[What the pack leaves out, and why](../policies/README.md#what-the-pack-leaves-out-and-why).",
+    "",
   );
   return out.join("\n");
 }
