@@ -1,0 +1,59 @@
+import { renderHaproxyConfig, SERVER_SLOTS } from "../model/render/haproxy";
+import { topologyFrom } from "./helpers";
+
+describe("the generated HAProxy gateway configuration", () => {
+  const t = topologyFrom({ environment: "prod", domain: "energy.example.com", adminCidrs: ["10.50.0.0/24", "192.0.2.0/28"] });
+  const cfg = renderHaproxyConfig(t);
+
+  it("terminates TLS with the gateway certificate and redirects HTTP to HTTPS", () => {
+    expect(cfg).toMatch(/bind :8443 ssl crt \/run\/secrets\/gateway\.pem/);
+    expect(cfg).toMatch(/frontend http\n {2}bind :8080\n {2}http-request redirect scheme https code 301/);
+  });
+
+  it("routes each host to its backend and restricts admin routes to the CIDR allowlist", () => {
+    for (const route of t.routes) {
+      const host = `${route.subdomain}.energy.example.com`;
+      expect(cfg).toContain(`-i ${host}`);
+      const deny = `http-request deny deny_status 403 if host_${route.subdomain.replace(/-/g, "_")} !admin_src`;
+      if (route.admin) expect(cfg).toContain(deny);
+      else expect(cfg).not.toContain(deny);
+    }
+    expect(cfg).toContain("acl admin_src src 10.50.0.0/24 192.0.2.0/28");
+  });
+
+  it("discovers every task through Docker's DNS with health checks, retries and redispatch", () => {
+    expect(cfg).toMatch(/resolvers docker\n {2}nameserver swarm 127\.0\.0\.11:53/);
+    expect(cfg).toContain(`server-template grafana ${SERVER_SLOTS} tasks.grafana:3000 check resolvers docker init-addr none`);
+    expect(cfg).toMatch(/backend grafana_3000\n {2}balance roundrobin\n {2}option httpchk GET \/api\/health/);
+    expect(cfg).toMatch(/retries 3\n {2}option redispatch 1\n {2}retry-on all-retryable-errors/);
+  });
+
+  it("logs every request as one JSON object and serves health and metrics", () => {
+    const format = /log-format '(\{.*\})'/.exec(cfg)![1];
+    expect(format).toMatch(/"status":%ST/);
+    expect(format).toMatch(/"backend":"%b"/);
+    expect(cfg).toContain("monitor-uri /healthz");
+    expect(cfg).toContain("http-request use-service prometheus-exporter if { path /metrics }");
+  });
+
+  it("routes a configured API service the same way", () => {
+    const withApi = topologyFrom({
+      environment: "dev",
+      tiers: [{ name: "api" }],
+      services: {
+        api: {
+          image: "ghcr.io/acme/energy-api:1.4.2",
+          tiers: ["api"],
+          role: "api",
+          ports: [{ name: "http", port: 8000, appProtocol: "http", purpose: "REST API" }],
+          health: { test: ["CMD", "true"], httpPath: "/healthz", portName: "http" },
+        },
+      },
+      flows: ["gateway -> api:8000"],
+      routes: [{ subdomain: "api", service: "api", port: 8000, admin: false }],
+    });
+    const text = renderHaproxyConfig(withApi);
+    expect(text).toContain("use_backend api_8000 if host_api");
+    expect(text).toMatch(/backend api_8000\n {2}balance roundrobin\n {2}option httpchk GET \/healthz/);
+  });
+});
