@@ -34,6 +34,10 @@ install_engine() {
 start_engine() {
   if engine_up; then
     log "docker engine already answering"
+    local pid; pid=$(pgrep -x dockerd | head -n1 || true)
+    if [ -n "$pid" ] && ! tr '\0' '\n' </proc/"$pid"/environ 2>/dev/null | grep -qx DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1; then
+      log "WARNING: dockerd $pid runs without DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1: Swarm tasks will try registry pulls; restart it via e2e/engine.sh stop && e2e/engine.sh"
+    fi
     return 0
   fi
   local t0; t0=$(now)
@@ -43,7 +47,9 @@ start_engine() {
   fi
   log "starting dockerd (log: $LOG)"
   # setsid: the daemon must outlive this shell and not get its signals.
-  setsid dockerd >"$LOG" 2>&1 </dev/null &
+  # PREFER_OFFLINE: a Swarm task otherwise tries to pull its image from a registry first,
+  # even when the image is local; here that would be traffic to a host we may not reach.
+  DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid dockerd >"$LOG" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   local deadline=$(( $(date +%s) + WAIT_SECS ))
   until engine_up; do

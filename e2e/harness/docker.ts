@@ -1,0 +1,243 @@
+/**
+ * Test stand-in for the Pulumi docker provider (v5): applies its resources to the local
+ * Swarm through the Docker Engine API, records every object, and tears them all down.
+ */
+import * as crypto from "node:crypto";
+import Docker from "dockerode";
+import { E2E_LABEL, E2E_RUN_LABEL, e2eLabels } from "./labels";
+import { base64Data, desiredReplicas, labelsToMap, networkCreateBody, parseDuration, serviceSpecBody } from "./spec";
+import { sleep, waitForService } from "./swarm";
+
+export type ObjectKind = "service" | "network" | "secret" | "config" | "volume";
+
+export interface CreatedObject {
+  kind: ObjectKind;
+  /** Docker id (volume: its name). */
+  id: string;
+  /** Docker name. */
+  name: string;
+  /** Pulumi resource token and logical name it was created for. */
+  type: string;
+  resource: string;
+}
+
+export interface TeardownReport {
+  removed: CreatedObject[];
+  /** Objects found by label that were not in the record (e.g. a probe container, a mount's volume). */
+  swept: string[];
+  errors: string[];
+}
+
+/** Resource tokens this module realises. */
+export const DOCKER_TYPES = [
+  "docker:index/network:Network",
+  "docker:index/secret:Secret",
+  "docker:index/serviceConfig:ServiceConfig",
+  "docker:index/service:Service",
+  "docker:index/volume:Volume",
+] as const;
+
+export interface DockerRealiserOptions {
+  docker: Docker;
+  runId: string;
+  imageMap?: (image: string) => string;
+  log: (line: string) => void;
+  /** Overrides every convergeConfig timeout (ms). */
+  convergeTimeoutMs?: number;
+}
+
+type Dict = Record<string, any>;
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { statusCode?: number })?.statusCode;
+}
+
+function messageOf(err: unknown): string {
+  const e = err as { json?: { message?: string }; message?: string };
+  return e?.json?.message ?? e?.message ?? String(err);
+}
+
+export class DockerRealiser {
+  readonly created: CreatedObject[] = [];
+  private readonly docker: Docker;
+
+  constructor(private readonly opts: DockerRealiserOptions) {
+    this.docker = opts.docker;
+  }
+
+  /** Pulumi autonaming: the logical name plus a random suffix, as the engine would add. */
+  private dockerName(inputs: Dict, logical: string): string {
+    return inputs.name ?? `${logical}-${crypto.randomBytes(4).toString("hex").slice(0, 7)}`;
+  }
+
+  private record(o: CreatedObject): void {
+    this.created.push(o);
+    this.opts.log(`created ${o.kind} ${o.name} (${o.id.slice(0, 12)}) for ${o.resource}`);
+  }
+
+  async create(type: string, logical: string, inputs: Dict): Promise<{ id: string; state: Dict }> {
+    const labels = e2eLabels(this.opts.runId, logical);
+    const name = this.dockerName(inputs, logical);
+    const fail = (err: unknown): never => {
+      const hint = statusOf(err) === 409 ? " (left over from an earlier run? e2e/cleanup.sh removes it)" : "";
+      throw new Error(`e2e harness: ${type} ${logical} (${name}): ${messageOf(err)}${hint}`);
+    };
+    switch (type) {
+      case "docker:index/network:Network": {
+        const body = networkCreateBody(name, inputs, labels);
+        const net = await this.docker.createNetwork(body as Docker.NetworkCreateOptions).catch(fail);
+        this.record({ kind: "network", id: net.id, name, type, resource: logical });
+        const info = await this.docker.getNetwork(net.id).inspect();
+        return { id: net.id, state: { ...inputs, name, driver: body.Driver, scope: info.Scope, internal: Boolean(inputs.internal) } };
+      }
+      case "docker:index/secret:Secret": {
+        const data = base64Data("secret", inputs.data);
+        const secret = await this.docker
+          .createSecret({ Name: name, Data: data, Labels: { ...labelsToMap(inputs.labels), ...labels } })
+          .catch(fail);
+        this.record({ kind: "secret", id: secret.id, name, type, resource: logical });
+        return { id: secret.id, state: { ...inputs, name } };
+      }
+      case "docker:index/serviceConfig:ServiceConfig": {
+        const data = base64Data("config", inputs.data, inputs.dataRaw);
+        const config = await this.docker
+          .createConfig({ Name: name, Data: data, Labels: { ...labelsToMap(inputs.labels), ...labels } })
+          .catch(fail);
+        this.record({ kind: "config", id: config.id, name, type, resource: logical });
+        return { id: config.id, state: { ...inputs, name, data } };
+      }
+      case "docker:index/volume:Volume": {
+        const vol = await this.docker
+          .createVolume({
+            Name: name,
+            Driver: inputs.driver ?? "local",
+            DriverOpts: inputs.driverOpts ?? {},
+            Labels: { ...labelsToMap(inputs.labels), ...labels },
+          })
+          .catch(fail);
+        this.record({ kind: "volume", id: vol.name, name, type, resource: logical });
+        return { id: name, state: { ...inputs, name, driver: inputs.driver ?? "local" } };
+      }
+      case "docker:index/service:Service": {
+        if (inputs.auth) this.opts.log(`service ${logical}: registry auth ignored (no registry here)`);
+        const spec = serviceSpecBody(name, inputs, { labels, imageMap: this.opts.imageMap });
+        // An empty auth object: without it dockerode sends the spec itself as X-Registry-Auth.
+        const svc = await this.docker.createService({} as Docker.AuthConfig, spec as Docker.ServiceSpec).catch(fail);
+        this.record({ kind: "service", id: svc.id, name, type, resource: logical });
+        // As the provider: with convergeConfig the create waits for the rollout, and fails if it does not converge.
+        if (inputs.convergeConfig) {
+          const timeoutMs = this.opts.convergeTimeoutMs ?? parseDuration(inputs.convergeConfig.timeout ?? "3m")! / 1e6;
+          const pollMs = Math.min(1000, parseDuration(inputs.convergeConfig.delay ?? "7s")! / 1e6);
+          await waitForService(this.docker, svc.id, { timeoutMs, pollMs, replicas: desiredReplicas(inputs) }).catch((err) => {
+            throw new Error(`e2e harness: ${type} ${logical} (${name}) did not converge: ${messageOf(err)}`);
+          });
+          this.opts.log(`service ${name} converged`);
+        }
+        return { id: svc.id, state: { ...inputs, name } };
+      }
+      default:
+        throw new Error(`e2e harness: unsupported docker resource type ${type} (${logical})`);
+    }
+  }
+
+  /**
+   * Removes what this run created: services first (waiting until their containers are gone,
+   * since networks, secrets and configs cannot go while in use), then networks, secrets,
+   * configs and volumes; finally sweeps anything else carrying this run's label.
+   */
+  async teardown(opts: { timeoutMs?: number } = {}): Promise<TeardownReport> {
+    const report: TeardownReport = { removed: [], swept: [], errors: [] };
+    const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+    const d = this.docker;
+    const runFilter = { label: [`${E2E_RUN_LABEL}=${this.opts.runId}`] };
+    const gone = (err: unknown) => statusOf(err) === 404;
+
+    // Retries while the engine still reports the object in use (task shutdown is asynchronous).
+    const removeWithRetry = async (what: string, remove: () => Promise<unknown>): Promise<boolean> => {
+      for (;;) {
+        try {
+          await remove();
+          return true;
+        } catch (err) {
+          if (gone(err)) return true;
+          if (Date.now() >= deadline) {
+            report.errors.push(`${what}: ${messageOf(err)}`);
+            return false;
+          }
+          await sleep(500);
+        }
+      }
+    };
+    const byKind = (k: ObjectKind) => this.created.filter((o) => o.kind === k);
+
+    const services = new Set([...byKind("service").map((o) => o.id),
+      ...(await d.listServices({ filters: runFilter }).catch(() => [])).map((s) => s.ID as string)]);
+    await Promise.all([...services].map(async (id) => {
+      const rec = this.created.find((o) => o.id === id);
+      if (await removeWithRetry(`service ${rec?.name ?? id}`, () => d.getService(id).remove())) {
+        if (rec) report.removed.push(rec);
+        else report.swept.push(`service ${id}`);
+      }
+    }));
+    // Containers of removed services and probes: wait for the swarm to stop them, then force.
+    for (;;) {
+      const left = await d.listContainers({ all: true, filters: runFilter });
+      const ofServices = left.filter((c) => c.Labels?.["com.docker.swarm.service.id"]);
+      for (const c of left.filter((c) => !c.Labels?.["com.docker.swarm.service.id"])) {
+        await d.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+        report.swept.push(`container ${c.Names?.[0] ?? c.Id}`);
+      }
+      if (!ofServices.length) break;
+      if (Date.now() >= deadline) {
+        report.errors.push(`containers still present: ${ofServices.map((c) => c.Names?.[0] ?? c.Id).join(", ")}`);
+        break;
+      }
+      await sleep(500);
+    }
+
+    const removeAll = async (kind: ObjectKind, listed: { id: string; name: string }[], remove: (id: string) => Promise<unknown>) => {
+      const recorded = byKind(kind);
+      const ids = new Set([...recorded.map((o) => o.id), ...listed.map((o) => o.id)]);
+      await Promise.all([...ids].map(async (id) => {
+        const rec = recorded.find((o) => o.id === id);
+        const name = rec?.name ?? listed.find((o) => o.id === id)?.name ?? id;
+        if (await removeWithRetry(`${kind} ${name}`, () => remove(id))) {
+          if (rec) report.removed.push(rec);
+          else report.swept.push(`${kind} ${name}`);
+        }
+      }));
+    };
+    await removeAll("network", (await d.listNetworks({ filters: runFilter }).catch(() => [])).map((n) => ({ id: n.Id, name: n.Name })),
+      (id) => d.getNetwork(id).remove());
+    await removeAll("secret", (await d.listSecrets({ filters: runFilter }).catch(() => [])).map((s: any) => ({ id: s.ID, name: s.Spec?.Name })),
+      (id) => d.getSecret(id).remove());
+    await removeAll("config", (await d.listConfigs({ filters: runFilter }).catch(() => [])).map((c) => ({ id: c.ID, name: c.Spec?.Name ?? c.ID })),
+      (id) => d.getConfig(id).remove());
+    const vols = (await d.listVolumes({ filters: runFilter }).catch(() => ({ Volumes: [] }))).Volumes ?? [];
+    await removeAll("volume", vols.map((v) => ({ id: v.Name, name: v.Name })), (id) => d.getVolume(id).remove());
+
+    this.created.splice(0, this.created.length, ...this.created.filter((o) => !report.removed.includes(o)));
+    this.opts.log(`teardown: removed ${report.removed.length}, swept ${report.swept.length}, errors ${report.errors.length}`);
+    return report;
+  }
+}
+
+/** Removes every object carrying the e2e label, from any run (what e2e/cleanup.sh does). */
+export async function removeAllLabelled(docker: Docker, log: (l: string) => void = () => undefined): Promise<TeardownReport> {
+  const runs = new Set<string>();
+  const filters = { label: [E2E_LABEL] };
+  for (const s of await docker.listServices({ filters })) runs.add(s.Spec?.Labels?.[E2E_RUN_LABEL] ?? "");
+  for (const n of await docker.listNetworks({ filters })) runs.add(n.Labels?.[E2E_RUN_LABEL] ?? "");
+  for (const c of await docker.listContainers({ all: true, filters })) runs.add(c.Labels?.[E2E_RUN_LABEL] ?? "");
+  for (const s of (await docker.listSecrets({ filters })) as any[]) runs.add(s.Spec?.Labels?.[E2E_RUN_LABEL] ?? "");
+  for (const c of await docker.listConfigs({ filters })) runs.add(c.Spec?.Labels?.[E2E_RUN_LABEL] ?? "");
+  for (const v of (await docker.listVolumes({ filters })).Volumes ?? []) runs.add(v.Labels?.[E2E_RUN_LABEL] ?? "");
+  const total: TeardownReport = { removed: [], swept: [], errors: [] };
+  for (const runId of runs) {
+    if (!runId) continue;
+    const r = await new DockerRealiser({ docker, runId, log }).teardown();
+    total.swept.push(...r.swept);
+    total.errors.push(...r.errors);
+  }
+  return total;
+}
