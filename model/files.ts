@@ -113,23 +113,11 @@ export function serviceFiles(t: Topology, s: ServiceSpec): ServiceFiles {
         },
       };
     case "node-red": {
-      const client = t.tls.mqttClients.includes("node-red") ? mqttClientCertName("node-red") : undefined;
+      if (!t.tls.mqttClients.includes("node-red")) return { files: [], env: {} };
+      const client = mqttClientFiles("node-red");
       return {
-        files: client
-          ? [
-              config("ca.crt", "/etc/iot/certs/ca.crt", "{{ca.cert}}"),
-              config("mqtt-client.crt", "/etc/iot/certs/mqtt-client.crt", `{{cert.${client}}}`),
-              secret("mqtt-client.key", "/run/secrets/node-red-mqtt-client.key", `{{key.${client}}}`),
-            ]
-          : [],
-        env: client
-          ? {
-              MQTT_BROKER_URL: "mqtts://mosquitto:8883",
-              MQTT_CA_FILE: "/etc/iot/certs/ca.crt",
-              MQTT_CERT_FILE: "/etc/iot/certs/mqtt-client.crt",
-              MQTT_KEY_FILE: "/run/secrets/node-red-mqtt-client.key",
-            }
-          : {},
+        files: client.files,
+        env: { MQTT_BROKER_URL: "mqtts://mosquitto:8883", MQTT_CA_FILE: client.ca, MQTT_CERT_FILE: client.cert, MQTT_KEY_FILE: client.key },
       };
     }
     case "redis":
@@ -162,25 +150,35 @@ export function serviceFiles(t: Topology, s: ServiceSpec): ServiceFiles {
         env: {},
       };
     case "mqtt-exporter": {
-      const client = mqttClientCertName("mqtt-exporter");
+      const client = mqttClientFiles("mqtt-exporter");
       return {
-        files: [
-          config("ca.crt", "/etc/iot/certs/ca.crt", "{{ca.cert}}"),
-          config("mqtt-client.crt", "/etc/iot/certs/mqtt-client.crt", `{{cert.${client}}}`),
-          secret("mqtt-client.key", "/run/secrets/mqtt-exporter-client.key", `{{key.${client}}}`),
-        ],
+        files: client.files,
         env: {
           BROKER_ENDPOINT: "ssl://mosquitto:8883",
-          MQTT_CERT: "/etc/iot/certs/mqtt-client.crt",
-          MQTT_KEY: "/run/secrets/mqtt-exporter-client.key",
+          MQTT_CERT: client.cert,
+          MQTT_KEY: client.key,
           // Go's TLS client reads extra trust roots from here: the stack's private CA.
-          SSL_CERT_FILE: "/etc/iot/certs/ca.crt",
+          SSL_CERT_FILE: client.ca,
         },
       };
     }
     default:
       return { files: [], env: {} };
   }
+}
+
+/** The CA, client certificate and client key an in-swarm MQTT client presents to the broker. */
+function mqttClientFiles(service: string): { files: FileSpec[]; ca: string; cert: string; key: string } {
+  const leaf = mqttClientCertName(service);
+  const paths = { ca: "/etc/iot/certs/ca.crt", cert: "/etc/iot/certs/mqtt-client.crt", key: `/run/secrets/${service}-mqtt-client.key` };
+  return {
+    files: [
+      config("ca.crt", paths.ca, "{{ca.cert}}"),
+      config("mqtt-client.crt", paths.cert, `{{cert.${leaf}}}`),
+      secret("mqtt-client.key", paths.key, `{{key.${leaf}}}`),
+    ],
+    ...paths,
+  };
 }
 
 /** A template holding a key or password must travel as a Docker secret. */
