@@ -44,9 +44,11 @@ mirror() {
 }
 
 # Keep only packages the archive has, so a renamed package fails loudly here, not in debootstrap.
+# One apt-cache call: each call costs ~0.6 s, which dominated a cached rebuild.
+AVAILABLE=$(apt-cache policy "${WANTED[@]}" 2>/dev/null | awk '/^[^ ].*:$/ {p=substr($1, 1, length($1)-1)} /Candidate:/ && $2 != "(none)" {print p}')
 PKGS=()
 for p in "${WANTED[@]}"; do
-  if apt-cache show "$p" >/dev/null 2>&1; then PKGS+=("$p"); else log "WARNING: package $p not in apt lists; skipped"; fi
+  if grep -qx "$p" <<<"$AVAILABLE"; then PKGS+=("$p"); else log "WARNING: package $p not in apt lists; skipped"; fi
 done
 [ "${#PKGS[@]}" -gt 0 ] || { log "apt lists empty: run apt-get update"; exit 1; }
 
