@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: how the program's cost grows with the size of the stack, measured in-process under
  * Pulumi mocks on the program's real path. Every figure is the median of `--repeat` fresh processes
- * (bench/measure.ts), run one after another so they do not compete for the CPU.
+ * (bench/measure.ts) after a discarded warm-up, run one after another so they do not compete for the CPU.
  *
  *   npm run bench                   # table: figure, value, target, pass/FAIL, then the details
  *   npm run bench -- --json         # only the JSON figures on stdout
@@ -89,14 +89,21 @@ async function main(): Promise<number> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "iot-bench-"));
   const recording = (name: string) => path.join(work, `${name}.json`);
   const all: Series[] = [];
-  /** `repeat` runs; the first also records the evaluation when `record` is given. */
-  const series = async (label: string, args: readonly string[], repeat: number, record?: string): Promise<Series> => {
+  /**
+   * `repeat` measured runs after one discarded warm-up run, which fills the TypeScript loader's
+   * transpile cache and the disk cache, and records the evaluation when `record` is given.
+   */
+  const series = async (label: string, args: readonly string[], repeat: number, record?: string, warmUp = true): Promise<Series> => {
     const samples: MeasureResult[] = [];
     let result: Series;
     try {
+      if (warmUp) {
+        progress(`  ${label} (warm-up)`);
+        await measureOnce(record ? [...args, "--record", record] : args);
+      }
       for (let i = 0; i < repeat; i++) {
         progress(`  ${label} (${i + 1}/${repeat})`);
-        samples.push(await measureOnce(i === 0 && record ? [...args, "--record", record] : args));
+        samples.push(await measureOnce(!warmUp && i === 0 && record ? [...args, "--record", record] : args));
       }
       result = { label, samples };
     } catch (e) {
@@ -108,6 +115,7 @@ async function main(): Promise<number> {
   };
 
   const n = options.repeat;
+  const loadBefore = os.loadavg()[0];
   try {
     progress("Measuring (each run in a fresh process):");
     const reference = await series("evaluation, reference stack", ["--kind", "evaluation", "--stack", "dev"], n, recording("reference"));
@@ -117,7 +125,7 @@ async function main(): Promise<number> {
       evaluations.set(size, await series(`evaluation, ${size} services`, ["--kind", "evaluation", "--services", String(size)], n, record));
     }
     // One run only: it exists to give the policy check its 1000 services.
-    const large = await series("evaluation, 1000 services (1 run, for the policy check)", ["--kind", "evaluation", "--services", "1000"], 1, recording("1000"));
+    const large = await series("evaluation, 1000 services (1 run, for the policy check)", ["--kind", "evaluation", "--services", "1000"], 1, recording("1000"), false);
     const baseline = await series("plain baseline, reference stack", ["--kind", "baseline", "--input", recording("reference")], n);
     const baseline100 = await series("plain baseline, 100 services", ["--kind", "baseline", "--input", recording("100")], n);
     const policies = new Map<number, Series>();
@@ -149,7 +157,7 @@ async function main(): Promise<number> {
       const machine = describeMachine();
       const out: string[] = [];
       if (options.markdown) {
-        out.push(renderMarkdown(rows), "", `Machine: ${machineLine(machine)}. Medians of ${n} runs.`);
+        out.push(renderMarkdown(rows), "", `Machine: ${machineLine(machine)}. Medians of ${n} fresh processes each.`);
       } else {
         out.push("", renderText(rows), "", `Machine: ${machineLine(machine)}. Medians of ${n} fresh processes each.`);
       }
@@ -162,6 +170,8 @@ async function main(): Promise<number> {
         `Longest chain, 500 services:    ${chainText(graphOf(evaluations.get(500)))}`,
         `Baseline graphs match the program's: ${sameGraph(reference, baseline) && sameGraph(evaluations.get(100), baseline100) ? "yes" : "NO"}`,
         `Component overhead at 100 services: ${overheadText(medianMs(evaluations.get(100)), medianMs(baseline100))}`,
+        // Other work on the machine shows up as spread between runs; the load average says whether there was any.
+        `1-minute load average: ${round(loadBefore, 2)} before, ${round(os.loadavg()[0], 2)} after (${os.availableParallelism()} CPUs)`,
         e2e ? `e2e figures from ${path.relative(PROJECT_ROOT, E2E_REPORT)} (${e2e.takenAt.toISOString()})` : `No e2e report (${path.relative(PROJECT_ROOT, E2E_REPORT)}): run the e2e suite to add its failover and load-balancing figures.`,
       );
       process.stdout.write(out.join("\n") + "\n");
