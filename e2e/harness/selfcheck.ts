@@ -211,6 +211,82 @@ async function failurePath() {
     `removed ${report.removed.length}, errors ${report.errors.join("; ")}`);
 }
 
+/** Every provider field the mapping handles, accepted by the engine and visible in the inspected spec. */
+async function specRoundTrip() {
+  const harness = createHarness({ log: () => undefined });
+  const full = () => {
+    const net = new docker.Network("rt-net", { name: "iot-e2e-selfcheck-rt", driver: "overlay", attachable: true,
+      ipamConfigs: [{ subnet: "10.251.9.0/24", gateway: "10.251.9.1", ipRange: "10.251.9.128/25" }], labels: [label] });
+    const vol = new docker.Volume("rt-vol", { name: "iot-e2e-selfcheck-rt-vol" });
+    const svc = new docker.Service("rt-svc", {
+      name: "selfcheck-rt",
+      labels: [label],
+      taskSpec: {
+        containerSpec: {
+          image: "iot-e2e/node-red:e2e",
+          env: { PORT: "1881" },
+          hostname: "rt-host",
+          capDrops: ["ALL"],
+          capAdds: ["NET_BIND_SERVICE"],
+          readOnly: true,
+          labels: [{ label: "tier", value: "frontend" }],
+          mounts: [
+            { type: "tmpfs", target: "/tmp", tmpfsOptions: { sizeBytes: 16 * 1024 * 1024, mode: 0o1777 } },
+            { type: "volume", source: vol.name, target: "/data" },
+          ],
+          hosts: [{ host: "devices.local", ip: "127.0.0.2" }],
+          dnsConfig: { nameservers: ["127.0.0.11"], options: ["ndots:1"] },
+          sysctl: { "net.ipv4.tcp_keepalive_time": "300" },
+          stopSignal: "SIGTERM",
+          stopGracePeriod: "3s",
+          healthcheck: { tests: ["CMD", "wget", "-qO-", "http://127.0.0.1:1881/"], interval: "1s", timeout: "3s", retries: 5, startPeriod: "2s" },
+        },
+        networksAdvanceds: [{ id: net.id, aliases: ["rt-alias"] }],
+        resources: { limits: { nanoCpus: 250_000_000, memoryBytes: 64 * 1024 * 1024 }, reservation: { nanoCpus: 10_000_000, memoryBytes: 8 * 1024 * 1024 } },
+        restartPolicy: { condition: "any", delay: "2s", maxAttempts: 0, window: "30s" },
+        placement: { constraints: ["node.role==manager"], maxReplicas: 2, prefs: ["spread=node.id"] },
+      },
+      mode: { replicated: { replicas: 1 } },
+      endpointSpec: { mode: "dnsrr", ports: [{ name: "http", protocol: "tcp", targetPort: 1881, publishedPort: 18881, publishMode: "host" }] },
+      updateConfig: { parallelism: 1, delay: "1s", failureAction: "rollback", monitor: "10s", maxFailureRatio: "0.1", order: "stop-first" },
+      rollbackConfig: { parallelism: 1, delay: "500ms", failureAction: "pause", monitor: "5s", order: "stop-first" },
+      convergeConfig: { timeout: "60s", delay: "1s" },
+    });
+    return { id: svc.id };
+  };
+  try {
+    const out = (await runProgram(harness, full, { stack: "e2e-selfcheck-rt" })) as { id: string };
+    const spec = (await harness.docker.getService(out.id).inspect()).Spec;
+    const c = spec.TaskTemplate.ContainerSpec;
+    const want: [string, unknown, unknown][] = [
+      ["healthcheck interval ns", c.Healthcheck?.Interval, 1e9],
+      ["stop grace ns", c.StopGracePeriod, 3e9],
+      ["env", c.Env?.[0], "PORT=1881"],
+      ["caps", `${c.CapabilityDrop}|${c.CapabilityAdd}`, "ALL|NET_BIND_SERVICE"],
+      ["hosts", c.Hosts?.[0], "127.0.0.2 devices.local"],
+      ["tmpfs mode", c.Mounts?.find((m: any) => m.Type === "tmpfs")?.TmpfsOptions?.Mode, 0o1777],
+      ["volume mount labelled", c.Mounts?.find((m: any) => m.Type === "volume")?.VolumeOptions?.Labels?.["iot-swarm-net.e2e"], "1"],
+      ["network alias", spec.TaskTemplate.Networks?.[0]?.Aliases?.[0], "rt-alias"],
+      ["limits", spec.TaskTemplate.Resources?.Limits?.NanoCPUs, 250_000_000],
+      ["restart window ns", spec.TaskTemplate.RestartPolicy?.Window, 30e9],
+      ["placement", spec.TaskTemplate.Placement?.Preferences?.[0]?.Spread?.SpreadDescriptor, "node.id"],
+      ["update order", `${spec.UpdateConfig?.Order}/${spec.UpdateConfig?.FailureAction}/${spec.UpdateConfig?.MaxFailureRatio}`, "stop-first/rollback/0.1"],
+      ["rollback delay ns", spec.RollbackConfig?.Delay, 5e8],
+      ["host-mode port", `${spec.EndpointSpec?.Ports?.[0]?.PublishMode}:${spec.EndpointSpec?.Ports?.[0]?.PublishedPort}`, "host:18881"],
+    ];
+    const wrong = want.filter(([, got, exp]) => got !== exp).map(([n, got, exp]) => `${n}: ${JSON.stringify(got)} != ${JSON.stringify(exp)}`);
+    check("full service spec round-trips through the engine", wrong.length === 0, wrong.join("; "));
+    const r = await fetch("http://127.0.0.1:18881/").then(async (res) => `${res.status} ${res.headers.get("x-served-by")}`).catch((e) => String(e));
+    check("host-mode published port answers on loopback", r === "200 rt-host", r);
+  } catch (e) {
+    check("full service spec accepted", false, e instanceof Error ? e.message : String(e));
+  } finally {
+    const report = await harness.teardown();
+    check("round-trip teardown (incl. named volume)", report.errors.length === 0 && report.removed.length === 3,
+      `removed ${report.removed.length}, swept ${report.swept.join(",")}, errors ${report.errors.join("; ")}`);
+  }
+}
+
 async function main() {
   const t0 = Date.now();
   await offlineChecks();
@@ -310,6 +386,8 @@ for ip in $(dig +short tasks.selfcheck-influx); do for i in 1 2 3; do curl -fsS 
     check("nothing labelled left behind", left.length === 0, left.join(", "));
     if (left.length) await removeAllLabelled(d);
   }
+  step("spec round-trip");
+  await specRoundTrip();
   step("failure path");
   await failurePath();
   step("done");

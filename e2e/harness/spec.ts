@@ -178,7 +178,7 @@ export function serviceSpecBody(name: string, inputs: Dict, opts: ServiceSpecOpt
     Mounts: c.mounts ? (c.mounts as Dict[]).map((m) => mount(m, opts.labels)) : undefined,
     StopSignal: c.stopSignal,
     StopGracePeriod: parseDuration(c.stopGracePeriod),
-    HealthCheck: hc
+    Healthcheck: hc
       ? compact({
         Test: hc.tests,
         Interval: parseDuration(hc.interval),
