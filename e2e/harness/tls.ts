@@ -3,7 +3,7 @@
  * keys and real X.509 (Node's crypto + @peculiar/x509), shaped like the provider's outputs,
  * so certificates the program wires into Mosquitto and HAProxy are the ones the servers load.
  */
-import "./reflect-polyfill";
+import "reflect-metadata";
 import * as crypto from "node:crypto";
 import * as x509 from "@peculiar/x509";
 
