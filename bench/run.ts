@@ -72,6 +72,13 @@ function measureOnce(args: readonly string[]): Promise<MeasureResult> {
   });
 }
 
+interface Arm {
+  readonly label: string;
+  readonly args: readonly string[];
+  /** Where the first run writes its recorded resources, for the baseline and the policy check. */
+  readonly record?: string;
+}
+
 interface Series {
   readonly label: string;
   readonly samples: MeasureResult[];
@@ -90,49 +97,81 @@ async function main(): Promise<number> {
   const recording = (name: string) => path.join(work, `${name}.json`);
   const all: Series[] = [];
   /**
-   * `repeat` measured runs after one discarded warm-up run, which fills the TypeScript loader's
-   * transpile cache and the disk cache, and records the evaluation when `record` is given.
+   * `repeat` measured rounds after one discarded warm-up round, which fills the TypeScript loader's
+   * transpile cache and the disk cache and records the evaluations that give `record`. Arms of one
+   * call run alternately, so a change in the machine's load hits all of them alike (their ratio is
+   * a figure); an arm's warm-up may read what an earlier arm's warm-up recorded.
    */
-  const series = async (label: string, args: readonly string[], repeat: number, record?: string, warmUp = true): Promise<Series> => {
-    const samples: MeasureResult[] = [];
-    let result: Series;
+  const measureArms = async (arms: readonly Arm[], repeat: number, warmUp = true): Promise<Series[]> => {
+    const samples = arms.map((): MeasureResult[] => []);
+    const errors = arms.map((): string | undefined => undefined);
+    const run = async (i: number, args: readonly string[], round: string) => {
+      progress(`  ${arms[i].label} (${round})`);
+      return measureOnce(args);
+    };
     try {
-      if (warmUp) {
-        progress(`  ${label} (warm-up)`);
-        await measureOnce(record ? [...args, "--record", record] : args);
+      for (let round = warmUp ? -1 : 0; round < repeat; round++) {
+        for (let i = 0; i < arms.length; i++) {
+          const { args, record } = arms[i];
+          const recordNow = record !== undefined && round === (warmUp ? -1 : 0);
+          try {
+            const result = await run(i, recordNow ? [...args, "--record", record] : args, round < 0 ? "warm-up" : `${round + 1}/${repeat}`);
+            if (round >= 0) samples[i].push(result);
+          } catch (e) {
+            errors[i] = (e as Error).message;
+            throw e;
+          }
+        }
       }
-      for (let i = 0; i < repeat; i++) {
-        progress(`  ${label} (${i + 1}/${repeat})`);
-        samples.push(await measureOnce(!warmUp && i === 0 && record ? [...args, "--record", record] : args));
-      }
-      result = { label, samples };
     } catch (e) {
-      result = { label, samples, error: (e as Error).message };
-      process.stderr.write(`${label} crashed: ${result.error}\n`);
+      process.stderr.write(`${arms[errors.findIndex((x) => x !== undefined)]?.label ?? "a measurement"} crashed: ${(e as Error).message}\n`);
+      // An arm that did not crash but lost its partner's rounds is incomplete too.
+      errors.forEach((err, i) => (errors[i] = err ?? "stopped: another measurement of its group crashed"));
     }
-    all.push(result);
+    const result = arms.map((arm, i): Series => ({ label: arm.label, samples: samples[i], error: errors[i] }));
+    all.push(...result);
     return result;
   };
+  const series = async (arm: Arm, repeat: number, warmUp = true) => (await measureArms([arm], repeat, warmUp))[0];
 
   const n = options.repeat;
   const loadBefore = os.loadavg()[0];
   try {
     progress("Measuring (each run in a fresh process):");
-    const reference = await series("evaluation, reference stack", ["--kind", "evaluation", "--stack", "dev"], n, recording("reference"));
+    const evaluationArm = (size: number, record?: string): Arm => ({
+      label: `evaluation, ${size} services`,
+      args: ["--kind", "evaluation", "--services", String(size)],
+      record,
+    });
+    // The program and its plain baseline alternate, so their ratio holds up on a busy machine.
+    const [reference, baseline] = await measureArms(
+      [
+        { label: "evaluation, reference stack", args: ["--kind", "evaluation", "--stack", "dev"], record: recording("reference") },
+        { label: "plain baseline, reference stack", args: ["--kind", "baseline", "--input", recording("reference")] },
+      ],
+      n,
+    );
     const evaluations = new Map<number, Series>();
+    let baseline100: Series | undefined;
     for (const size of EVALUATION_SIZES) {
-      const record = size === 100 || size === 500 ? recording(String(size)) : undefined;
-      evaluations.set(size, await series(`evaluation, ${size} services`, ["--kind", "evaluation", "--services", String(size)], n, record));
+      if (size === 100) {
+        const [program, plain] = await measureArms(
+          [evaluationArm(size, recording("100")), { label: "plain baseline, 100 services", args: ["--kind", "baseline", "--input", recording("100")] }],
+          n,
+        );
+        evaluations.set(size, program);
+        baseline100 = plain;
+      } else {
+        evaluations.set(size, await series(evaluationArm(size, size === 500 ? recording("500") : undefined), n));
+      }
     }
     // One run only: it exists to give the policy check its 1000 services.
-    const large = await series("evaluation, 1000 services (1 run, for the policy check)", ["--kind", "evaluation", "--services", "1000"], 1, recording("1000"), false);
-    const baseline = await series("plain baseline, reference stack", ["--kind", "baseline", "--input", recording("reference")], n);
-    const baseline100 = await series("plain baseline, 100 services", ["--kind", "baseline", "--input", recording("100")], n);
+    const large = await series({ ...evaluationArm(1000, recording("1000")), label: "evaluation, 1000 services (1 run, for the policy check)" }, 1, false);
     const policies = new Map<number, Series>();
     for (const size of POLICY_SIZES) {
       const source = size === 1000 ? large : evaluations.get(size);
       if (source?.error) continue;
-      policies.set(size, await series(`policy check, ${size} services`, ["--kind", "policy", "--input", recording(String(size))], n));
+      policies.set(size, await series({ label: `policy check, ${size} services`, args: ["--kind", "policy", "--input", recording(String(size))] }, n));
     }
 
     const referenceMs = medianMs(reference);
@@ -153,7 +192,8 @@ async function main(): Promise<number> {
     if (options.json) {
       process.stdout.write(JSON.stringify(figures, null, 2) + "\n");
     } else {
-      const rows = figureRows(figures);
+      const [program100, plain100] = [medianMs(evaluations.get(100)), medianMs(baseline100)];
+      const rows = figureRows(figures, { baselineOverhead100: program100 !== null && plain100 !== null ? program100 / plain100 : null });
       const machine = describeMachine();
       const out: string[] = [];
       if (options.markdown) {
@@ -169,7 +209,7 @@ async function main(): Promise<number> {
         `Longest chain, reference stack: ${chainText(graphOf(reference))}`,
         `Longest chain, 500 services:    ${chainText(graphOf(evaluations.get(500)))}`,
         `Baseline graphs match the program's: ${sameGraph(reference, baseline) && sameGraph(evaluations.get(100), baseline100) ? "yes" : "NO"}`,
-        `Component overhead at 100 services: ${overheadText(medianMs(evaluations.get(100)), medianMs(baseline100))}`,
+        `Component overhead: ${overheadText(referenceMs, baselineMs)} on the reference stack, ${overheadText(medianMs(evaluations.get(100)), medianMs(baseline100))} at 100 services`,
         // Other work on the machine shows up as spread between runs; the load average says whether there was any.
         `1-minute load average: ${round(loadBefore, 2)} before, ${round(os.loadavg()[0], 2)} after (${os.availableParallelism()} CPUs)`,
         e2e ? `e2e figures from ${path.relative(PROJECT_ROOT, E2E_REPORT)} (${e2e.takenAt.toISOString()})` : `No e2e report (${path.relative(PROJECT_ROOT, E2E_REPORT)}): run the e2e suite to add its failover and load-balancing figures.`,
