@@ -74,7 +74,8 @@ export function deployGraphDepth(nodes: readonly GraphNode[]): GraphDepth {
   };
   let deepest: string | undefined;
   for (const urn of edges.keys()) {
-    if (deepest === undefined || visit(urn) > depth.get(deepest)!) deepest = urn;
+    const d = visit(urn);
+    if (deepest === undefined || d > depth.get(deepest)!) deepest = urn;
   }
   const chain: string[] = [];
   for (let urn = deepest; urn !== undefined; urn = next.get(urn)) chain.unshift(byUrn.get(urn)!.name);
