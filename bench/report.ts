@@ -16,7 +16,7 @@ export interface BenchFigures {
   dagDepth: number | null;
   /** Longest dependency chain at 500 services. */
   dagDepth500: number | null;
-  /** Program time / plain baseline time, on the reference stack. */
+  /** Program time / plain baseline time on the reference stack: the median of alternating runs' ratios. */
   baselineOverhead: number | null;
   /** Largest peak RSS of any measurement process. */
   peakRssMb: number | null;

@@ -175,14 +175,13 @@ async function main(): Promise<number> {
     }
 
     const referenceMs = medianMs(reference);
-    const baselineMs = medianMs(baseline);
     const rss = all.flatMap((s) => s.samples.map((x) => x.peakRssMb));
     const figures: BenchFigures = {
       evaluation: Object.fromEntries(EVALUATION_SIZES.map((size) => [String(size), roundOrNull(medianMs(evaluations.get(size)))])),
       policy: Object.fromEntries(POLICY_SIZES.map((size) => [String(size), roundOrNull(medianMs(policies.get(size)))])),
       dagDepth: graphOf(reference)?.depth ?? null,
       dagDepth500: graphOf(evaluations.get(500))?.depth ?? null,
-      baselineOverhead: referenceMs !== null && baselineMs !== null ? round(referenceMs / baselineMs, 2) : null,
+      baselineOverhead: roundOrNull(pairedRatio(reference, baseline), 2),
       peakRssMb: rss.length > 0 ? round(Math.max(...rss), 0) : null,
       reference: roundOrNull(referenceMs),
     };
@@ -192,8 +191,7 @@ async function main(): Promise<number> {
     if (options.json) {
       process.stdout.write(JSON.stringify(figures, null, 2) + "\n");
     } else {
-      const [program100, plain100] = [medianMs(evaluations.get(100)), medianMs(baseline100)];
-      const rows = figureRows(figures, { baselineOverhead100: program100 !== null && plain100 !== null ? program100 / plain100 : null });
+      const rows = figureRows(figures, { baselineOverhead100: pairedRatio(evaluations.get(100), baseline100) });
       const machine = describeMachine();
       const out: string[] = [];
       if (options.markdown) {
@@ -209,7 +207,7 @@ async function main(): Promise<number> {
         `Longest chain, reference stack: ${chainText(graphOf(reference))}`,
         `Longest chain, 500 services:    ${chainText(graphOf(evaluations.get(500)))}`,
         `Baseline graphs match the program's: ${sameGraph(reference, baseline) && sameGraph(evaluations.get(100), baseline100) ? "yes" : "NO"}`,
-        `Component overhead: ${overheadText(referenceMs, baselineMs)} on the reference stack, ${overheadText(medianMs(evaluations.get(100)), medianMs(baseline100))} at 100 services`,
+        `Component overhead (median of per-round ratios; medians): ${overheadText(reference, baseline)} on the reference stack, ${overheadText(evaluations.get(100), baseline100)} at 100 services`,
         // Other work on the machine shows up as spread between runs; the load average says whether there was any.
         `1-minute load average: ${round(loadBefore, 2)} before, ${round(os.loadavg()[0], 2)} after (${os.availableParallelism()} CPUs)`,
         e2e ? `e2e figures from ${path.relative(PROJECT_ROOT, E2E_REPORT)} (${e2e.takenAt.toISOString()})` : `No e2e report (${path.relative(PROJECT_ROOT, E2E_REPORT)}): run the e2e suite to add its failover and load-balancing figures.`,
@@ -222,7 +220,7 @@ async function main(): Promise<number> {
   }
 }
 
-const roundOrNull = (v: number | null) => (v === null ? null : round(v, 1));
+const roundOrNull = (v: number | null, digits = 1) => (v === null ? null : round(v, digits));
 
 function detailsTable(all: readonly Series[]): string {
   return textTable(
@@ -248,8 +246,20 @@ function detailsTable(all: readonly Series[]): string {
 }
 
 const chainText = (g: GraphDepth | undefined) => (g ? `${g.depth}: ${g.chain.join(" -> ")}` : "n/a");
-const overheadText = (program: number | null, plain: number | null) =>
-  program === null || plain === null ? "n/a" : `${round(program / plain, 2)}x (${round(program, 0)} ms / ${round(plain, 0)} ms)`;
+/**
+ * Median over rounds of program time / baseline time: the two arms alternate, so each round's pair
+ * ran under the same load, and the ratio of a pair is steadier than the ratio of two medians.
+ */
+function pairedRatio(program: Series | undefined, plain: Series | undefined): number | null {
+  if (!program || !plain || program.error || plain.error || program.samples.length === 0 || program.samples.length !== plain.samples.length) return null;
+  return median(program.samples.map((p, i) => p.ms / plain.samples[i].ms));
+}
+
+function overheadText(program: Series | undefined, plain: Series | undefined): string {
+  const ratio = pairedRatio(program, plain);
+  const [a, b] = [medianMs(program), medianMs(plain)];
+  return ratio === null || a === null || b === null ? "n/a" : `${round(ratio, 2)}x (${round(a, 0)} ms vs ${round(b, 0)} ms)`;
+}
 
 function sameGraph(program: Series | undefined, plain: Series | undefined): boolean {
   const [a, b] = [graphOf(program), graphOf(plain)];
