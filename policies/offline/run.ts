@@ -76,9 +76,21 @@ export function toPolicyResources(resources: readonly StackResource[]): PolicyRe
   return made.map((m) => m.resource);
 }
 
-/** The args a resource policy receives for `r`. */
-export function resourceArgs(r: StackResource, getConfig: () => Record<string, unknown>): ResourceValidationArgs {
-  const props = proxy.unknownCheckingProxy(propsOf(r, "inputs"));
+/** Freezes a props tree so sharing it between policies cannot leak one policy's edits into another. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as object)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * The args a resource policy receives for `r`. `inputs` may be passed pre-unwrapped (and frozen) so a
+ * run over many policies unwraps each resource once.
+ */
+export function resourceArgs(r: StackResource, getConfig: () => Record<string, unknown>, inputs?: Record<string, unknown>): ResourceValidationArgs {
+  const props = proxy.unknownCheckingProxy(inputs ?? propsOf(r, "inputs"));
   return {
     type: r.type,
     props,
@@ -107,6 +119,8 @@ export interface RunResult {
 export async function runPolicies(resources: readonly StackResource[], policies: Policies, config: ResolvedPackConfig): Promise<RunResult> {
   const violations: Violation[] = [];
   const stackResources = toPolicyResources(resources);
+  // Unwrapping once per resource instead of once per policy and resource; policies only read props.
+  const inputProps = resources.map((r) => deepFreeze(propsOf(r, "inputs")));
   let enabled = 0;
   for (const policy of policies) {
     const resolved = config.get(policy.name);
@@ -132,10 +146,10 @@ export async function runPolicies(resources: readonly StackResource[], policies:
     };
     if (isResourcePolicy(policy) && policy.validateResource) {
       const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
-      for (const r of resources) {
+      for (const [i, r] of resources.entries()) {
         for (const validate of validations) {
           // A resource policy always reports against the resource it validates.
-          await guard(() => validate(resourceArgs(r, getConfig), (message) => push(message, r.urn)), r.urn);
+          await guard(() => validate(resourceArgs(r, getConfig, inputProps[i]), (message) => push(message, r.urn)), r.urn);
         }
       }
     } else if (isStackPolicy(policy)) {
