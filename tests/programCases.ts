@@ -176,7 +176,7 @@ export function describeProgram(stack: "dev" | "prod"): void {
   it("writes certificate expiry dates into Prometheus alert rules and scrapes only declared flows", () => {
     const text = (prefix: string) => decode(ofType(e.resources, CONFIG).find((c) => c.inputs.name.startsWith(prefix))!.inputs.data);
     const rules = text("prometheus-alerts-yml");
-    const expiries = [...rules.matchAll(/\((\d+) - time\(\)\) < 21 \* 86400/g)].map((m) => Number(m[1]));
+    const expiries = [...rules.matchAll(/vector\((\d+) - time\(\)\) < 21 \* 86400/g)].map((m) => Number(m[1]));
     expect(expiries.length).toBe(4);
     expect(expiries.every((x) => x > Date.parse("2026-01-01") / 1000)).toBe(true);
     expect(rules).not.toMatch(/\{\{expiry/);

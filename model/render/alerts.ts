@@ -14,6 +14,8 @@ export interface AlertRule {
   readonly for: string;
   readonly severity: "warning" | "critical";
   readonly summary: string;
+  /** Extra labels beside `severity`, e.g. which certificate a rule watches. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export function alertRules(t: Topology): AlertRule[] {
@@ -52,9 +54,13 @@ export function alertRules(t: Topology): AlertRule[] {
   for (const leaf of planCertificates(t)) {
     rules.push({
       alert: "CertificateExpiringSoon",
-      expr: `({{expiry.${leaf.name}}} - time()) < ${CERT_EXPIRY_WARNING_DAYS} * 86400`,
+      // vector(): an alerting rule must yield a vector, and Prometheus refuses to load a
+      // comparison of two scalars ("comparisons between scalars must use BOOL modifier").
+      expr: `vector({{expiry.${leaf.name}}} - time()) < ${CERT_EXPIRY_WARNING_DAYS} * 86400`,
       for: "1h",
       severity: "warning",
+      // The expression carries no labels; this keeps the certificates' alerts apart.
+      labels: { certificate: leaf.name },
       summary: `Certificate ${leaf.name} (${leaf.commonName}) expires within ${CERT_EXPIRY_WARNING_DAYS} days; run pulumi up to renew`,
     });
   }
@@ -70,6 +76,7 @@ export function renderAlertRules(t: Topology): string {
       `        for: ${r.for}`,
       "        labels:",
       `          severity: ${r.severity}`,
+      ...Object.entries(r.labels ?? {}).map(([k, v]) => `          ${k}: ${JSON.stringify(v)}`),
       "        annotations:",
       `          summary: ${JSON.stringify(r.summary)}`,
     );
