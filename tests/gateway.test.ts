@@ -21,6 +21,20 @@ describe("the generated HAProxy gateway configuration", () => {
     expect(cfg).toContain("acl admin_src src 10.50.0.0/24 192.0.2.0/28");
   });
 
+  it("writes every http-request rule before the first use_backend, the order HAProxy runs them in", () => {
+    const frontend = cfg.split("frontend https\n")[1].split("\n\n")[0].split("\n");
+    const lastRequestRule = Math.max(...frontend.map((l, i) => (l.trim().startsWith("http-request") ? i : -1)));
+    const firstUseBackend = frontend.findIndex((l) => l.trim().startsWith("use_backend"));
+    expect(firstUseBackend).toBeGreaterThan(lastRequestRule);
+  });
+
+  it("redirects HTTP to the HTTPS port the gateway is published on", () => {
+    expect(cfg).toContain("http-request redirect scheme https code 301");
+    const beside = renderHaproxyConfig(topologyFrom({ environment: "dev", caproverCoexistence: true, services: { gateway: { publish: { https: 8443, http: 8080 } } } }));
+    expect(beside).toMatch(/frontend http\n {2}bind :8080\n {2}http-request redirect location https:\/\/%\[req\.hdr\(host\),field\(1,:\)\]:8443%\[capture\.req\.uri\] code 301\n/);
+    expect(beside).not.toContain("redirect scheme");
+  });
+
   it("discovers every task through Docker's DNS with health checks, retries and redispatch", () => {
     expect(cfg).toMatch(/resolvers docker\n {2}nameserver swarm 127\.0\.0\.11:53/);
     expect(cfg).toContain(`server-template grafana ${SERVER_SLOTS} tasks.grafana:3000 check resolvers docker init-addr none`);
