@@ -1,9 +1,10 @@
-/** Public API of the e2e harness (test stand-in for the Pulumi docker and tls providers). */
+/** Public API of the e2e harness (test stand-in for the Pulumi docker, tls and random providers). */
 export { E2eHarness, createHarness, runProgram, unwrapSecrets } from "./mocks";
 export type { HarnessOptions, RealisedResource, RunProgramOptions } from "./mocks";
 export { DockerRealiser, removeAllLabelled, DOCKER_TYPES } from "./docker";
 export type { CreatedObject, ObjectKind, TeardownReport } from "./docker";
 export { realiseTls, TLS_TYPES } from "./tls";
+export { realiseRandom, randomPassword, RANDOM_TYPES } from "./random";
 export { serviceSpecBody, networkCreateBody, parseDuration, labelsToMap, base64Data, desiredReplicas } from "./spec";
 export {
   PROBE_IMAGE, runProbe, execIn, execInService, serviceContainers, serviceTasks, serviceLogs,

@@ -1,14 +1,16 @@
 /**
- * The e2e harness: a `pulumi.runtime.Mocks` that stands in for the Pulumi docker and tls
- * providers. Under `pulumi.runtime.setMocks` the real program runs in-process; every docker
- * resource it declares is created for real on the local Swarm and every tls resource is
- * real X.509, so probes can test the deployed stack. Nothing else is faked: any other
+ * The e2e harness: a `pulumi.runtime.Mocks` that stands in for the Pulumi docker, tls and
+ * random providers. Under `pulumi.runtime.setMocks` the real program runs in-process; every
+ * docker resource it declares is created for real on the local Swarm, every tls resource is
+ * real X.509 and every random password is drawn from the CSPRNG, so probes can test the
+ * deployed stack. Nothing else is faked: any other
  * resource type or provider function call throws.
  */
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import Docker from "dockerode";
 import { DockerRealiser, CreatedObject, TeardownReport } from "./docker";
+import { realiseRandom } from "./random";
 import { realiseTls } from "./tls";
 import { sleep } from "./swarm";
 
@@ -100,6 +102,9 @@ export class E2eHarness implements pulumi.runtime.Mocks {
     if (args.id) throw new Error(`e2e harness: reading existing resources is not supported (${args.type} ${args.name} id=${args.id})`);
     if (args.type.startsWith("tls:")) {
       return { id: `${args.name}-${crypto.randomBytes(6).toString("hex")}`, state: await realiseTls(args.type, inputs) };
+    }
+    if (args.type.startsWith("random:")) {
+      return { id: `${args.name}-${crypto.randomBytes(6).toString("hex")}`, state: await realiseRandom(args.type, inputs) };
     }
     if (args.type.startsWith("docker:")) return this.realiser.create(args.type, args.name, inputs);
     throw new Error(`e2e harness: unsupported resource type ${args.type} (${args.name})`);
