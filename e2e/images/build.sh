@@ -121,6 +121,7 @@ SERVICES=(
   'redis|root|/data|["/usr/local/bin/redis-entrypoint.sh"]|["redis-server"]|["/data"]|SIGTERM|-'
   'nats|root|/|["/usr/local/bin/nats-entrypoint.sh"]|["nats-server","-c","/etc/nats/nats.conf"]|-|SIGTERM|-'
   'prometheus|nobody|/prometheus|["/bin/prometheus"]|["--config.file=/etc/prometheus/prometheus.yml","--storage.tsdb.path=/prometheus"]|["/prometheus"]|SIGTERM|-'
+  'mqtt-exporter|nobody|/|["/mosquitto_exporter"]|[]|-|SIGTERM|-'
   'probe|root|/|[]|["sleep","infinity"]|-|SIGTERM|-'
 )
 

@@ -72,6 +72,9 @@ cp /etc/nats/nats.conf /etc/nats/nats-server.conf
 install -d -o nobody -g nogroup /prometheus
 ln -sf /usr/bin/prometheus /bin/prometheus 2>/dev/null || true
 
+# mqtt-exporter (sapcc/mosquitto-exporter) stand-in: the upstream binary's path, run as nobody.
+ln -sf /usr/local/bin/mqtt-exporter-entrypoint.sh /mosquitto_exporter
+
 # Debian's postinsts leave pid/log files and generated keys nothing here uses.
 rm -rf /var/log/*.log /var/log/apt /var/cache/debconf/*-old /tmp/iot-e2e-files
 echo "customised: $(id haproxy) $(id mosquitto) $(id redis) $(id grafana) $(id node-red) $(id nobody)"

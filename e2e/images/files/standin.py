@@ -1,15 +1,24 @@
 #!/usr/bin/env python3
 """HTTP stand-in for services whose real image cannot be built here (influxdb, grafana,
-node-red). Serves the real port and health path; every answer names the container's
-hostname (header X-Served-By, JSON field "hostname") so probes can count replicas behind
-a load balancer. Environment the upstream images read is honoured where it changes what a
-client sees: the port, Grafana's sub-path, and *_FILE secrets (unreadable => exit 1, as the
-real service would fail to start)."""
+node-red, mqtt-exporter). Serves the real port and health path; every answer names the
+container's hostname (header X-Served-By, JSON field "hostname") so probes can count replicas
+behind a load balancer. Environment the upstream images read is honoured where it changes what
+a client sees: the port, Grafana's sub-path, and *_FILE secrets (unreadable => exit 1, as the
+real service would fail to start).
+
+mqtt-exporter (sapcc/mosquitto-exporter) subscribes to the broker's $SYS topics with the real
+mosquitto_sub over TLS (BROKER_ENDPOINT ssl://host:port, client certificate MQTT_CERT and key
+MQTT_KEY, trust roots SSL_CERT_FILE) and serves them as gauges on :9234/metrics
+($SYS/broker/clients/connected -> broker_clients_connected)."""
 import json
 import os
+import re
 import signal
 import socket
+import subprocess
 import sys
+import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -27,6 +36,9 @@ def port_for(service: str) -> int:
         return int(os.environ.get("GF_SERVER_HTTP_PORT", "3000"))
     if service == "node-red":
         return int(os.environ.get("PORT", "1880"))
+    if service == "mqtt-exporter":
+        # The exporter's --bind-address (env BIND_ADDRESS), default 0.0.0.0:9234.
+        return int(os.environ.get("BIND_ADDRESS", "0.0.0.0:9234").rsplit(":", 1)[1])
     return int(os.environ.get("PORT", "8080"))
 
 
@@ -47,6 +59,63 @@ def check_secret_files() -> None:
             except OSError as err:
                 print(f"{SERVICE}: cannot read {key}={path}: {err}", file=sys.stderr, flush=True)
                 sys.exit(1)
+
+
+class BrokerStats:
+    """$SYS values from one long-lived mosquitto_sub; restarted with a back-off when it exits."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, float] = {}
+        self.connected = False
+        self.last_error = ""
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def command() -> list[str]:
+        endpoint = os.environ.get("BROKER_ENDPOINT", "tcp://127.0.0.1:1883")
+        m = re.match(r"^(ssl|tls|tcp|mqtts?)://([^:/]+)(?::(\d+))?$", endpoint)
+        if not m:
+            print(f"mqtt-exporter: cannot parse BROKER_ENDPOINT={endpoint}", file=sys.stderr, flush=True)
+            sys.exit(1)
+        scheme, host, port = m.group(1), m.group(2), m.group(3)
+        secure = scheme in ("ssl", "tls", "mqtts")
+        cmd = ["mosquitto_sub", "-h", host, "-p", port or ("8883" if secure else "1883"),
+               "-t", "$SYS/#", "-v", "-i", f"mqtt-exporter-{HOSTNAME}"]
+        if secure:
+            cmd += ["--cafile", os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")]
+            if os.environ.get("MQTT_CERT"):
+                cmd += ["--cert", os.environ["MQTT_CERT"], "--key", os.environ.get("MQTT_KEY", "")]
+        return cmd
+
+    def run(self) -> None:
+        cmd = self.command()
+        while True:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for line in proc.stdout:
+                topic, _, value = line.strip().partition(" ")
+                number = re.match(r"^-?\d+(\.\d+)?", value)
+                if not topic.startswith("$SYS/") or not number:
+                    continue
+                name = re.sub(r"[^a-zA-Z0-9_]", "_", topic[len("$SYS/"):])
+                with self.lock:
+                    self.values[name] = float(number.group(0))
+                    self.connected = True
+            err = proc.stderr.read().strip()
+            proc.wait()
+            with self.lock:
+                self.connected = False
+                self.last_error = err or f"mosquitto_sub exited {proc.returncode}"
+            print(f"mqtt-exporter: broker subscription ended: {self.last_error}", file=sys.stderr, flush=True)
+            time.sleep(2)
+
+    def exposition(self) -> str:
+        with self.lock:
+            lines = [f"# TYPE {k} gauge\n{k} {v:g}" for k, v in sorted(self.values.items())]
+            lines.append(f"# TYPE iot_e2e_broker_subscribed gauge\niot_e2e_broker_subscribed {int(self.connected)}")
+        return "\n".join(lines) + "\n"
+
+
+BROKER = BrokerStats()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -101,6 +170,9 @@ class Handler(BaseHTTPRequestHandler):
             if sub == "/login":
                 return self.send_body(200, f"<html><title>Grafana</title><body>{HOSTNAME}</body></html>\n".encode(),
                                       "text/html")
+        elif SERVICE == "mqtt-exporter":
+            if path == "/metrics":
+                return self.send_body(200, BROKER.exposition().encode(), "text/plain; version=0.0.4")
         elif SERVICE == "node-red":
             if path == "/":
                 return self.send_body(200, f"<html><title>Node-RED</title><body>{HOSTNAME}</body></html>\n".encode(),
@@ -117,8 +189,24 @@ class Handler(BaseHTTPRequestHandler):
         print(f"{self.address_string()} {fmt % args}", flush=True)
 
 
+def check_exporter_files() -> None:
+    # The exporter loads its client certificate, key and trust roots at start.
+    for key in ("MQTT_CERT", "MQTT_KEY", "SSL_CERT_FILE"):
+        path = os.environ.get(key)
+        if path:
+            try:
+                with open(path, "rb"):
+                    pass
+            except OSError as err:
+                print(f"{SERVICE}: cannot read {key}={path}: {err}", file=sys.stderr, flush=True)
+                sys.exit(1)
+
+
 def main() -> None:
     check_secret_files()
+    if SERVICE == "mqtt-exporter":
+        check_exporter_files()
+        threading.Thread(target=BROKER.run, daemon=True).start()
     # PID 1 ignores SIGTERM without a handler; stop promptly like the real servers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     port = port_for(SERVICE)
