@@ -21,6 +21,16 @@ describe("the generated HAProxy gateway configuration", () => {
     expect(cfg).toContain("acl admin_src src 10.50.0.0/24 192.0.2.0/28");
   });
 
+  it("sends HSTS on every HTTPS answer, the gateway's own refusals included", () => {
+    expect(cfg).toMatch(/frontend https\n(?: {2}.*\n)* {2}http-after-response set-header Strict-Transport-Security "max-age=31536000"\n/);
+    expect(cfg).not.toContain("http-response set-header Strict-Transport-Security");
+  });
+
+  it("lets a request waiting on a server that died be redispatched instead of cut when the server is marked down", () => {
+    expect(cfg).toMatch(/default-server inter 2s fall 2 rise 2\n/);
+    expect(cfg).not.toContain("shutdown-sessions");
+  });
+
   it("writes every http-request rule before the first use_backend, the order HAProxy runs them in", () => {
     const frontend = cfg.split("frontend https\n")[1].split("\n\n")[0].split("\n");
     const lastRequestRule = Math.max(...frontend.map((l, i) => (l.trim().startsWith("http-request") ? i : -1)));

@@ -49,7 +49,10 @@ export function renderHaproxyConfig(t: Topology): string {
     "  retries 3",
     "  option redispatch 1",
     "  retry-on all-retryable-errors",
-    "  default-server inter 2s fall 2 rise 2 on-marked-down shutdown-sessions",
+    // No on-marked-down shutdown-sessions: a request waiting on a server that just died is
+    // redispatched when its connect times out; cutting it when the check marks the server down
+    // turned that retry into a failed request (seen in the e2e failover probe).
+    "  default-server inter 2s fall 2 rise 2",
     "",
     "frontend health",
     `  bind :${port("metrics", 8405)}`,
@@ -68,7 +71,9 @@ export function renderHaproxyConfig(t: Topology): string {
     "frontend https",
     `  bind :${port("https", 8443)} ssl crt /run/secrets/gateway.pem alpn h2,http/1.1`,
     "  http-request capture req.hdr(host) len 64",
-    '  http-response set-header Strict-Transport-Security "max-age=31536000"',
+    // http-after-response: also on the answers HAProxy makes itself (403 on admin routes, 404),
+    // so a host whose every answer is a refusal still gets HSTS.
+    '  http-after-response set-header Strict-Transport-Security "max-age=31536000"',
     `  acl admin_src src ${t.adminCidrs.join(" ")}`,
   ];
   // HAProxy evaluates every http-request rule before any use_backend; writing them in that order
