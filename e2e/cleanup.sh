@@ -51,5 +51,12 @@ if [ "$swarm" = active ]; then
   remove_all config || rc=1
 fi
 remove_all volume || rc=1
+# The e2e run's containment firewall rule (e2e/lib/containment.ts), if a killed run left it installed.
+if command -v iptables >/dev/null 2>&1; then
+  while iptables -D DOCKER-USER -i docker_gwbridge -m conntrack --ctstate NEW \
+      -m comment --comment "iot-swarm-net e2e containment" -j REJECT 2>/dev/null; do
+    log "removed the containment firewall rule"
+  done
+fi
 [ "$rc" -eq 0 ] && log "nothing labelled $LABEL left"
 exit "$rc"

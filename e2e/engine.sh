@@ -18,8 +18,10 @@ install_engine() {
   local missing=()
   command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  # The e2e run reads the host's sockets (ss) and routes (ip) before and after the deploy.
+  { command -v ss && command -v ip; } >/dev/null 2>&1 || missing+=(iproute2)
   if [ "${#missing[@]}" -eq 0 ]; then
-    log "dockerd and debootstrap already installed"
+    log "dockerd, debootstrap and iproute2 already installed"
     return 0
   fi
   local t0; t0=$(now)

@@ -125,6 +125,13 @@ SERVICES=(
   'probe|root|/|[]|["sleep","infinity"]|-|SIGTERM|-'
 )
 
+# Images whose process is files/standin.py, and the upstream image each stands for: labelled so the
+# e2e report names them from the images it ran.
+declare -A STAND_IN=(
+  [influxdb]=influxdb:2.7 [grafana]=grafana/grafana:11 [node-red]=nodered/node-red:4
+  [mqtt-exporter]=sapcc/mosquitto-exporter:0.8.0
+)
+
 T=$(now)
 cid=""
 trap '[ -z "$cid" ] || docker rm -f "$cid" >/dev/null 2>&1 || true' EXIT
@@ -137,6 +144,7 @@ for row in "${SERVICES[@]}"; do
     --change "LABEL $LABEL=$KEY-$FILES_KEY"
   )
   [ "$volumes" = - ] || changes+=(--change "VOLUME $volumes")
+  [ -z "${STAND_IN[$name]:-}" ] || changes+=(--change "LABEL $LABEL.stand-in=${STAND_IN[$name]}")
   if [ "$fixup" = - ]; then
     cid=$(docker create --network none --stop-signal "$stopsignal" "$CUSTOM" /bin/true)
   else

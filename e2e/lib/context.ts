@@ -1,0 +1,156 @@
+/**
+ * What every probe needs about the deployed stack: the model, the program's exports, the realised
+ * secrets (harness resources), and each service's running tasks with their addresses per network
+ * as the engine reports them. Probes run their commands inside the tasks (the networks are not
+ * attachable, so a task is the only place on them).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Docker from "dockerode";
+import { E2eHarness, ExecResult, execIn } from "../harness";
+import { NetworkPlan } from "../../model/networks";
+import { ServiceSpec, Topology } from "../../model/types";
+import { ProgramExports } from "../probes/intent";
+import { Progress } from "./progress";
+
+export interface TaskAddr {
+  readonly network: string;
+  readonly ip: string;
+}
+
+export interface Task {
+  readonly id: string;
+  readonly slot: number;
+  readonly containerId: string;
+  /** The container's hostname: what a stand-in answers in X-Served-By. */
+  readonly hostname: string;
+  readonly addrs: readonly TaskAddr[];
+}
+
+export interface NetprobeRequest {
+  dns?: string[];
+  tcp?: [string, number][];
+  routes?: string[];
+  timeout?: number;
+  parallel?: number;
+}
+
+export interface NetprobeResult {
+  dns: Record<string, { status: string; addrs: string[]; ms: number }>;
+  tcp: Record<string, { result: string; ms: number }>;
+  routes: Record<string, string>;
+  uid: number;
+}
+
+const NETPROBE = fs.readFileSync(path.join(__dirname, "../probes/netprobe.py"), "utf8");
+
+export class StackContext {
+  readonly docker: Docker;
+  tasks: Record<string, Task[]> = {};
+
+  constructor(
+    readonly harness: E2eHarness,
+    readonly topology: Topology,
+    readonly plan: NetworkPlan,
+    readonly exports: ProgramExports,
+    readonly progress: Progress,
+  ) {
+    this.docker = harness.docker;
+  }
+
+  spec(service: string): ServiceSpec {
+    const s = this.topology.services.find((x) => x.name === service);
+    if (!s) throw new Error(`no service ${service} in the topology`);
+    return s;
+  }
+
+  /** Reads every service's running tasks, their containers and addresses from the engine. */
+  async refreshTasks(): Promise<void> {
+    const out: Record<string, Task[]> = {};
+    for (const s of this.topology.services) {
+      const listed = await this.docker.listTasks({ filters: { service: [s.name], "desired-state": ["running"] } });
+      const tasks: Task[] = [];
+      for (const t of listed) {
+        if (t.Status?.State !== "running" || !t.Status?.ContainerStatus?.ContainerID) continue;
+        // The filter matches service names by prefix; keep this service's own tasks.
+        if (t.ServiceID && (await this.serviceName(t.ServiceID)) !== s.name) continue;
+        const containerId = t.Status.ContainerStatus.ContainerID as string;
+        const info = await this.docker.getContainer(containerId).inspect().catch(() => undefined);
+        const addrs = ((t.NetworksAttachments ?? []) as any[]).flatMap((a) =>
+          ((a.Addresses ?? []) as string[]).map((cidr) => ({ network: a.Network?.Spec?.Name as string, ip: cidr.split("/")[0] })),
+        );
+        tasks.push({ id: t.ID, slot: t.Slot, containerId, hostname: info?.Config?.Hostname ?? containerId.slice(0, 12), addrs });
+      }
+      out[s.name] = tasks.sort((a, b) => a.slot - b.slot);
+    }
+    this.tasks = out;
+  }
+
+  private readonly names = new Map<string, string>();
+  private async serviceName(id: string): Promise<string> {
+    if (!this.names.has(id)) this.names.set(id, (await this.docker.getService(id).inspect()).Spec?.Name ?? id);
+    return this.names.get(id)!;
+  }
+
+  /** Addresses of a service's tasks, on the given networks or all of them. */
+  ips(service: string, networks?: readonly string[]): string[] {
+    return (this.tasks[service] ?? []).flatMap((t) => t.addrs.filter((a) => !networks || networks.includes(a.network)).map((a) => a.ip));
+  }
+
+  /** Networks the tasks of two services are both attached to (as deployed). */
+  sharedNetworks(a: string, b: string): string[] {
+    const nets = (s: string) => new Set((this.tasks[s] ?? []).flatMap((t) => t.addrs.map((x) => x.network)));
+    const nb = nets(b);
+    return [...nets(a)].filter((n) => nb.has(n)).sort();
+  }
+
+  /** Runs argv in one running task of the service (the first, or the one given). */
+  async exec(service: string, argv: string[], opts: { timeoutMs?: number; task?: Task } = {}): Promise<ExecResult> {
+    const task = opts.task ?? this.tasks[service]?.[0];
+    if (!task) throw new Error(`no running task of ${service}`);
+    const r = await execIn(this.docker, task.containerId, argv, { timeoutMs: opts.timeoutMs ?? 30_000 });
+    this.progress.detail(`exec ${service}.${task.slot} ${JSON.stringify(argv).slice(0, 400)} -> ${r.exitCode}\n${r.stdout.slice(0, 2000)}${r.stderr.slice(0, 1000)}`);
+    return r;
+  }
+
+  sh(service: string, script: string, opts: { timeoutMs?: number; task?: Task } = {}): Promise<ExecResult> {
+    return this.exec(service, ["sh", "-c", script], opts);
+  }
+
+  /** DNS lookups, TCP connects and route lookups from inside a task of the service (e2e/probes/netprobe.py). */
+  async netprobe(service: string, req: NetprobeRequest, opts: { task?: Task } = {}): Promise<NetprobeResult> {
+    const timeout = req.timeout ?? 3;
+    const jobs = (req.dns?.length ?? 0) + (req.tcp?.length ?? 0) + (req.routes?.length ?? 0);
+    const parallel = req.parallel ?? 8;
+    const budget = (Math.ceil(jobs / parallel) + 2) * (timeout + 1) * 1000 + 10_000;
+    const r = await this.exec(service, ["python3", "-c", NETPROBE, JSON.stringify({ ...req, timeout, parallel })], { timeoutMs: budget, task: opts.task });
+    if (r.exitCode !== 0) throw new Error(`netprobe in ${service} exited ${r.exitCode}: ${r.stderr.slice(0, 500)}`);
+    return JSON.parse(r.stdout) as NetprobeResult;
+  }
+
+  /** A generated password (random provider stand-in) by the id the program's file templates use. */
+  password(id: string): string {
+    const r = this.harness.byType("random:index/randomPassword:RandomPassword").find((x) => x.name.endsWith(`-${id}`));
+    if (!r) throw new Error(`no generated password ${id}`);
+    return String(r.state.result);
+  }
+
+  /** A leaf certificate and its key as the program issued them (tls provider stand-in). */
+  leaf(name: string): { certPem: string; keyPem: string } {
+    const cert = this.harness.byType("tls:index/locallySignedCert:LocallySignedCert").find((x) => x.name.endsWith(`-${name}-cert`));
+    const key = this.harness.byType("tls:index/privateKey:PrivateKey").find((x) => x.name.endsWith(`-${name}-key`));
+    if (!cert || !key) throw new Error(`no issued certificate ${name}`);
+    return { certPem: String(cert.state.certPem), keyPem: String(key.state.privateKeyPem) };
+  }
+
+  get caPem(): string {
+    return this.exports.caCertPem;
+  }
+
+  /** Host port a service's named port is published on. */
+  published(service: string, portName: string): number {
+    const p = this.exports.publishedPorts.find((x) => x.service === service && x.portName === portName);
+    if (!p) throw new Error(`${service} does not publish ${portName}`);
+    return p.hostPort;
+  }
+}

@@ -1,0 +1,325 @@
+/**
+ * The gateway as its users meet it, over HTTPS on the published port with the program's CA:
+ * every route reaches its backend (admin routes refused from outside the allowlist and served
+ * from inside it), requests spread over every replica, and a replica killed mid-stream costs no
+ * failed request while the swarm restores it.
+ */
+import * as https from "node:https";
+import * as http from "node:http";
+import { serviceFiles } from "../../model/files";
+import { RouteSpec } from "../../model/types";
+import { serviceTasks } from "../harness";
+import { StackContext, Task } from "../lib/context";
+import { errorText, ipInCidrs, sleep } from "../lib/util";
+import { Check } from "./tls";
+import { gwbridgeGateway } from "./egress";
+
+export interface GatewayResponse {
+  readonly status: number;
+  readonly servedBy?: string;
+  readonly location?: string;
+  readonly hsts?: string;
+  readonly ms: number;
+  readonly error?: string;
+}
+
+/** GET through the gateway's published HTTPS port with SNI and Host `host`, trusting only the program's CA. */
+export function gatewayGet(ctx: StackContext, host: string, path: string, agent?: https.Agent, timeoutMs = 10_000, servername = host): Promise<GatewayResponse> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const req = https.request(
+      { host: "127.0.0.1", port: ctx.published("gateway", "https"), path, method: "GET", servername, headers: { Host: host }, ca: ctx.caPem, agent, timeout: timeoutMs },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve({
+          status: res.statusCode ?? 0, servedBy: res.headers["x-served-by"] as string | undefined,
+          location: res.headers.location, hsts: res.headers["strict-transport-security"] as string | undefined, ms: Date.now() - t0,
+        }));
+        res.on("error", (e) => resolve({ status: 0, ms: Date.now() - t0, error: e.message }));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on("error", (e) => resolve({ status: 0, ms: Date.now() - t0, error: e.message }));
+    req.end();
+  });
+}
+
+function httpGet(port: number, host: string, path: string): Promise<GatewayResponse> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const req = http.request({ host: "127.0.0.1", port, path, headers: { Host: host }, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, ms: Date.now() - t0 }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", (e) => resolve({ status: 0, ms: Date.now() - t0, error: e.message }));
+    req.end();
+  });
+}
+
+const routeHost = (ctx: StackContext, r: RouteSpec) => `${r.subdomain}.${ctx.topology.domain}`;
+
+/** The path a route's backend answers 200 on: its health endpoint when the route targets that port. */
+function routePath(ctx: StackContext, r: RouteSpec): string {
+  const s = ctx.spec(r.service);
+  const healthPort = s.ports.find((p) => p.name === s.health.portName)?.port;
+  return healthPort === r.port && s.health.httpPath ? s.health.httpPath : "/";
+}
+
+const backendName = (r: RouteSpec) => `${r.service.replace(/[^a-z0-9]/g, "_")}_${r.port}`;
+
+/** HAProxy's count of servers up in a route's backend, from its Prometheus endpoint inside the gateway task. */
+export async function activeServers(ctx: StackContext, r: RouteSpec): Promise<number | undefined> {
+  const metricsPort = ctx.spec("gateway").ports.find((p) => p.name === "metrics")?.port ?? 8405;
+  const out = await ctx.sh("gateway", `curl -sS --max-time 3 http://127.0.0.1:${metricsPort}/metrics | grep '^haproxy_backend_active_servers{proxy="${backendName(r)}"}'`, { timeoutMs: 8000 }).catch(() => undefined);
+  const m = out ? / (\d+)\s*$/.exec(out.stdout.trim()) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+export async function waitForActiveServers(ctx: StackContext, r: RouteSpec, count: number, timeoutMs: number): Promise<number | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let n: number | undefined;
+  while (Date.now() < deadline) {
+    n = await activeServers(ctx, r);
+    if (n === count) return n;
+    await sleep(1000);
+  }
+  return n;
+}
+
+export interface RouteResult {
+  readonly route: string;
+  readonly service: string;
+  readonly admin: boolean;
+  readonly ok: boolean;
+  readonly fromHost: string;
+  readonly fromAllowlist?: string;
+}
+
+/** A task inside the admin allowlist that shares a network with the gateway and has the CA mounted. */
+function allowlistedClient(ctx: StackContext): { service: string; task: Task; gatewayIp: string; sourceIp: string; caFile?: string } | undefined {
+  const candidates = Object.entries(ctx.exports.intendedReachability).filter(([s, peers]) => s !== "gateway" && peers.includes("gateway")).map(([s]) => s);
+  const withCa = (s: string) => serviceFiles(ctx.topology, ctx.spec(s)).files.find((f) => f.name === "ca.crt")?.target;
+  for (const service of [...candidates].sort((a, b) => Number(Boolean(withCa(b))) - Number(Boolean(withCa(a))))) {
+    const task = ctx.tasks[service]?.[0];
+    const shared = ctx.sharedNetworks(service, "gateway");
+    const source = task?.addrs.find((a) => shared.includes(a.network) && ipInCidrs(a.ip, ctx.topology.adminCidrs));
+    const gatewayIp = source ? ctx.ips("gateway", [source.network])[0] : undefined;
+    if (task && source && gatewayIp) return { service, task, gatewayIp, sourceIp: source.ip, caFile: withCa(service) };
+  }
+  return undefined;
+}
+
+export async function probeRoutes(ctx: StackContext): Promise<{ results: RouteResult[]; checks: Check[] }> {
+  const hostSource = await gwbridgeGateway(ctx);
+  const hostAllowed = ipInCidrs(hostSource, ctx.topology.adminCidrs);
+  const inside = allowlistedClient(ctx);
+  const httpsContainerPort = ctx.spec("gateway").ports.find((p) => p.name === "https")!.port;
+  const results: RouteResult[] = [];
+  let hsts = true;
+  for (const r of ctx.topology.routes) {
+    const host = routeHost(ctx, r);
+    const path = routePath(ctx, r);
+    const backend = new Set((ctx.tasks[r.service] ?? []).map((t) => t.hostname));
+    const res = await gatewayGet(ctx, host, path);
+    hsts &&= Boolean(res.hsts);
+    const fromHost = `GET https://${host}${path} from this host (${hostSource}) -> ${res.status || res.error}${res.servedBy ? ` served by ${res.servedBy}` : ""}`;
+    const servedByBackend = res.servedBy !== undefined && backend.has(res.servedBy);
+    if (!r.admin || hostAllowed) {
+      results.push({ route: host, service: r.service, admin: r.admin, ok: res.status === 200 && servedByBackend, fromHost });
+      continue;
+    }
+    // Admin route: refused from outside the allowlist, served from a task inside it.
+    let fromAllowlist = "no task inside adminCidrs shares a network with the gateway";
+    let insideOk = false;
+    if (inside) {
+      const ca = inside.caFile ? `--cacert '${inside.caFile}'` : "-k";
+      const out = await ctx.sh(inside.service,
+        `curl -sS --max-time 5 ${ca} --connect-to ${host}:443:${inside.gatewayIp}:${httpsContainerPort} -o /dev/null -D - -w 'code=%{http_code}' 'https://${host}${path}'`,
+        { task: inside.task });
+      const code = /code=(\d+)/.exec(out.stdout)?.[1];
+      const servedBy = /^x-served-by:\s*(\S+)/im.exec(out.stdout)?.[1];
+      insideOk = code === "200" && servedBy !== undefined && backend.has(servedBy) && Boolean(inside.caFile);
+      fromAllowlist = `from ${inside.service}.${inside.task.slot} (${inside.sourceIp}, in ${ctx.topology.adminCidrs.join(",")}) via ${inside.gatewayIp}:${httpsContainerPort} -> ` +
+        `${code ?? out.stderr.trim().slice(0, 200)}${servedBy ? ` served by ${servedBy}` : ""}${inside.caFile ? ", chain verified with the mounted CA" : ", WITHOUT a CA to verify"}`;
+    }
+    results.push({ route: host, service: r.service, admin: true, ok: res.status === 403 && insideOk, fromHost, fromAllowlist });
+  }
+
+  const checks: Check[] = [];
+  const first = ctx.topology.routes.find((r) => !r.admin) ?? ctx.topology.routes[0];
+  if (first) {
+    const host = routeHost(ctx, first);
+    const path = routePath(ctx, first);
+    const httpsPort = ctx.published("gateway", "https");
+    const httpPort = ctx.published("gateway", "http");
+    const redirect = await httpGet(httpPort, host, path);
+    const expected = `https://${host}${httpsPort === 443 ? "" : `:${httpsPort}`}${path}`;
+    const followed = redirect.location === expected ? await gatewayGet(ctx, host, path) : undefined;
+    checks.push({
+      name: "Gateway redirects HTTP to its published HTTPS port",
+      ok: redirect.status === 301 && redirect.location === expected && followed?.status === 200,
+      detail: `http://${host}:${httpPort}${path} -> ${redirect.status || redirect.error} ${redirect.location ?? ""}${followed ? `, followed -> ${followed.status}` : ""}`,
+    });
+  }
+  // TLS for the domain itself (a name of the certificate), then a Host no route claims.
+  const unknown = await gatewayGet(ctx, `unknown.${ctx.topology.domain}`, "/", undefined, 10_000, ctx.topology.domain);
+  hsts &&= Boolean(unknown.hsts);
+  checks.push({ name: "Gateway answers 404 for a host without a route", ok: unknown.status === 404 && !unknown.servedBy, detail: `Host unknown.${ctx.topology.domain} -> ${unknown.status || unknown.error}` });
+  checks.push({ name: "Gateway sends Strict-Transport-Security", ok: hsts, detail: hsts ? "on every answer, its own 403 and 404 included" : "missing on an answer (see details.routes)" });
+  return { results, checks };
+}
+
+/** The route balancing over the most replicas (load balancing and failover need more than one). */
+export function balancedRoute(ctx: StackContext): RouteSpec | undefined {
+  return [...ctx.topology.routes].filter((r) => ctx.spec(r.service).replicas > 1).sort((a, b) => ctx.spec(b.service).replicas - ctx.spec(a.service).replicas)[0];
+}
+
+export interface LbResult {
+  readonly route?: string;
+  readonly perReplica: Record<string, number>;
+  readonly others: Record<string, number>;
+  readonly failed: number;
+  readonly requests: number;
+  readonly activeServers?: number;
+}
+
+export async function probeLoadBalancing(ctx: StackContext, perReplicaRequests = 30): Promise<LbResult> {
+  const r = balancedRoute(ctx);
+  if (!r) return { perReplica: {}, others: {}, failed: 0, requests: 0 };
+  const replicas = ctx.spec(r.service).replicas;
+  const active = await waitForActiveServers(ctx, r, replicas, 60_000);
+  const tasks = ctx.tasks[r.service] ?? [];
+  const label = new Map(tasks.map((t) => [t.hostname, `${r.service}.${t.slot}`]));
+  const perReplica: Record<string, number> = Object.fromEntries(tasks.map((t) => [`${r.service}.${t.slot}`, 0]));
+  const others: Record<string, number> = {};
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  let failed = 0;
+  const n = perReplicaRequests * replicas;
+  for (let i = 0; i < n; i++) {
+    const res = await gatewayGet(ctx, routeHost(ctx, r), routePath(ctx, r), agent);
+    if (res.status !== 200) failed++;
+    const key = res.servedBy ? label.get(res.servedBy) : undefined;
+    if (key) perReplica[key]++;
+    else others[res.servedBy ?? `status ${res.status || res.error}`] = (others[res.servedBy ?? `status ${res.status || res.error}`] ?? 0) + 1;
+  }
+  agent.destroy();
+  return { route: routeHost(ctx, r), perReplica, others, failed, requests: n, activeServers: active };
+}
+
+export interface FailoverDetails {
+  readonly route?: string;
+  readonly requests: number;
+  readonly failedRequests: number;
+  readonly recoverySeconds: number | null;
+  readonly killed?: string;
+  /** Seconds after the kill until HAProxy saw one server fewer, and all servers again. */
+  readonly gatewayMarkedDownSeconds?: number | null;
+  readonly gatewayRecoverySeconds?: number | null;
+  readonly replacementServed: boolean;
+  readonly latencyMs: { p50: number; p99: number; max: number };
+  readonly failures: string[];
+  readonly pauseMs: number;
+  readonly error?: string;
+}
+
+/**
+ * Sends requests one after another (a pause between them) through the gateway; after `killAfter`
+ * of them, SIGKILLs one replica's container; counts failed requests and the seconds until the swarm
+ * runs every replica healthy again, and keeps sending until HAProxy uses the replacement.
+ */
+export async function probeFailover(ctx: StackContext, opts: { minRequests?: number; killAfter?: number; pauseMs?: number; timeoutMs?: number } = {}): Promise<FailoverDetails> {
+  const minRequests = opts.minRequests ?? 200;
+  const killAfter = opts.killAfter ?? 40;
+  const pauseMs = opts.pauseMs ?? 25;
+  const r = balancedRoute(ctx);
+  const empty = { requests: 0, failedRequests: 0, recoverySeconds: null, replacementServed: false, latencyMs: { p50: 0, p99: 0, max: 0 }, failures: [], pauseMs };
+  if (!r) return { ...empty, error: "no route balances over more than one replica" };
+  const replicas = ctx.spec(r.service).replicas;
+  await ctx.refreshTasks();
+  const before = ctx.tasks[r.service] ?? [];
+  const victim = before[before.length - 1];
+  if (!victim || before.length < replicas) return { ...empty, route: routeHost(ctx, r), error: `only ${before.length} of ${replicas} replicas running before the kill` };
+  await waitForActiveServers(ctx, r, replicas, 60_000);
+  const serviceId = (await ctx.docker.getService(r.service).inspect()).ID as string;
+  const host = routeHost(ctx, r);
+  const path = routePath(ctx, r);
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  const records: { t: number; res: GatewayResponse }[] = [];
+  let killedAt: number | undefined;
+  let recoveredAt: number | undefined;
+  let downAt: number | undefined;
+  let gatewayBackAt: number | undefined;
+  let replacement: string | undefined;
+  let stop = false;
+  const deadline = () => (killedAt ?? Date.now()) + (opts.timeoutMs ?? 120_000);
+
+  const kill = async () => {
+    killedAt = Date.now();
+    ctx.progress.line(`  killing ${r.service}.${victim.slot} (container ${victim.containerId.slice(0, 12)}) after ${records.length} requests`);
+    await ctx.docker.getContainer(victim.containerId).kill().catch((e) => ctx.progress.line(`  kill failed: ${errorText(e)}`));
+  };
+
+  const sender = async () => {
+    while (!stop) {
+      const res = await gatewayGet(ctx, host, path, agent);
+      records.push({ t: Date.now(), res });
+      if (records.length === killAfter) await kill();
+      const usedReplacement = replacement !== undefined && records.some((x) => x.res.servedBy === replacement);
+      if (records.length >= minRequests && gatewayBackAt && usedReplacement) stop = true;
+      if (killedAt && Date.now() > deadline()) stop = true;
+      if (!stop) await sleep(pauseMs);
+    }
+  };
+
+  const watcher = async () => {
+    while (!stop) {
+      if (killedAt) {
+        if (!recoveredAt) {
+          const tasks = await serviceTasks(ctx.docker, serviceId);
+          const healthy = tasks.filter((t) => t.desiredState === "running" && t.state === "running" && (t.health === undefined || t.health === "healthy") && t.containerId !== victim.containerId);
+          if (healthy.length >= replicas) {
+            recoveredAt = Date.now();
+            const fresh = healthy.find((t) => !before.some((b) => b.containerId === t.containerId));
+            if (fresh?.containerId) {
+              const info = await ctx.docker.getContainer(fresh.containerId).inspect().catch(() => undefined);
+              replacement = info?.Config?.Hostname ?? fresh.containerId.slice(0, 12);
+            }
+            ctx.progress.line(`  swarm runs ${replicas} healthy replicas again after ${((recoveredAt - killedAt) / 1000).toFixed(1)} s (replacement ${replacement ?? "?"})`);
+          }
+        }
+        const active = await activeServers(ctx, r);
+        if (active !== undefined && active < replicas && !downAt) downAt = Date.now();
+        if (recoveredAt && !gatewayBackAt && active === replicas) {
+          gatewayBackAt = Date.now();
+          ctx.progress.line(`  gateway routes to ${replicas} servers again after ${((gatewayBackAt - killedAt) / 1000).toFixed(1)} s`);
+        }
+      }
+      await sleep(250);
+    }
+  };
+
+  try {
+    await Promise.all([sender(), watcher()]);
+  } finally {
+    stop = true;
+    agent.destroy();
+  }
+  const ms = records.map((x) => x.res.ms).sort((a, b) => a - b);
+  const pct = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? 0;
+  const failed = records.filter((x) => x.res.status !== 200);
+  const since = (t?: number) => (t && killedAt ? Math.round((t - killedAt) / 100) / 10 : null);
+  return {
+    route: host,
+    requests: records.length,
+    failedRequests: failed.length,
+    recoverySeconds: since(recoveredAt),
+    killed: `${r.service}.${victim.slot} (${victim.hostname})`,
+    gatewayMarkedDownSeconds: since(downAt),
+    gatewayRecoverySeconds: since(gatewayBackAt),
+    replacementServed: replacement !== undefined && records.some((x) => x.res.servedBy === replacement),
+    latencyMs: { p50: pct(0.5), p99: pct(0.99), max: ms[ms.length - 1] ?? 0 },
+    failures: failed.slice(0, 10).map((x) => `${since(x.t) ?? "before kill"} s: ${x.res.status || x.res.error}`),
+    pauseMs,
+  };
+}
