@@ -6,3 +6,4 @@ npm ci --no-audit --no-fund
 if [ -f policies/package-lock.json ]; then npm ci --prefix policies --no-audit --no-fund; fi
 npm run build
 npm test
+npm run e2e
