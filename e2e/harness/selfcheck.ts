@@ -174,6 +174,9 @@ async function offlineChecks() {
   await rejects("unknown tls type throws with its name",
     () => h.newResource({ type: "tls:index/locallySignedCertX:X", name: "x", inputs: {}, custom: true }), "tls:index/locallySignedCertX:X");
   await rejects("provider function calls throw", () => h.call({ token: "docker:index/getNetwork:getNetwork", inputs: {} }), "getNetwork");
+  const pw = await h.newResource({ type: "random:index/randomPassword:RandomPassword", name: "pw", inputs: { length: 32, special: false, minUpper: 2 }, custom: true });
+  const value = String(pw.state.result);
+  check("random password honours length, classes and minimums", /^[A-Za-z0-9]{32}$/.test(value) && (value.match(/[A-Z]/g) ?? []).length >= 2, `${value.length} chars`);
   await rejects("secret data must be base64",
     () => h.newResource({ type: "docker:index/secret:Secret", name: "s", inputs: { name: "s", data: "not base64!" }, custom: true }), "base64");
 }
