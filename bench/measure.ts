@@ -12,7 +12,7 @@
  */
 import * as fs from "fs";
 import { performance } from "perf_hooks";
-import { evaluateProgram, RecordedResource } from "../tools/evaluate";
+import { evaluateProgram, EvaluateOptions, Evaluation, RecordedResource } from "../tools/evaluate";
 import { PlanMocks } from "../tools/mocks";
 import { readStackConfig } from "../tools/stackFile";
 import { BaselineResource, declareResources } from "./baseline";
@@ -49,30 +49,37 @@ async function evaluation(argv: readonly string[]): Promise<MeasureResult> {
   const base = readStackConfig(option(argv, "stack") ?? REFERENCE_STACK).config;
   const servicesArg = option(argv, "services");
   const config = servicesArg === undefined ? base : syntheticStackConfig(Number(servicesArg), base);
-  const startupMs = performance.now();
-  const result = await evaluateProgram({ stack: REFERENCE_STACK, config, mocks: new PlanMocks() });
-  const ms = performance.now() - startupMs;
-  const peak = peakRssMb();
+  const { result, measured } = await timedEvaluation("evaluation", { stack: REFERENCE_STACK, config, mocks: new PlanMocks() });
   const record = option(argv, "record");
   if (record) fs.writeFileSync(record, JSON.stringify(result.resources));
-  return {
-    kind: "evaluation",
+  return measured;
+}
+
+/** Evaluates once and measures it; the result's graph lets callers check a baseline matches the program. */
+async function timedEvaluation(kind: "evaluation" | "baseline", options: EvaluateOptions): Promise<{ result: Evaluation; measured: MeasureResult }> {
+  // Time since process start until here is the loader's and @pulumi/pulumi's startup.
+  const startupMs = performance.now();
+  const result = await evaluateProgram(options);
+  const ms = performance.now() - startupMs;
+  const measured: MeasureResult = {
+    kind,
     services: result.resources.filter((r) => r.type === "docker:index/service:Service").length,
     ms,
     startupMs,
     registrations: result.resources.length,
     customResources: result.resources.filter((r) => r.custom).length,
     graph: deployGraphDepth(result.resources),
-    peakRssMb: peak,
+    peakRssMb: peakRssMb(),
   };
+  return { result, measured };
 }
 
 async function baseline(argv: readonly string[]): Promise<MeasureResult> {
   const input = option(argv, "input");
   if (!input) throw new Error("--kind baseline needs --input FILE (a recording from --kind evaluation --record FILE)");
   const recording = JSON.parse(fs.readFileSync(input, "utf8")) as BaselineResource[];
-  const startupMs = performance.now();
-  const result = await evaluateProgram({
+  // The same graph as the program's, or the comparison is off: run.ts checks `graph` against it.
+  const { measured } = await timedEvaluation("baseline", {
     stack: REFERENCE_STACK,
     config: {},
     mocks: new PlanMocks(),
@@ -81,19 +88,7 @@ async function baseline(argv: readonly string[]): Promise<MeasureResult> {
       return {};
     },
   });
-  const ms = performance.now() - startupMs;
-  const peak = peakRssMb();
-  return {
-    kind: "baseline",
-    services: result.resources.filter((r) => r.type === "docker:index/service:Service").length,
-    ms,
-    startupMs,
-    registrations: result.resources.length,
-    customResources: result.resources.filter((r) => r.custom).length,
-    // The same graph as the program's, or the comparison is off.
-    graph: deployGraphDepth(result.resources),
-    peakRssMb: peak,
-  };
+  return measured;
 }
 
 async function policy(argv: readonly string[]): Promise<MeasureResult> {
