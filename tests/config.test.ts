@@ -1,5 +1,5 @@
 import { StackConfigError } from "../model/config";
-import { configError, topologyFrom } from "./helpers";
+import { apiServiceConfig, configError, topologyFrom } from "./helpers";
 
 const dev = { environment: "dev" };
 
@@ -69,21 +69,7 @@ describe("stack config validation", () => {
   });
 
   it("accepts a new service with its own tier, flow and route", () => {
-    const t = topologyFrom({
-      ...dev,
-      tiers: [{ name: "api", description: "Public API" }],
-      services: {
-        api: {
-          image: "ghcr.io/acme/energy-api:1.4.2",
-          tiers: ["api"],
-          role: "api",
-          ports: [{ name: "http", port: 8000, appProtocol: "http", purpose: "REST API" }],
-          health: { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8000/healthz"], httpPath: "/healthz", portName: "http" },
-        },
-      },
-      flows: ["gateway -> api:8000", "api -> influxdb:8086"],
-      routes: [{ subdomain: "api", service: "api", port: 8000, admin: false }],
-    });
+    const t = topologyFrom({ ...dev, ...apiServiceConfig });
     expect(t.services.find((s) => s.name === "api")?.tiers).toEqual(["api"]);
     expect(t.tiers.find((x) => x.name === "api")?.network).toBe("iot-api-network");
     expect(t.routes.map((r) => r.subdomain)).toContain("api");

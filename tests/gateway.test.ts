@@ -1,5 +1,5 @@
 import { renderHaproxyConfig, SERVER_SLOTS } from "../model/render/haproxy";
-import { topologyFrom } from "./helpers";
+import { apiServiceConfig, topologyFrom } from "./helpers";
 
 describe("the generated HAProxy gateway configuration", () => {
   const t = topologyFrom({ environment: "prod", domain: "energy.example.com", adminCidrs: ["10.50.0.0/24", "192.0.2.0/28"] });
@@ -61,21 +61,7 @@ describe("the generated HAProxy gateway configuration", () => {
   });
 
   it("routes a configured API service the same way", () => {
-    const withApi = topologyFrom({
-      environment: "dev",
-      tiers: [{ name: "api" }],
-      services: {
-        api: {
-          image: "ghcr.io/acme/energy-api:1.4.2",
-          tiers: ["api"],
-          role: "api",
-          ports: [{ name: "http", port: 8000, appProtocol: "http", purpose: "REST API" }],
-          health: { test: ["CMD", "true"], httpPath: "/healthz", portName: "http" },
-        },
-      },
-      flows: ["gateway -> api:8000"],
-      routes: [{ subdomain: "api", service: "api", port: 8000, admin: false }],
-    });
+    const withApi = topologyFrom({ environment: "dev", ...apiServiceConfig });
     const text = renderHaproxyConfig(withApi);
     expect(text).toContain("use_backend api_8000 if host_api");
     expect(text).toMatch(/backend api_8000\n {2}balance roundrobin\n {2}option httpchk GET \/healthz/);

@@ -41,3 +41,19 @@ export function reachabilityFromResources(resources: readonly RecordedResource[]
   }
   return result;
 }
+
+/** Stack config adding an API service in its own tier, routed by the gateway (raw values, as in Pulumi.<stack>.yaml). */
+export const apiServiceConfig = {
+  tiers: [{ name: "api", description: "Public API" }],
+  services: {
+    api: {
+      image: "ghcr.io/acme/energy-api:1.4.2",
+      tiers: ["api"],
+      role: "api",
+      ports: [{ name: "http", port: 8000, appProtocol: "http", purpose: "REST API" }],
+      health: { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8000/healthz"], httpPath: "/healthz", portName: "http" },
+    },
+  },
+  flows: ["gateway -> api:8000", "api -> influxdb:8086"],
+  routes: [{ subdomain: "api", service: "api", port: 8000, admin: false }],
+};
