@@ -47,7 +47,6 @@ const settings = require("@pulumi/pulumi/runtime/settings");
 export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
   const config = options.config ?? readStackConfig(options.stack).config;
   const byUrn = new Map<string, RecordedResource>();
-  const pending: { type: string; name: string; parent: string; dependencies: string[]; propertyDependencies: Record<string, string[]>; custom: boolean }[] = [];
   const base = options.mocks ?? new PlanMocks();
   const recorded = new Map<string, { id: string; inputs: Record<string, any>; outputs: Record<string, any>; secretInputs: string[] }>();
   const mocks: pulumi.runtime.Mocks = {
@@ -68,17 +67,16 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) => {
     const propertyDependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((deps: any, key: string) => (propertyDependencies[key] = deps.getUrnsList()));
-    pending.push({
+    const entry = {
       type: req.getType(),
       name: req.getName(),
       parent: req.getParent(),
       dependencies: req.getDependenciesList(),
       propertyDependencies,
       custom: req.getCustom(),
-    });
+    };
     return register(req, (err: unknown, res: any) => {
       if (!err && res) {
-        const entry = pending.find((p) => p.type === req.getType() && p.name === req.getName())!;
         const r = recorded.get(`${entry.type}::${entry.name}`);
         byUrn.set(res.getUrn(), {
           urn: res.getUrn(),
