@@ -50,15 +50,20 @@ def grafana_prefix() -> str:
     return urlsplit(os.environ.get("GF_SERVER_ROOT_URL", "")).path.rstrip("/")
 
 
+def require_readable(key: str, path: str) -> None:
+    """Exits as the real service would when a file it reads at start is missing or unreadable."""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as err:
+        print(f"{SERVICE}: cannot read {key}={path}: {err}", file=sys.stderr, flush=True)
+        sys.exit(1)
+
+
 def check_secret_files() -> None:
     for key, path in sorted(os.environ.items()):
         if key.endswith("_FILE") and path.startswith("/"):
-            try:
-                with open(path, "rb"):
-                    pass
-            except OSError as err:
-                print(f"{SERVICE}: cannot read {key}={path}: {err}", file=sys.stderr, flush=True)
-                sys.exit(1)
+            require_readable(key, path)
 
 
 class BrokerStats:
@@ -194,12 +199,7 @@ def check_exporter_files() -> None:
     for key in ("MQTT_CERT", "MQTT_KEY", "SSL_CERT_FILE"):
         path = os.environ.get(key)
         if path:
-            try:
-                with open(path, "rb"):
-                    pass
-            except OSError as err:
-                print(f"{SERVICE}: cannot read {key}={path}: {err}", file=sys.stderr, flush=True)
-                sys.exit(1)
+            require_readable(key, path)
 
 
 def main() -> None:
