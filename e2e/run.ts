@@ -166,7 +166,7 @@ async function main(): Promise<number> {
     exiting = true;
     fatal.push(brief(why));
     progress.line(`${brief(why)}: tearing down before exit`);
-    finish().finally(() => process.exit(code));
+    void finish().finally(() => process.exit(code));
   };
   // Handlers stay installed: npm and tsx relay the same signal again, and the default action would cut the teardown short.
   process.on("SIGINT", () => abort("interrupted (SIGINT)", 130));
@@ -240,7 +240,7 @@ async function main(): Promise<number> {
       },
     });
     report.run = { ...report.run, runId: harness.runId };
-    const outputs = await runProgram(harness, () => require(path.join(PROJECT_ROOT, "index")), { stack: STACK, config });
+    const outputs = await runProgram(harness, () => import(path.join(PROJECT_ROOT, "index")), { stack: STACK, config });
     const exports = outputs as unknown as ProgramExports;
     const kinds = harness.created.reduce<Record<string, number>>((m, o) => ((m[o.kind] = (m[o.kind] ?? 0) + 1), m), {});
     progress.line(`  created ${Object.entries(kinds).map(([k, n]) => `${n} ${k}s`).join(", ")}; ${harness.byType("tls:index/locallySignedCert:LocallySignedCert").length} certificates issued by the program's CA`);

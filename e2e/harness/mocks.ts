@@ -191,7 +191,8 @@ export async function runProgram(harness: E2eHarness, load: () => unknown,
     const mod = (await Promise.race([Promise.resolve(load()), failure])) as Record<string, unknown> | undefined;
     const outputs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(mod ?? {})) {
-      if (k === "__esModule") continue;
+      // A dynamic import() of the CommonJS program also lists the whole module as `default`.
+      if (k === "__esModule" || k === "default") continue;
       outputs[k] = await Promise.race([
         new Promise((resolve) => pulumi.output(v as any).apply((x: unknown) => resolve(x))),
         failure,

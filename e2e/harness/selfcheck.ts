@@ -305,7 +305,7 @@ async function main() {
       if (interrupted) return;
       interrupted = true;
       console.log(`${sig}: tearing down`);
-      harness.teardown().finally(() => process.exit(130));
+      void harness.teardown().finally(() => process.exit(130));
     });
   }
   const step = (name: string) => console.log(`-- ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
@@ -398,4 +398,4 @@ for ip in $(dig +short tasks.selfcheck-influx); do for i in 1 2 3; do curl -fsS 
   process.exit(failures ? 1 : 0);
 }
 
-main();
+void main();

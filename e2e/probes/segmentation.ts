@@ -109,10 +109,9 @@ export async function probeFlow(ctx: StackContext, f: FlowSpec): Promise<FlowRes
  */
 export async function prometheusTargets(ctx: StackContext, jobs: string[], timeoutMs = 60_000): Promise<Record<string, { up: number; total: number; expected: number; errors: string[] }>> {
   const deadline = Date.now() + timeoutMs;
-  let last: Record<string, { up: number; total: number; expected: number; errors: string[] }> = {};
   for (;;) {
     const r = await ctx.sh("prometheus", "curl -sS --max-time 5 http://127.0.0.1:9090/api/v1/targets?state=active");
-    const view: typeof last = {};
+    const view: Record<string, { up: number; total: number; expected: number; errors: string[] }> = {};
     for (const job of jobs) view[job] = { up: 0, total: 0, expected: (ctx.tasks[job] ?? []).length, errors: [] };
     try {
       for (const t of JSON.parse(r.stdout).data.activeTargets as any[]) {
@@ -125,7 +124,6 @@ export async function prometheusTargets(ctx: StackContext, jobs: string[], timeo
     } catch {
       // Not answering yet.
     }
-    last = view;
     if (Object.values(view).every((v) => v.up === v.expected && v.total === v.expected && v.expected > 0)) return view;
     if (Date.now() >= deadline) return view;
     await new Promise((res) => setTimeout(res, 2000));
