@@ -49,14 +49,21 @@ async function evaluation(argv: readonly string[]): Promise<MeasureResult> {
   const base = readStackConfig(option(argv, "stack") ?? REFERENCE_STACK).config;
   const servicesArg = option(argv, "services");
   const config = servicesArg === undefined ? base : syntheticStackConfig(Number(servicesArg), base);
-  const { result, measured } = await timedEvaluation("evaluation", { stack: REFERENCE_STACK, config, mocks: new PlanMocks() });
+  const { result, measured } = await timedEvaluation("evaluation", {
+    stack: REFERENCE_STACK,
+    config,
+    mocks: new PlanMocks(),
+  });
   const record = option(argv, "record");
   if (record) fs.writeFileSync(record, JSON.stringify(result.resources));
   return measured;
 }
 
 /** Evaluates once and measures it; the result's graph lets callers check a baseline matches the program. */
-async function timedEvaluation(kind: "evaluation" | "baseline", options: EvaluateOptions): Promise<{ result: Evaluation; measured: MeasureResult }> {
+async function timedEvaluation(
+  kind: "evaluation" | "baseline",
+  options: EvaluateOptions,
+): Promise<{ result: Evaluation; measured: MeasureResult }> {
   // Time since process start until here is the loader's and @pulumi/pulumi's startup.
   const startupMs = performance.now();
   const result = await evaluateProgram(options);
@@ -119,7 +126,8 @@ async function main(): Promise<void> {
   const kind = option(argv, "kind");
   const kinds: Record<string, (argv: readonly string[]) => Promise<MeasureResult>> = { evaluation, baseline, policy };
   const measure = kind === undefined ? undefined : kinds[kind];
-  if (!measure) throw new Error(`--kind must be one of ${Object.keys(kinds).join(", ")}, but ${JSON.stringify(kind)} was provided`);
+  if (!measure)
+    throw new Error(`--kind must be one of ${Object.keys(kinds).join(", ")}, but ${JSON.stringify(kind)} was provided`);
   process.stdout.write(JSON.stringify(await measure(argv)) + "\n");
 }
 

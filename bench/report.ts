@@ -66,9 +66,14 @@ export function readE2eReport(file: string): { figures: E2eFigures; takenAt: Dat
   if (failover !== null && typeof failover === "object") {
     const f = failover as Record<string, unknown>;
     const num = (v: unknown) => (typeof v === "number" ? v : undefined);
-    figures.failover = { requests: num(f.requests), failedRequests: num(f.failedRequests), recoverySeconds: num(f.recoverySeconds) };
+    figures.failover = {
+      requests: num(f.requests),
+      failedRequests: num(f.failedRequests),
+      recoverySeconds: num(f.recoverySeconds),
+    };
   }
-  if (lb !== null && typeof lb === "object" && "perReplica" in lb) figures.lb = { perReplica: (lb as Record<string, unknown>).perReplica };
+  if (lb !== null && typeof lb === "object" && "perReplica" in lb)
+    figures.lb = { perReplica: (lb as Record<string, unknown>).perReplica };
   if (!figures.failover && !figures.lb) return undefined;
   return { figures, takenAt: fs.statSync(file).mtime };
 }
@@ -98,30 +103,60 @@ export interface ExtraFigures {
 
 export function figureRows(f: BenchFigures, extra: ExtraFigures = {}): Row[] {
   const rows: Row[] = [
-    { figure: "evaluation, reference stack (dev, 9 services)", value: ms(f.reference), target: `< ${TARGETS.referenceMs} ms`, result: check(f.reference, (v) => v < TARGETS.referenceMs) },
+    {
+      figure: "evaluation, reference stack (dev, 9 services)",
+      value: ms(f.reference),
+      target: `< ${TARGETS.referenceMs} ms`,
+      result: check(f.reference, (v) => v < TARGETS.referenceMs),
+    },
   ];
   for (const size of EVALUATION_SIZES) {
     const v = f.evaluation[String(size)] ?? null;
     rows.push(
       size === 500
-        ? { figure: `evaluation, ${size} services`, value: ms(v), target: `< ${TARGETS.evaluation500Ms} ms`, result: check(v, (x) => x < TARGETS.evaluation500Ms) }
+        ? {
+            figure: `evaluation, ${size} services`,
+            value: ms(v),
+            target: `< ${TARGETS.evaluation500Ms} ms`,
+            result: check(v, (x) => x < TARGETS.evaluation500Ms),
+          }
         : { figure: `evaluation, ${size} services`, value: ms(v), target: "", result: "" },
     );
   }
   const ratio = growthRatio(f);
-  rows.push({ figure: "evaluation growth, 500 / 50 services", value: ratio === null ? "n/a" : `${round(ratio, 2)}`, target: `<= ${TARGETS.ratio500to50}`, result: check(ratio, (v) => v <= TARGETS.ratio500to50) });
+  rows.push({
+    figure: "evaluation growth, 500 / 50 services",
+    value: ratio === null ? "n/a" : `${round(ratio, 2)}`,
+    target: `<= ${TARGETS.ratio500to50}`,
+    result: check(ratio, (v) => v <= TARGETS.ratio500to50),
+  });
   for (const size of POLICY_SIZES) {
     const v = f.policy[String(size)] ?? null;
     rows.push(
       size === 1000
-        ? { figure: `policy check, ${size} services`, value: ms(v), target: `< ${TARGETS.policy1000Ms} ms`, result: check(v, (x) => x < TARGETS.policy1000Ms) }
+        ? {
+            figure: `policy check, ${size} services`,
+            value: ms(v),
+            target: `< ${TARGETS.policy1000Ms} ms`,
+            result: check(v, (x) => x < TARGETS.policy1000Ms),
+          }
         : { figure: `policy check, ${size} services`, value: ms(v), target: "", result: "" },
     );
   }
   const depth = (v: number | null) => (v === null ? "n/a" : String(v));
   rows.push(
-    { figure: "deploy graph depth, reference stack", value: depth(f.dagDepth), target: `<= ${TARGETS.dagDepth}`, result: check(f.dagDepth, (v) => v <= TARGETS.dagDepth) },
-    { figure: "deploy graph depth, 500 services", value: depth(f.dagDepth500), target: `<= ${TARGETS.dagDepth}`, result: check(f.dagDepth500, (v) => v <= TARGETS.dagDepth) },
+    {
+      figure: "deploy graph depth, reference stack",
+      value: depth(f.dagDepth),
+      target: `<= ${TARGETS.dagDepth}`,
+      result: check(f.dagDepth, (v) => v <= TARGETS.dagDepth),
+    },
+    {
+      figure: "deploy graph depth, 500 services",
+      value: depth(f.dagDepth500),
+      target: `<= ${TARGETS.dagDepth}`,
+      result: check(f.dagDepth500, (v) => v <= TARGETS.dagDepth),
+    },
     {
       figure: "component overhead vs plain baseline (reference stack)",
       value: f.baselineOverhead === null ? "n/a" : `${round(f.baselineOverhead, 2)}x`,
@@ -138,17 +173,38 @@ export function figureRows(f: BenchFigures, extra: ExtraFigures = {}): Row[] {
             result: check(extra.baselineOverhead100, (v) => v <= TARGETS.baselineOverhead),
           },
         ]),
-    { figure: "peak RSS (largest of all measurements)", value: f.peakRssMb === null ? "n/a" : `${round(f.peakRssMb, 0)} MiB`, target: "", result: "" },
+    {
+      figure: "peak RSS (largest of all measurements)",
+      value: f.peakRssMb === null ? "n/a" : `${round(f.peakRssMb, 0)} MiB`,
+      target: "",
+      result: "",
+    },
   );
   if (f.e2e?.failover) {
     const { requests, failedRequests, recoverySeconds } = f.e2e.failover;
     const share = requests && failedRequests !== undefined ? ` (${round((100 * failedRequests) / requests, 2)}%)` : "";
     rows.push(
-      { figure: "e2e failover: failed requests", value: `${failedRequests ?? "?"} of ${requests ?? "?"}${share}`, target: "", result: "" },
-      { figure: "e2e failover: recovery", value: recoverySeconds === undefined ? "?" : `${recoverySeconds} s`, target: "", result: "" },
+      {
+        figure: "e2e failover: failed requests",
+        value: `${failedRequests ?? "?"} of ${requests ?? "?"}${share}`,
+        target: "",
+        result: "",
+      },
+      {
+        figure: "e2e failover: recovery",
+        value: recoverySeconds === undefined ? "?" : `${recoverySeconds} s`,
+        target: "",
+        result: "",
+      },
     );
   }
-  if (f.e2e?.lb) rows.push({ figure: "e2e load balancing: requests per replica", value: JSON.stringify(f.e2e.lb.perReplica), target: "", result: "" });
+  if (f.e2e?.lb)
+    rows.push({
+      figure: "e2e load balancing: requests per replica",
+      value: JSON.stringify(f.e2e.lb.perReplica),
+      target: "",
+      result: "",
+    });
   return rows;
 }
 
@@ -164,7 +220,10 @@ export interface Machine {
 export function describeMachine(now = new Date()): Machine {
   let cpuModel = os.cpus()[0]?.model ?? "unknown";
   try {
-    const line = fs.readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("model name"));
+    const line = fs
+      .readFileSync("/proc/cpuinfo", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("model name"));
     if (line) cpuModel = line.slice(line.indexOf(":") + 1).trim();
   } catch {
     // Not Linux: os.cpus() is what there is.
@@ -179,12 +238,19 @@ export function describeMachine(now = new Date()): Machine {
   };
 }
 
-export const machineLine = (m: Machine) => `${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, ${m.date}`;
+export const machineLine = (m: Machine) =>
+  `${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}, ${m.date}`;
 
 export function renderText(rows: readonly Row[]): string {
-  return textTable(["figure", "value", "target", "result"], rows.map((r) => [r.figure, r.value, r.target, r.result]));
+  return textTable(
+    ["figure", "value", "target", "result"],
+    rows.map((r) => [r.figure, r.value, r.target, r.result]),
+  );
 }
 
 export function renderMarkdown(rows: readonly Row[]): string {
-  return markdownTable(["Figure", "Value", "Target", "Result"], rows.map((r) => [r.figure, r.value, r.target, r.result]));
+  return markdownTable(
+    ["Figure", "Value", "Target", "Result"],
+    rows.map((r) => [r.figure, r.value, r.target, r.result]),
+  );
 }

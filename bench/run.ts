@@ -44,17 +44,23 @@ interface Options {
 
 function parseArgs(argv: readonly string[]): Options {
   const known = new Set(["--json", "--markdown", "--repeat"]);
-  for (const arg of argv) if (arg.startsWith("--") && !known.has(arg)) throw new Error(`unknown argument "${arg}"; use --json, --markdown, --repeat N`);
+  for (const arg of argv)
+    if (arg.startsWith("--") && !known.has(arg))
+      throw new Error(`unknown argument "${arg}"; use --json, --markdown, --repeat N`);
   const i = argv.indexOf("--repeat");
   const repeat = i >= 0 ? Number(argv[i + 1]) : DEFAULT_REPEAT;
-  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive integer, but ${JSON.stringify(argv[i + 1])} was provided`);
+  if (!Number.isInteger(repeat) || repeat < 1)
+    throw new Error(`--repeat must be a positive integer, but ${JSON.stringify(argv[i + 1])} was provided`);
   return { json: argv.includes("--json"), markdown: argv.includes("--markdown"), repeat };
 }
 
 /** Runs bench/measure.ts in a new Node process with this process's TypeScript loader. */
 function measureOnce(args: readonly string[]): Promise<MeasureResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, MEASURE, ...args], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...process.execArgv, MEASURE, ...args], {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -62,7 +68,8 @@ function measureOnce(args: readonly string[]): Promise<MeasureResult> {
     child.on("error", reject);
     child.on("close", (code) => {
       const last = stdout.trim().split("\n").pop() ?? "";
-      if (code !== 0) return reject(new Error(`measure.ts ${args.join(" ")} exited ${code}:\n${stderr.trim() || stdout.trim()}`));
+      if (code !== 0)
+        return reject(new Error(`measure.ts ${args.join(" ")} exited ${code}:\n${stderr.trim() || stdout.trim()}`));
       try {
         resolve(JSON.parse(last) as MeasureResult);
       } catch {
@@ -85,7 +92,8 @@ interface Series {
   readonly error?: string;
 }
 
-const medianMs = (s: Series | undefined) => (s && !s.error && s.samples.length > 0 ? median(s.samples.map((x) => x.ms)) : null);
+const medianMs = (s: Series | undefined) =>
+  s && !s.error && s.samples.length > 0 ? median(s.samples.map((x) => x.ms)) : null;
 const graphOf = (s: Series | undefined): GraphDepth | undefined => (s && !s.error ? s.samples[0]?.graph : undefined);
 
 async function main(): Promise<number> {
@@ -115,7 +123,11 @@ async function main(): Promise<number> {
           const { args, record } = arms[i];
           const recordNow = record !== undefined && round === (warmUp ? -1 : 0);
           try {
-            const result = await run(i, recordNow ? [...args, "--record", record] : args, round < 0 ? "warm-up" : `${round + 1}/${repeat}`);
+            const result = await run(
+              i,
+              recordNow ? [...args, "--record", record] : args,
+              round < 0 ? "warm-up" : `${round + 1}/${repeat}`,
+            );
             if (round >= 0) samples[i].push(result);
           } catch (e) {
             errors[i] = (e as Error).message;
@@ -124,7 +136,9 @@ async function main(): Promise<number> {
         }
       }
     } catch (e) {
-      process.stderr.write(`${arms[errors.findIndex((x) => x !== undefined)]?.label ?? "a measurement"} crashed: ${(e as Error).message}\n`);
+      process.stderr.write(
+        `${arms[errors.findIndex((x) => x !== undefined)]?.label ?? "a measurement"} crashed: ${(e as Error).message}\n`,
+      );
       // An arm that did not crash but lost its partner's rounds is incomplete too.
       errors.forEach((err, i) => (errors[i] = err ?? "stopped: another measurement of its group crashed"));
     }
@@ -146,7 +160,11 @@ async function main(): Promise<number> {
     // The program and its plain baseline alternate, so their ratio holds up on a busy machine.
     const [reference, baseline] = await measureArms(
       [
-        { label: "evaluation, reference stack", args: ["--kind", "evaluation", "--stack", "dev"], record: recording("reference") },
+        {
+          label: "evaluation, reference stack",
+          args: ["--kind", "evaluation", "--stack", "dev"],
+          record: recording("reference"),
+        },
         { label: "plain baseline, reference stack", args: ["--kind", "baseline", "--input", recording("reference")] },
       ],
       n,
@@ -156,7 +174,10 @@ async function main(): Promise<number> {
     for (const size of EVALUATION_SIZES) {
       if (size === 100) {
         const [program, plain] = await measureArms(
-          [evaluationArm(size, recording("100")), { label: "plain baseline, 100 services", args: ["--kind", "baseline", "--input", recording("100")] }],
+          [
+            evaluationArm(size, recording("100")),
+            { label: "plain baseline, 100 services", args: ["--kind", "baseline", "--input", recording("100")] },
+          ],
           n,
         );
         evaluations.set(size, program);
@@ -166,18 +187,30 @@ async function main(): Promise<number> {
       }
     }
     // One run only: it exists to give the policy check its 1000 services.
-    const large = await series({ ...evaluationArm(1000, recording("1000")), label: "evaluation, 1000 services (1 run, for the policy check)" }, 1, false);
+    const large = await series(
+      { ...evaluationArm(1000, recording("1000")), label: "evaluation, 1000 services (1 run, for the policy check)" },
+      1,
+      false,
+    );
     const policies = new Map<number, Series>();
     for (const size of POLICY_SIZES) {
       const source = size === 1000 ? large : evaluations.get(size);
       if (source?.error) continue;
-      policies.set(size, await series({ label: `policy check, ${size} services`, args: ["--kind", "policy", "--input", recording(String(size))] }, n));
+      policies.set(
+        size,
+        await series(
+          { label: `policy check, ${size} services`, args: ["--kind", "policy", "--input", recording(String(size))] },
+          n,
+        ),
+      );
     }
 
     const referenceMs = medianMs(reference);
     const rss = all.flatMap((s) => s.samples.map((x) => x.peakRssMb));
     const figures: BenchFigures = {
-      evaluation: Object.fromEntries(EVALUATION_SIZES.map((size) => [String(size), roundOrNull(medianMs(evaluations.get(size)))])),
+      evaluation: Object.fromEntries(
+        EVALUATION_SIZES.map((size) => [String(size), roundOrNull(medianMs(evaluations.get(size)))]),
+      ),
       policy: Object.fromEntries(POLICY_SIZES.map((size) => [String(size), roundOrNull(medianMs(policies.get(size)))])),
       dagDepth: graphOf(reference)?.depth ?? null,
       dagDepth500: graphOf(evaluations.get(500))?.depth ?? null,
@@ -210,7 +243,9 @@ async function main(): Promise<number> {
         `Component overhead (median of per-round ratios; medians): ${overheadText(reference, baseline)} on the reference stack, ${overheadText(evaluations.get(100), baseline100)} at 100 services`,
         // Other work on the machine shows up as spread between runs; the load average says whether there was any.
         `1-minute load average: ${round(loadBefore, 2)} before, ${round(os.loadavg()[0], 2)} after (${os.availableParallelism()} CPUs)`,
-        e2e ? `e2e figures from ${path.relative(PROJECT_ROOT, E2E_REPORT)} (${e2e.takenAt.toISOString()})` : `No e2e report (${path.relative(PROJECT_ROOT, E2E_REPORT)}): run the e2e suite to add its failover and load-balancing figures.`,
+        e2e
+          ? `e2e figures from ${path.relative(PROJECT_ROOT, E2E_REPORT)} (${e2e.takenAt.toISOString()})`
+          : `No e2e report (${path.relative(PROJECT_ROOT, E2E_REPORT)}): run the e2e suite to add its failover and load-balancing figures.`,
       );
       process.stdout.write(out.join("\n") + "\n");
     }
@@ -251,19 +286,31 @@ const chainText = (g: GraphDepth | undefined) => (g ? `${g.depth}: ${g.chain.joi
  * ran under the same load, and the ratio of a pair is steadier than the ratio of two medians.
  */
 function pairedRatio(program: Series | undefined, plain: Series | undefined): number | null {
-  if (!program || !plain || program.error || plain.error || program.samples.length === 0 || program.samples.length !== plain.samples.length) return null;
+  if (
+    !program ||
+    !plain ||
+    program.error ||
+    plain.error ||
+    program.samples.length === 0 ||
+    program.samples.length !== plain.samples.length
+  )
+    return null;
   return median(program.samples.map((p, i) => p.ms / plain.samples[i].ms));
 }
 
 function overheadText(program: Series | undefined, plain: Series | undefined): string {
   const ratio = pairedRatio(program, plain);
   const [a, b] = [medianMs(program), medianMs(plain)];
-  return ratio === null || a === null || b === null ? "n/a" : `${round(ratio, 2)}x (${round(a, 0)} ms vs ${round(b, 0)} ms)`;
+  return ratio === null || a === null || b === null
+    ? "n/a"
+    : `${round(ratio, 2)}x (${round(a, 0)} ms vs ${round(b, 0)} ms)`;
 }
 
 function sameGraph(program: Series | undefined, plain: Series | undefined): boolean {
   const [a, b] = [graphOf(program), graphOf(plain)];
-  return a !== undefined && b !== undefined && a.depth === b.depth && a.resources === b.resources && a.edges === b.edges;
+  return (
+    a !== undefined && b !== undefined && a.depth === b.depth && a.resources === b.resources && a.edges === b.edges
+  );
 }
 
 if (require.main === module) {

@@ -30,7 +30,9 @@ export const syntheticTierName = (t: number) => `syn-t${t}`;
 export function syntheticStackConfig(total: number, base: Readonly<Record<string, string>>): Record<string, string> {
   const count = total - REFERENCE_SERVICE_COUNT;
   if (!Number.isInteger(total) || count < 0) {
-    throw new Error(`services must be an integer of at least ${REFERENCE_SERVICE_COUNT} (the reference stack), but ${total} was provided`);
+    throw new Error(
+      `services must be an integer of at least ${REFERENCE_SERVICE_COUNT} (the reference stack), but ${total} was provided`,
+    );
   }
   const tierOf = (i: number) => Math.floor((i - 1) / SYNTHETIC_TIER_SIZE);
   const tierCount = Math.ceil(count / SYNTHETIC_TIER_SIZE);

@@ -1,6 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { DiscoveryEntry, discoveryTable, endpoints, PublishedPort, publishedPorts, ServiceEndpoints } from "../model/discovery";
+import {
+  DiscoveryEntry,
+  discoveryTable,
+  endpoints,
+  PublishedPort,
+  publishedPorts,
+  ServiceEndpoints,
+} from "../model/discovery";
 import { passwordIds, Placeholder, serviceFiles } from "../model/files";
 import { planNetworks, ReachabilityMatrix } from "../model/networks";
 import { planCertificates } from "../model/pki";
@@ -36,14 +43,26 @@ export class IotStack extends pulumi.ComponentResource {
     const t = args.topology;
     const plan = planNetworks(t);
 
-    this.networks = new SegmentedNetworks(`${name}-net`, { plan, stack: args.stack, environment: t.environment }, { parent: this });
+    this.networks = new SegmentedNetworks(
+      `${name}-net`,
+      { plan, stack: args.stack, environment: t.environment },
+      { parent: this },
+    );
     this.pki = new Pki(
       `${name}-pki`,
-      { leaves: planCertificates(t), organization: t.tls.organization, caValidityHours: t.tls.caValidityDays * 24, externalCa: args.externalCa },
+      {
+        leaves: planCertificates(t),
+        organization: t.tls.organization,
+        caValidityHours: t.tls.caValidityDays * 24,
+        externalCa: args.externalCa,
+      },
       { parent: this },
     );
     const passwords = Object.fromEntries(
-      passwordIds(t).map((id) => [id, new random.RandomPassword(`${name}-${id}`, { length: 32, special: false }, { parent: this }).result]),
+      passwordIds(t).map((id) => [
+        id,
+        new random.RandomPassword(`${name}-${id}`, { length: 32, special: false }, { parent: this }).result,
+      ]),
     );
     const resolve = (p: Placeholder): pulumi.Output<string> => {
       switch (p.kind) {
@@ -87,7 +106,10 @@ export class IotStack extends pulumi.ComponentResource {
 
   private certificate(name: string) {
     const cert = this.pki.certificates[name];
-    if (!cert) throw new Error(`no certificate named "${name}" is planned; planned: ${Object.keys(this.pki.certificates).join(", ")}`);
+    if (!cert)
+      throw new Error(
+        `no certificate named "${name}" is planned; planned: ${Object.keys(this.pki.certificates).join(", ")}`,
+      );
     return cert;
   }
 }

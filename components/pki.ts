@@ -48,10 +48,18 @@ export class Pki extends pulumi.ComponentResource {
 
     const certificates: Record<string, IssuedCertificate> = {};
     for (const leaf of args.leaves) {
-      const key = new tls.PrivateKey(`${name}-${leaf.name}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+      const key = new tls.PrivateKey(
+        `${name}-${leaf.name}-key`,
+        { algorithm: "ECDSA", ecdsaCurve: "P256" },
+        { parent: this },
+      );
       const csr = new tls.CertRequest(
         `${name}-${leaf.name}-csr`,
-        { privateKeyPem: key.privateKeyPem, subject: { commonName: leaf.commonName, organization: args.organization }, dnsNames: [...leaf.dnsNames] },
+        {
+          privateKeyPem: key.privateKeyPem,
+          subject: { commonName: leaf.commonName, organization: args.organization },
+          dnsNames: [...leaf.dnsNames],
+        },
         { parent: this },
       );
       const cert = new tls.LocallySignedCert(
@@ -66,7 +74,11 @@ export class Pki extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      certificates[leaf.name] = { certPem: cert.certPem, validityEndTime: cert.validityEndTime, privateKeyPem: pulumi.secret(key.privateKeyPem) };
+      certificates[leaf.name] = {
+        certPem: cert.certPem,
+        validityEndTime: cert.validityEndTime,
+        privateKeyPem: pulumi.secret(key.privateKeyPem),
+      };
     }
     this.certificates = certificates;
     this.registerOutputs({ caCertPem: this.caCertPem });

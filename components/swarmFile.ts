@@ -25,11 +25,19 @@ export interface SwarmFile {
 }
 
 /** A rendered file as a Swarm secret (keys, passwords) or config (everything else). */
-export function createSwarmFile(prefix: string, service: string, spec: FileSpec, resolve: PlaceholderResolver, parent: pulumi.Resource): SwarmFile {
+export function createSwarmFile(
+  prefix: string,
+  service: string,
+  spec: FileSpec,
+  resolve: PlaceholderResolver,
+  parent: pulumi.Resource,
+): SwarmFile {
   const content = renderTemplate(spec.template, resolve);
   const isSecret = spec.kind === "secret" || requiresSecret(spec.template);
   // The name carries only a truncated hash, so it need not stay a Pulumi secret.
-  const objectName = pulumi.unsecret(content.apply((c) => `${service}-${spec.name.replace(/[^a-zA-Z0-9-]/g, "-")}-${contentHash(c)}`));
+  const objectName = pulumi.unsecret(
+    content.apply((c) => `${service}-${spec.name.replace(/[^a-zA-Z0-9-]/g, "-")}-${contentHash(c)}`),
+  );
   const data = content.apply((c) => Buffer.from(c, "utf8").toString("base64"));
   const labels = toLabelList({ [LABELS.file]: `${service}/${spec.name}` });
   const resourceName = `${prefix}-${spec.name.replace(/[^a-zA-Z0-9-]/g, "-")}`;

@@ -30,7 +30,8 @@ export class SwarmService extends pulumi.ComponentResource {
     const owner = { fileUid: String(spec.uid), fileGid: String(spec.gid) };
     const published = spec.ports.filter((p) => p.published !== undefined);
     // Host-mode ports and singletons cannot run old and new task side by side.
-    const order = spec.singleton || (published.length > 0 && topology.publishMode === "host") ? "stop-first" : "start-first";
+    const order =
+      spec.singleton || (published.length > 0 && topology.publishMode === "host") ? "stop-first" : "start-first";
     const flows = topology.flows.filter((f) => f.from === spec.name).map((f) => `${f.to}:${f.port}`);
 
     this.service = new docker.Service(
@@ -74,26 +75,62 @@ export class SwarmService extends pulumi.ComponentResource {
             },
             secrets: this.files
               .filter((f) => f.spec.kind === "secret")
-              .map((f) => ({ secretId: f.id, secretName: f.objectName, fileName: f.spec.target, fileMode: f.spec.mode, ...owner })),
+              .map((f) => ({
+                secretId: f.id,
+                secretName: f.objectName,
+                fileName: f.spec.target,
+                fileMode: f.spec.mode,
+                ...owner,
+              })),
             configs: this.files
               .filter((f) => f.spec.kind === "config")
-              .map((f) => ({ configId: f.id, configName: f.objectName, fileName: f.spec.target, fileMode: f.spec.mode, ...owner })),
+              .map((f) => ({
+                configId: f.id,
+                configName: f.objectName,
+                fileName: f.spec.target,
+                fileMode: f.spec.mode,
+                ...owner,
+              })),
             mounts: [
               ...spec.volumes.map((v) => ({ type: "volume", source: `${args.stack}_${v.name}`, target: v.target })),
-              ...spec.tmpfs.map((target) => ({ type: "tmpfs", target, tmpfsOptions: { sizeBytes: 64 * 1024 * 1024, mode: 0o1777 } })),
+              ...spec.tmpfs.map((target) => ({
+                type: "tmpfs",
+                target,
+                tmpfsOptions: { sizeBytes: 64 * 1024 * 1024, mode: 0o1777 },
+              })),
             ],
             stopGracePeriod: "20s",
           },
           networksAdvanceds: args.networkIds.map((id) => ({ name: id, aliases: [...spec.aliases] })),
           resources: {
-            limits: { nanoCpus: Math.round(spec.resources.cpus * 1e9), memoryBytes: spec.resources.memoryMb * 1024 * 1024 },
-            reservation: { nanoCpus: Math.round(spec.resources.reservedCpus * 1e9), memoryBytes: spec.resources.reservedMemoryMb * 1024 * 1024 },
+            limits: {
+              nanoCpus: Math.round(spec.resources.cpus * 1e9),
+              memoryBytes: spec.resources.memoryMb * 1024 * 1024,
+            },
+            reservation: {
+              nanoCpus: Math.round(spec.resources.reservedCpus * 1e9),
+              memoryBytes: spec.resources.reservedMemoryMb * 1024 * 1024,
+            },
           },
           restartPolicy: { condition: "on-failure", delay: "5s", maxAttempts: 5, window: "120s" },
           placement: { constraints: [...spec.placement] },
         },
-        updateConfig: { parallelism: 1, delay: "10s", failureAction: "rollback", monitor: "30s", maxFailureRatio: "0", order },
-        rollbackConfig: { parallelism: 1, delay: "5s", failureAction: "pause", monitor: "30s", maxFailureRatio: "0", order },
+        updateConfig: {
+          parallelism: 1,
+          delay: "10s",
+          failureAction: "rollback",
+          monitor: "30s",
+          maxFailureRatio: "0",
+          order,
+        },
+        rollbackConfig: {
+          parallelism: 1,
+          delay: "5s",
+          failureAction: "pause",
+          monitor: "30s",
+          maxFailureRatio: "0",
+          order,
+        },
         // Without it a failed rollout reports success.
         convergeConfig: { delay: "5s", timeout: "5m" },
       },

@@ -60,16 +60,21 @@ export function verdict(r: Omit<E2eReport, "passed" | "failures">): string[] {
   if (!r.tls.mqttsOk) failed.push("tls: MQTTS with a client certificate did not work");
   if (!r.tls.plaintextRefused) failed.push("tls: plaintext MQTT (1883) was not refused");
   if (!r.tls.untrustedClientRefused) failed.push("tls: a client certificate from an untrusted CA was not refused");
-  if (!r.internalEgressBlocked) failed.push("internal networks: egress not shown blocked (or the control could not connect)");
+  if (!r.internalEgressBlocked)
+    failed.push("internal networks: egress not shown blocked (or the control could not connect)");
   const expected = [...r.hostPorts.expected].sort().join(",");
   const found = [...r.hostPorts.found].sort().join(",");
   if (expected !== found) failed.push(`host ports: expected ${expected || "none"}, found ${found || "none"}`);
   const counts = Object.values(r.lb.perReplica);
-  if (counts.length === 0 || counts.some((n) => n === 0)) failed.push(`load balancing: not every replica served a request (${JSON.stringify(r.lb.perReplica)})`);
+  if (counts.length === 0 || counts.some((n) => n === 0))
+    failed.push(`load balancing: not every replica served a request (${JSON.stringify(r.lb.perReplica)})`);
   if (r.failover.recoverySeconds === null) failed.push("failover: the swarm did not restore the killed replica");
-  if (r.failover.requests < 200) failed.push(`failover: only ${r.failover.requests} requests sent (at least 200 required)`);
+  if (r.failover.requests < 200)
+    failed.push(`failover: only ${r.failover.requests} requests sent (at least 200 required)`);
   if (r.failover.failedRequests > FAILOVER_FAILED_REQUESTS_GOAL) {
-    failed.push(`failover: ${r.failover.failedRequests} of ${r.failover.requests} requests failed (goal ${FAILOVER_FAILED_REQUESTS_GOAL})`);
+    failed.push(
+      `failover: ${r.failover.failedRequests} of ${r.failover.requests} requests failed (goal ${FAILOVER_FAILED_REQUESTS_GOAL})`,
+    );
   }
   for (const c of r.checks) if (!c.ok) failed.push(`${c.name}: ${c.detail}`);
   if (r.teardown) {
@@ -85,27 +90,69 @@ const mark = (ok: boolean) => (ok ? "PASS" : "FAIL");
 /** The readable summary printed at the end of a run. */
 export function summary(r: E2eReport): string {
   const rows: [string, boolean, string][] = [
-    ["Declared flows connect (application level)", r.allowed.ok === r.allowed.total && r.allowed.total > 0, `${r.allowed.ok}/${r.allowed.total}`],
-    ["Undeclared service pairs blocked", r.forbidden.blocked === r.forbidden.total && r.forbidden.total > 0, `${r.forbidden.blocked}/${r.forbidden.total}`],
-    ["DNS: names, aliases, tasks.<svc> -> right tasks", r.dns.ok === r.dns.total && r.dns.total > 0, `${r.dns.ok}/${r.dns.total}`],
-    ["Internal networks have no egress", r.internalEgressBlocked, r.internalEgressBlocked ? "blocked (control connected)" : "NOT shown"],
+    [
+      "Declared flows connect (application level)",
+      r.allowed.ok === r.allowed.total && r.allowed.total > 0,
+      `${r.allowed.ok}/${r.allowed.total}`,
+    ],
+    [
+      "Undeclared service pairs blocked",
+      r.forbidden.blocked === r.forbidden.total && r.forbidden.total > 0,
+      `${r.forbidden.blocked}/${r.forbidden.total}`,
+    ],
+    [
+      "DNS: names, aliases, tasks.<svc> -> right tasks",
+      r.dns.ok === r.dns.total && r.dns.total > 0,
+      `${r.dns.ok}/${r.dns.total}`,
+    ],
+    [
+      "Internal networks have no egress",
+      r.internalEgressBlocked,
+      r.internalEgressBlocked ? "blocked (control connected)" : "NOT shown",
+    ],
     ["MQTTS with a client certificate", r.tls.mqttsOk, r.tls.mqttsOk ? "publish + subscribe" : "failed"],
     ["Plaintext MQTT 1883 refused", r.tls.plaintextRefused, r.tls.plaintextRefused ? "refused" : "NOT refused"],
-    ["Untrusted client certificate refused", r.tls.untrustedClientRefused, r.tls.untrustedClientRefused ? "refused" : "NOT refused"],
-    ["Gateway routes reach their backends", r.routes.ok === r.routes.total && r.routes.total > 0, `${r.routes.ok}/${r.routes.total}`],
-    ["Load balancing across replicas", Object.values(r.lb.perReplica).length > 0 && Object.values(r.lb.perReplica).every((n) => n > 0),
-      Object.entries(r.lb.perReplica).map(([k, v]) => `${k}=${v}`).join(" ")],
-    ["Failover: replica restored", r.failover.recoverySeconds !== null,
-      r.failover.recoverySeconds === null ? "not restored" : `${r.failover.recoverySeconds.toFixed(1)} s`],
-    [`Failover: failed requests (goal ${FAILOVER_FAILED_REQUESTS_GOAL})`, r.failover.failedRequests <= FAILOVER_FAILED_REQUESTS_GOAL && r.failover.requests >= 200,
-      `${r.failover.failedRequests}/${r.failover.requests}`],
-    ["Only declared ports listen on the host", [...r.hostPorts.expected].sort().join() === [...r.hostPorts.found].sort().join(),
-      `expected ${r.hostPorts.expected.join(" ") || "none"}; found ${r.hostPorts.found.join(" ") || "none"}`],
+    [
+      "Untrusted client certificate refused",
+      r.tls.untrustedClientRefused,
+      r.tls.untrustedClientRefused ? "refused" : "NOT refused",
+    ],
+    [
+      "Gateway routes reach their backends",
+      r.routes.ok === r.routes.total && r.routes.total > 0,
+      `${r.routes.ok}/${r.routes.total}`,
+    ],
+    [
+      "Load balancing across replicas",
+      Object.values(r.lb.perReplica).length > 0 && Object.values(r.lb.perReplica).every((n) => n > 0),
+      Object.entries(r.lb.perReplica)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" "),
+    ],
+    [
+      "Failover: replica restored",
+      r.failover.recoverySeconds !== null,
+      r.failover.recoverySeconds === null ? "not restored" : `${r.failover.recoverySeconds.toFixed(1)} s`,
+    ],
+    [
+      `Failover: failed requests (goal ${FAILOVER_FAILED_REQUESTS_GOAL})`,
+      r.failover.failedRequests <= FAILOVER_FAILED_REQUESTS_GOAL && r.failover.requests >= 200,
+      `${r.failover.failedRequests}/${r.failover.requests}`,
+    ],
+    [
+      "Only declared ports listen on the host",
+      [...r.hostPorts.expected].sort().join() === [...r.hostPorts.found].sort().join(),
+      `expected ${r.hostPorts.expected.join(" ") || "none"}; found ${r.hostPorts.found.join(" ") || "none"}`,
+    ],
   ];
   for (const c of r.checks) rows.push([c.name, c.ok, c.detail]);
   if (r.teardown) {
     const ok = !r.teardown.errors.length && !r.teardown.leftovers.length && r.teardown.containmentRuleRemoved;
-    rows.push(["Teardown leaves nothing behind", ok, ok ? `removed ${r.teardown.removed} objects` : [...r.teardown.errors, ...r.teardown.leftovers].join("; ")]);
+    rows.push([
+      "Teardown leaves nothing behind",
+      ok,
+      ok ? `removed ${r.teardown.removed} objects` : [...r.teardown.errors, ...r.teardown.leftovers].join("; "),
+    ]);
   }
   const width = Math.max(...rows.map((x) => x[0].length));
   const lines = rows.map(([name, ok, detail]) => `  ${mark(ok)}  ${name.padEnd(width)}  ${detail}`);
@@ -115,7 +162,9 @@ export function summary(r: E2eReport): string {
     ...lines,
     `  Stand-in images: ${r.standIns.join(", ")}`,
     ...r.notes.map((n) => `  Note: ${n}`),
-    `  Time: ${Object.entries(d).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")}`,
+    `  Time: ${Object.entries(d)
+      .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+      .join(", ")}`,
     ...(r.failures.length ? ["  Failed:", ...r.failures.map((f) => `    - ${f}`)] : []),
   ].join("\n");
 }

@@ -66,7 +66,8 @@ function emptyReport(startedAt: Date): Draft {
 
 function loadTopology(config: Record<string, string>): Topology {
   const raw: Record<string, string> = {};
-  for (const [k, v] of Object.entries(config)) if (k.startsWith(`${CONFIG_NAMESPACE}:`)) raw[k.slice(CONFIG_NAMESPACE.length + 1)] = v;
+  for (const [k, v] of Object.entries(config))
+    if (k.startsWith(`${CONFIG_NAMESPACE}:`)) raw[k.slice(CONFIG_NAMESPACE.length + 1)] = v;
   return resolveTopology(parseStackConfig(raw));
 }
 
@@ -77,15 +78,41 @@ function loadTopology(config: Record<string, string>): Topology {
  */
 function kernelFacts(): { ipvs: boolean; esp: boolean; espDetail: string } {
   const ipvs = fs.existsSync("/proc/sys/net/ipv4/vs");
-  const state = (algo: string[]) => spawnSync("unshare", ["-n", "ip", "xfrm", "state", "add", "src", "192.0.2.10", "dst", "192.0.2.11",
-    "proto", "esp", "spi", "0x1000", "mode", "transport", ...algo], { encoding: "utf8" });
+  const state = (algo: string[]) =>
+    spawnSync(
+      "unshare",
+      [
+        "-n",
+        "ip",
+        "xfrm",
+        "state",
+        "add",
+        "src",
+        "192.0.2.10",
+        "dst",
+        "192.0.2.11",
+        "proto",
+        "esp",
+        "spi",
+        "0x1000",
+        "mode",
+        "transport",
+        ...algo,
+      ],
+      { encoding: "utf8" },
+    );
   const tried = [
     ["ESP", ["enc", "cbc(aes)", `0x${"0f".repeat(16)}`, "auth", "hmac(sha256)", `0x${"0f".repeat(32)}`]],
     ["ESP with AES-GCM (Docker's transform)", ["aead", "rfc4106(gcm(aes))", `0x${"0f".repeat(20)}`, "128"]],
   ] as const;
   for (const [what, algo] of tried) {
     const r = state([...algo]);
-    if (r.status !== 0) return { ipvs, esp: false, espDetail: `ip xfrm state add (${what}) in a scratch namespace: ${(r.stderr || String(r.error)).trim()}` };
+    if (r.status !== 0)
+      return {
+        ipvs,
+        esp: false,
+        espDetail: `ip xfrm state add (${what}) in a scratch namespace: ${(r.stderr || String(r.error)).trim()}`,
+      };
   }
   return { ipvs, esp: true, espDetail: "ip xfrm accepted ESP states, AES-GCM included" };
 }
@@ -121,32 +148,36 @@ async function main(): Promise<number> {
 
   // Teardown runs once, whichever way the run ends: normally, on an error, on a signal or at the deadline.
   let teardownPromise: Promise<void> | undefined;
-  const teardown = () => (teardownPromise ??= (async () => {
-    const done = progress.step("teardown: remove every service, network, secret, config and volume this run created");
-    let removed = 0;
-    const errors: string[] = [];
-    if (harness) {
-      const h = harness;
-      const once = (timeoutMs: number) => h.teardown({ timeoutMs }).catch((e) => ({ removed: [], swept: [], errors: [errorText(e)] }));
-      const first = await once(120_000);
-      // Interrupted mid-deploy, the program may still register a resource whose inputs just
-      // resolved: let it land, then sweep this run's label again.
-      await Promise.race([h.idle(500), sleep(5000)]);
-      const second = await once(60_000);
-      removed = first.removed.length + first.swept.length + second.removed.length + second.swept.length;
-      // The second pass retries what the first could not remove; what is still there shows in the leftovers.
-      errors.push(...second.errors);
-      if (first.errors.length) details.teardownFirstPassErrors = first.errors;
-    }
-    const rejected = containmentRejected();
-    const containmentRuleRemoved = removeContainment();
-    let left: string[] = [];
-    if (docker) left = await leftovers(docker).catch((e) => [`could not list: ${errorText(e)}`]);
-    report.teardown = { removed, errors, leftovers: left, containmentRuleRemoved };
-    details.containment = { ...(details.containment as object | undefined), rejectedConnections: rejected };
-    durations.teardown = done();
-    progress.line(`  removed ${removed} objects; ${left.length ? `LEFT: ${left.join(", ")}` : "nothing labelled iot-swarm-net.e2e left"}; containment rule ${containmentRuleRemoved ? "removed" : "STILL INSTALLED"}`);
-  })());
+  const teardown = () =>
+    (teardownPromise ??= (async () => {
+      const done = progress.step("teardown: remove every service, network, secret, config and volume this run created");
+      let removed = 0;
+      const errors: string[] = [];
+      if (harness) {
+        const h = harness;
+        const once = (timeoutMs: number) =>
+          h.teardown({ timeoutMs }).catch((e) => ({ removed: [], swept: [], errors: [errorText(e)] }));
+        const first = await once(120_000);
+        // Interrupted mid-deploy, the program may still register a resource whose inputs just
+        // resolved: let it land, then sweep this run's label again.
+        await Promise.race([h.idle(500), sleep(5000)]);
+        const second = await once(60_000);
+        removed = first.removed.length + first.swept.length + second.removed.length + second.swept.length;
+        // The second pass retries what the first could not remove; what is still there shows in the leftovers.
+        errors.push(...second.errors);
+        if (first.errors.length) details.teardownFirstPassErrors = first.errors;
+      }
+      const rejected = containmentRejected();
+      const containmentRuleRemoved = removeContainment();
+      let left: string[] = [];
+      if (docker) left = await leftovers(docker).catch((e) => [`could not list: ${errorText(e)}`]);
+      report.teardown = { removed, errors, leftovers: left, containmentRuleRemoved };
+      details.containment = { ...(details.containment as object | undefined), rejectedConnections: rejected };
+      durations.teardown = done();
+      progress.line(
+        `  removed ${removed} objects; ${left.length ? `LEFT: ${left.join(", ")}` : "nothing labelled iot-swarm-net.e2e left"}; containment rule ${containmentRuleRemoved ? "removed" : "STILL INSTALLED"}`,
+      );
+    })());
 
   const finish = async (): Promise<number> => {
     await teardown();
@@ -209,17 +240,25 @@ async function main(): Promise<number> {
     const { config } = readStackConfig(STACK);
     const topology = loadTopology(config);
     report.environment = {
-      dockerEngine: version.Version, kernel: version.KernelVersion, ipvs: kernel.ipvs, ipsecEsp: kernel.esp, ipsecEspProbe: kernel.espDetail,
-      overlayEncryption: topology.encryptOverlays ? "on" : "off", publishMode: topology.publishMode,
+      dockerEngine: version.Version,
+      kernel: version.KernelVersion,
+      ipvs: kernel.ipvs,
+      ipsecEsp: kernel.esp,
+      ipsecEspProbe: kernel.espDetail,
+      overlayEncryption: topology.encryptOverlays ? "on" : "off",
+      publishMode: topology.publishMode,
       endpointModes: [...new Set(topology.services.map((s) => s.endpointMode))],
-      harness: "e2e/harness: test stand-in for the Pulumi docker, tls and random providers (Engine API, real X.509, CSPRNG); not used by pulumi up",
+      harness:
+        "e2e/harness: test stand-in for the Pulumi docker, tls and random providers (Engine API, real X.509, CSPRNG); not used by pulumi up",
     };
     report.notes.push(
       `overlay encryption is ${topology.encryptOverlays ? "on" : "OFF"} in this stack: the kernel ${kernel.esp ? "has" : "has no"} IPsec ESP (${kernel.espDetail}); prod encrypts overlays, so the encrypted data plane is not what this run proves`,
       `VIP endpoints and the ingress routing mesh are not used: IPVS is ${kernel.ipvs ? "present" : "absent"}; services resolve by DNS round-robin (dnsrr) and publish in host mode`,
       "the program runs under e2e/harness, a test stand-in for the docker, tls and random providers; pulumi up does not use it",
     );
-    progress.line(`kernel: IPVS ${kernel.ipvs ? "present" : "absent"}, IPsec ESP ${kernel.esp ? "present" : "absent"}; stack ${STACK}: encryption ${topology.encryptOverlays ? "on" : "off"}, publish mode ${topology.publishMode}, endpoint modes ${report.environment.endpointModes}`);
+    progress.line(
+      `kernel: IPVS ${kernel.ipvs ? "present" : "absent"}, IPsec ESP ${kernel.esp ? "present" : "absent"}; stack ${STACK}: encryption ${topology.encryptOverlays ? "on" : "off"}, publish mode ${topology.publishMode}, endpoint modes ${report.environment.endpointModes}`,
+    );
 
     done = progress.step("host ports before the deploy");
     const before: HostPortSnapshot = await snapshotHostPorts(topology);
@@ -227,15 +266,21 @@ async function main(): Promise<number> {
     durations.hostPortsBefore = done();
 
     installContainment();
-    details.containment = { rule: "DOCKER-USER -i docker_gwbridge -m conntrack --ctstate NEW -j REJECT", why: "keeps every connection a container opens towards outside this host on the machine while the run lasts" };
+    details.containment = {
+      rule: "DOCKER-USER -i docker_gwbridge -m conntrack --ctstate NEW -j REJECT",
+      why: "keeps every connection a container opens towards outside this host on the machine while the run lasts",
+    };
 
-    done = progress.step("deploy: the real program (index.ts) with Pulumi.e2e.yaml under the provider stand-in harness");
+    done = progress.step(
+      "deploy: the real program (index.ts) with Pulumi.e2e.yaml under the provider stand-in harness",
+    );
     let converged = 0;
     harness = createHarness({
       convergeTimeoutMs: 150_000,
       log: (l) => {
         progress.detail(`[harness] ${l}`);
-        if (/ converged$/.test(l)) progress.line(`  ${l.replace(/^service /, "")} (${++converged}/${topology.services.length})`);
+        if (/ converged$/.test(l))
+          progress.line(`  ${l.replace(/^service /, "")} (${++converged}/${topology.services.length})`);
         else if (/^FAILED/.test(l)) progress.line(`  ${l}`);
       },
     });
@@ -243,18 +288,32 @@ async function main(): Promise<number> {
     const outputs = await runProgram(harness, () => import(path.join(PROJECT_ROOT, "index")), { stack: STACK, config });
     const exports = outputs as unknown as ProgramExports;
     const kinds = harness.created.reduce<Record<string, number>>((m, o) => ((m[o.kind] = (m[o.kind] ?? 0) + 1), m), {});
-    progress.line(`  created ${Object.entries(kinds).map(([k, n]) => `${n} ${k}s`).join(", ")}; ${harness.byType("tls:index/locallySignedCert:LocallySignedCert").length} certificates issued by the program's CA`);
+    progress.line(
+      `  created ${Object.entries(kinds)
+        .map(([k, n]) => `${n} ${k}s`)
+        .join(
+          ", ",
+        )}; ${harness.byType("tls:index/locallySignedCert:LocallySignedCert").length} certificates issued by the program's CA`,
+    );
     durations.deploy = done();
 
     done = progress.step("healthy: every service runs all its replicas, healthy");
-    await Promise.all(topology.services.map((s) => waitForService(docker!, s.name, { timeoutMs: 120_000, replicas: s.replicas })));
+    await Promise.all(
+      topology.services.map((s) => waitForService(docker!, s.name, { timeoutMs: 120_000, replicas: s.replicas })),
+    );
     const plan = planNetworks(topology);
     const ctx = new StackContext(harness, topology, plan, exports, progress);
     await ctx.refreshTasks();
     for (const s of topology.services) {
-      progress.line(`  ${s.name.padEnd(14)} ${ctx.tasks[s.name].length}/${s.replicas} healthy  ${ctx.tasks[s.name].map((t) => t.addrs.map((a) => `${a.network}=${a.ip}`).join(" ")).join(" | ")}`);
+      progress.line(
+        `  ${s.name.padEnd(14)} ${ctx.tasks[s.name].length}/${s.replicas} healthy  ${ctx.tasks[s.name].map((t) => t.addrs.map((a) => `${a.network}=${a.ip}`).join(" ")).join(" | ")}`,
+      );
     }
-    const images = await Promise.all(topology.services.map(async (s) => [s.name, (await docker!.getImage(s.image).inspect()).Config?.Labels?.[STAND_IN_LABEL]] as const));
+    const images = await Promise.all(
+      topology.services.map(
+        async (s) => [s.name, (await docker!.getImage(s.image).inspect()).Config?.Labels?.[STAND_IN_LABEL]] as const,
+      ),
+    );
     report.standIns = images.filter(([, upstream]) => upstream).map(([name]) => name);
     details.standIns = Object.fromEntries(images.filter(([, u]) => u));
     durations.healthy = done();
@@ -265,26 +324,42 @@ async function main(): Promise<number> {
     const opened = newPorts(before, after);
     report.hostPorts = { expected: [...probes.expectedHostPorts], found: opened.found };
     details.hostPorts = {
-      compared: "listening TCP and bound UDP sockets on this host (ss -ltnu, any address) and TCP connects on 127.0.0.1 to every container port, published port and 1883, before and after the deploy; found = open after and not before",
-      holders: opened.holders, acceptingAfter: after.accepting, listeningBefore: Object.keys(before.sockets),
+      compared:
+        "listening TCP and bound UDP sockets on this host (ss -ltnu, any address) and TCP connects on 127.0.0.1 to every container port, published port and 1883, before and after the deploy; found = open after and not before",
+      holders: opened.holders,
+      acceptingAfter: after.accepting,
+      listeningBefore: Object.keys(before.sockets),
     };
-    progress.line(`  expected ${report.hostPorts.expected.join(" ")}; newly open ${opened.found.join(" ") || "none"} (${Object.entries(opened.holders).map(([k, v]) => `${k} ${v.join(",")}`).join("; ")})`);
+    progress.line(
+      `  expected ${report.hostPorts.expected.join(" ")}; newly open ${opened.found.join(" ") || "none"} (${Object.entries(
+        opened.holders,
+      )
+        .map(([k, v]) => `${k} ${v.join(",")}`)
+        .join("; ")})`,
+    );
     durations.hostPorts = done();
     for (const p of probes.problems) checks.push({ name: "model and exports agree", ok: false, detail: p });
-    details.intent = { flows: probes.flows.map(flowName), forbiddenPairs: probes.forbidden.length, sharedWithoutFlow: probes.sharedWithoutFlow.map((p) => `${p.from} -> ${p.to}`) };
+    details.intent = {
+      flows: probes.flows.map(flowName),
+      forbiddenPairs: probes.forbidden.length,
+      sharedWithoutFlow: probes.sharedWithoutFlow.map((p) => `${p.from} -> ${p.to}`),
+    };
 
     await probe("dns: service names, aliases and tasks.<service> from every peer's task", async () => {
       const results = await probeDns(ctx, probes.dns);
       report.dns = { ok: results.filter((r) => r.ok).length, total: results.length };
       details.dns = results;
-      for (const r of results.filter((x) => !x.ok)) progress.line(`  FAIL ${r.from}: ${r.name} -> ${r.answer} (expected ${r.expected})`);
+      for (const r of results.filter((x) => !x.ok))
+        progress.line(`  FAIL ${r.from}: ${r.name} -> ${r.answer} (expected ${r.expected})`);
       progress.line(`  ${report.dns.ok}/${report.dns.total} lookups answered with the right tasks`);
     });
 
     await probe("allowed: every declared flow at the application level, from the client's task", async () => {
       const results = await mapLimit(probes.flows, 3, async (f) => {
         const r = await probeFlow(ctx, f);
-        progress.line(`  ${r.ok ? "ok  " : "FAIL"} ${r.flow.padEnd(32)} ${r.protocol.padEnd(6)} ${r.evidence.join("; ")}`);
+        progress.line(
+          `  ${r.ok ? "ok  " : "FAIL"} ${r.flow.padEnd(32)} ${r.protocol.padEnd(6)} ${r.evidence.join("; ")}`,
+        );
         return r;
       });
       const jobs = [...new Set(probes.flows.filter((f) => f.from === "prometheus").map((f) => f.to))];
@@ -294,9 +369,17 @@ async function main(): Promise<number> {
         const t = f.from === "prometheus" ? targets[f.to] : undefined;
         if (!t) return r;
         const up = t.up === t.expected && t.total === t.expected && t.expected > 0;
-        return { ...r, ok: r.ok && up, evidence: [...r.evidence, `Prometheus target job ${f.to}: ${t.up}/${t.expected} up${t.errors.length ? ` (${t.errors.join("; ")})` : ""}`] };
+        return {
+          ...r,
+          ok: r.ok && up,
+          evidence: [
+            ...r.evidence,
+            `Prometheus target job ${f.to}: ${t.up}/${t.expected} up${t.errors.length ? ` (${t.errors.join("; ")})` : ""}`,
+          ],
+        };
       });
-      for (const [job, t] of Object.entries(targets)) progress.line(`  Prometheus scrapes ${job}: ${t.up}/${t.expected} targets up`);
+      for (const [job, t] of Object.entries(targets))
+        progress.line(`  Prometheus scrapes ${job}: ${t.up}/${t.expected} targets up`);
       report.allowed = { ok: final.filter((r) => r.ok).length, total: final.length };
       details.allowed = final;
       progress.line(`  ${report.allowed.ok}/${report.allowed.total} declared flows connect`);
@@ -305,30 +388,49 @@ async function main(): Promise<number> {
     await probe("forbidden: every undeclared ordered pair, names and every task address on every port", async () => {
       const results = await probeForbidden(ctx, probes.forbidden, (client, rs) => {
         const blocked = rs.filter((r) => r.blocked).length;
-        progress.line(`  ${blocked === rs.length ? "ok  " : "FAIL"} from ${client.padEnd(14)} ${blocked}/${rs.length} blocked (${rs.map((r) => r.to).join(", ")})`);
-        for (const r of rs.filter((x) => !x.blocked)) progress.line(`       ${client} -> ${r.to} NOT blocked: ${describePair(r)}`);
+        progress.line(
+          `  ${blocked === rs.length ? "ok  " : "FAIL"} from ${client.padEnd(14)} ${blocked}/${rs.length} blocked (${rs.map((r) => r.to).join(", ")})`,
+        );
+        for (const r of rs.filter((x) => !x.blocked))
+          progress.line(`       ${client} -> ${r.to} NOT blocked: ${describePair(r)}`);
       });
       report.forbidden = { blocked: results.filter((r) => r.blocked).length, total: results.length };
       details.forbidden = results.map((r) => ({ ...r, summary: describePair(r) }));
       progress.line(`  ${report.forbidden.blocked}/${report.forbidden.total} undeclared pairs blocked`);
     });
 
-    await probe("egress: internal-only tasks cannot reach this host's docker_gwbridge address; egress tasks can (control)", async () => {
-      const r = await probeEgress(ctx);
-      report.internalEgressBlocked = r.blocked;
-      details.internalEgress = r;
-      for (const x of r.results) progress.line(`  ${x.ok ? "ok  " : "FAIL"} ${x.service.padEnd(14)} ${x.internalOnly ? "internal only" : "has egress   "} -> ${r.listener}: ${x.connect}${x.seenFrom ? ` (listener saw ${x.seenFrom})` : ""}`);
-    });
+    await probe(
+      "egress: internal-only tasks cannot reach this host's docker_gwbridge address; egress tasks can (control)",
+      async () => {
+        const r = await probeEgress(ctx);
+        report.internalEgressBlocked = r.blocked;
+        details.internalEgress = r;
+        for (const x of r.results)
+          progress.line(
+            `  ${x.ok ? "ok  " : "FAIL"} ${x.service.padEnd(14)} ${x.internalOnly ? "internal only" : "has egress   "} -> ${r.listener}: ${x.connect}${x.seenFrom ? ` (listener saw ${x.seenFrom})` : ""}`,
+          );
+      },
+    );
 
     await probe("tls: MQTTS with and without client certificates, plaintext, served certificates", async () => {
       const r = await probeTls(ctx);
-      report.tls = { mqttsOk: r.mqttsOk, plaintextRefused: r.plaintextRefused, untrustedClientRefused: r.untrustedClientRefused };
+      report.tls = {
+        mqttsOk: r.mqttsOk,
+        plaintextRefused: r.plaintextRefused,
+        untrustedClientRefused: r.untrustedClientRefused,
+      };
       checks.push(...r.checks);
       details.tls = r.details;
       const mqtts = r.details.mqtts as { evidence?: string[] } | string;
-      progress.line(`  MQTTS with the program's client certificate: ${r.mqttsOk ? "ok" : "FAILED"} (${typeof mqtts === "string" ? mqtts : mqtts.evidence?.join("; ")})`);
-      progress.line(`  plaintext MQTT refused: ${r.plaintextRefused ? "yes" : "NO"} ${JSON.stringify(r.details.plaintext)}`);
-      progress.line(`  untrusted client certificate refused: ${r.untrustedClientRefused ? "yes" : "NO"} (${r.details.untrustedClient})`);
+      progress.line(
+        `  MQTTS with the program's client certificate: ${r.mqttsOk ? "ok" : "FAILED"} (${typeof mqtts === "string" ? mqtts : mqtts.evidence?.join("; ")})`,
+      );
+      progress.line(
+        `  plaintext MQTT refused: ${r.plaintextRefused ? "yes" : "NO"} ${JSON.stringify(r.details.plaintext)}`,
+      );
+      progress.line(
+        `  untrusted client certificate refused: ${r.untrustedClientRefused ? "yes" : "NO"} (${r.details.untrustedClient})`,
+      );
       for (const c of r.checks) progress.line(`  ${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.detail}`);
     });
 
@@ -337,7 +439,10 @@ async function main(): Promise<number> {
       report.routes = { ok: r.results.filter((x) => x.ok).length, total: r.results.length };
       checks.push(...r.checks);
       details.routes = r.results;
-      for (const x of r.results) progress.line(`  ${x.ok ? "ok  " : "FAIL"} ${x.route}${x.admin ? " (admin)" : ""}: ${x.fromHost}${x.fromAllowlist ? `; ${x.fromAllowlist}` : ""}`);
+      for (const x of r.results)
+        progress.line(
+          `  ${x.ok ? "ok  " : "FAIL"} ${x.route}${x.admin ? " (admin)" : ""}: ${x.fromHost}${x.fromAllowlist ? `; ${x.fromAllowlist}` : ""}`,
+        );
       for (const c of r.checks) progress.line(`  ${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.detail}`);
     });
 
@@ -345,8 +450,13 @@ async function main(): Promise<number> {
       const r = await probeLoadBalancing(ctx);
       report.lb = { perReplica: r.perReplica };
       details.lb = r;
-      progress.line(`  ${r.requests} requests to ${r.route ?? "?"}: ${Object.entries(r.perReplica).map(([k, v]) => `${k}=${v}`).join(" ")}${Object.keys(r.others).length ? `; others ${JSON.stringify(r.others)}` : ""}; failed ${r.failed}`);
-      if (r.failed) checks.push({ name: "Load-balanced requests succeed", ok: false, detail: `${r.failed}/${r.requests} failed` });
+      progress.line(
+        `  ${r.requests} requests to ${r.route ?? "?"}: ${Object.entries(r.perReplica)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ")}${Object.keys(r.others).length ? `; others ${JSON.stringify(r.others)}` : ""}; failed ${r.failed}`,
+      );
+      if (r.failed)
+        checks.push({ name: "Load-balanced requests succeed", ok: false, detail: `${r.failed}/${r.requests} failed` });
     });
 
     await probe("failover: kill one replica while a client sends requests through the gateway", async () => {
@@ -354,8 +464,14 @@ async function main(): Promise<number> {
       report.failover = { requests: r.requests, failedRequests: r.failedRequests, recoverySeconds: r.recoverySeconds };
       details.failover = r;
       if (r.error) checks.push({ name: "Failover probe ran", ok: false, detail: r.error });
-      checks.push({ name: "Failover: the replacement replica serves requests", ok: r.replacementServed, detail: r.replacementServed ? `after ${r.gatewayRecoverySeconds ?? "?"} s` : "never seen in X-Served-By" });
-      progress.line(`  ${r.requests} requests, ${r.failedRequests} failed; killed ${r.killed}; swarm restored it after ${r.recoverySeconds ?? "never"} s; gateway marked it down after ${r.gatewayMarkedDownSeconds ?? "?"} s and used ${ctx.spec(balancedRoute(ctx)?.service ?? "gateway").replicas} servers again after ${r.gatewayRecoverySeconds ?? "?"} s; latency p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms`);
+      checks.push({
+        name: "Failover: the replacement replica serves requests",
+        ok: r.replacementServed,
+        detail: r.replacementServed ? `after ${r.gatewayRecoverySeconds ?? "?"} s` : "never seen in X-Served-By",
+      });
+      progress.line(
+        `  ${r.requests} requests, ${r.failedRequests} failed; killed ${r.killed}; swarm restored it after ${r.recoverySeconds ?? "never"} s; gateway marked it down after ${r.gatewayMarkedDownSeconds ?? "?"} s and used ${ctx.spec(balancedRoute(ctx)?.service ?? "gateway").replicas} servers again after ${r.gatewayRecoverySeconds ?? "?"} s; latency p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms`,
+      );
     });
   } catch (e) {
     // After a signal or the deadline the teardown pulls the stack from under the run: that error is no news.
@@ -371,7 +487,10 @@ async function main(): Promise<number> {
   return finish();
 }
 
-main().then((code) => process.exit(code), (e) => {
-  process.stderr.write(`e2e: ${errorText(e)}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`e2e: ${errorText(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -5,9 +5,24 @@
 import { FlowSpec, HealthCheckSpec, RouteSpec, ServiceSpec, TierSpec } from "./types";
 
 export const referenceTiers: readonly TierSpec[] = [
-  { name: "edge", network: "iot-edge-network", description: "API gateway: TLS termination and routing", attachable: false },
-  { name: "frontend", network: "iot-frontend-network", description: "Dashboards: Grafana and InfluxDB's admin UI", attachable: false },
-  { name: "backend", network: "iot-backend-network", description: "Flows and storage: Node-RED and InfluxDB", attachable: false },
+  {
+    name: "edge",
+    network: "iot-edge-network",
+    description: "API gateway: TLS termination and routing",
+    attachable: false,
+  },
+  {
+    name: "frontend",
+    network: "iot-frontend-network",
+    description: "Dashboards: Grafana and InfluxDB's admin UI",
+    attachable: false,
+  },
+  {
+    name: "backend",
+    network: "iot-backend-network",
+    description: "Flows and storage: Node-RED and InfluxDB",
+    attachable: false,
+  },
   { name: "mqtt", network: "iot-mqtt-network", description: "Message broker: Mosquitto", attachable: false },
   { name: "cache", network: "iot-cache-network", description: "Redis cache", attachable: false },
   { name: "messaging", network: "iot-messaging-network", description: "NATS event bus", attachable: false },
@@ -50,9 +65,22 @@ export const referenceServices: readonly ServiceSpec[] = [
     tiers: ["edge"],
     role: "gateway",
     ports: [
-      { name: "https", port: 8443, protocol: "tcp", appProtocol: "https", purpose: "HTTPS entry point for dashboards and APIs", published: 443 },
+      {
+        name: "https",
+        port: 8443,
+        protocol: "tcp",
+        appProtocol: "https",
+        purpose: "HTTPS entry point for dashboards and APIs",
+        published: 443,
+      },
       { name: "http", port: 8080, protocol: "tcp", appProtocol: "http", purpose: "Redirects to HTTPS", published: 80 },
-      { name: "metrics", port: 8405, protocol: "tcp", appProtocol: "metrics", purpose: "Health (/healthz) and Prometheus metrics (/metrics)" },
+      {
+        name: "metrics",
+        port: 8405,
+        protocol: "tcp",
+        appProtocol: "metrics",
+        purpose: "Health (/healthz) and Prometheus metrics (/metrics)",
+      },
     ],
     health: { ...httpHealth(8405, "/healthz"), portName: "metrics", startPeriodSeconds: 10 },
     aliases: ["gateway-internal"],
@@ -69,7 +97,14 @@ export const referenceServices: readonly ServiceSpec[] = [
     tiers: ["mqtt"],
     role: "broker",
     ports: [
-      { name: "mqtts", port: 8883, protocol: "tcp", appProtocol: "mqtts", purpose: "MQTT over TLS with client certificates", published: 8883 },
+      {
+        name: "mqtts",
+        port: 8883,
+        protocol: "tcp",
+        appProtocol: "mqtts",
+        purpose: "MQTT over TLS with client certificates",
+        published: 8883,
+      },
     ],
     // Plaintext 1883 listens on the container's loopback only, for this health check.
     health: {
@@ -94,14 +129,25 @@ export const referenceServices: readonly ServiceSpec[] = [
     image: "influxdb:2.7.11",
     tiers: ["frontend", "backend"],
     role: "database",
-    ports: [{ name: "http", port: 8086, protocol: "tcp", appProtocol: "http", purpose: "InfluxDB API, admin UI and /metrics" }],
+    ports: [
+      {
+        name: "http",
+        port: 8086,
+        protocol: "tcp",
+        appProtocol: "http",
+        purpose: "InfluxDB API, admin UI and /metrics",
+      },
+    ],
     health: { ...httpHealth(8086, "/health", "curl"), portName: "http", startPeriodSeconds: 30 },
     aliases: ["tsdb"],
     singleton: true,
     readOnlyRootFilesystem: false,
     uid: 1000,
     gid: 1000,
-    volumes: [{ name: "influxdb-data", target: "/var/lib/influxdb2" }, { name: "influxdb-config", target: "/etc/influxdb2" }],
+    volumes: [
+      { name: "influxdb-data", target: "/var/lib/influxdb2" },
+      { name: "influxdb-config", target: "/etc/influxdb2" },
+    ],
     resources: { cpus: 1, memoryMb: 1024, reservedCpus: 0.25, reservedMemoryMb: 256 },
   },
   {
@@ -126,7 +172,9 @@ export const referenceServices: readonly ServiceSpec[] = [
     image: "nodered/node-red:4.0.8",
     tiers: ["backend"],
     role: "flows",
-    ports: [{ name: "http", port: 1880, protocol: "tcp", appProtocol: "http", purpose: "Node-RED editor and HTTP endpoints" }],
+    ports: [
+      { name: "http", port: 1880, protocol: "tcp", appProtocol: "http", purpose: "Node-RED editor and HTTP endpoints" },
+    ],
     health: { ...httpHealth(1880, "/"), portName: "http", startPeriodSeconds: 30 },
     aliases: ["flows"],
     singleton: true,
@@ -142,7 +190,15 @@ export const referenceServices: readonly ServiceSpec[] = [
     image: "redis:7.4.1-alpine",
     tiers: ["cache"],
     role: "cache",
-    ports: [{ name: "redis", port: 6379, protocol: "tcp", appProtocol: "redis", purpose: "Redis with password (requirepass)" }],
+    ports: [
+      {
+        name: "redis",
+        port: 6379,
+        protocol: "tcp",
+        appProtocol: "redis",
+        purpose: "Redis with password (requirepass)",
+      },
+    ],
     // NOAUTH proves the server answers without putting the password on a command line.
     health: {
       test: ["CMD-SHELL", "redis-cli -h 127.0.0.1 ping | grep -qE 'PONG|NOAUTH'"],
@@ -167,7 +223,13 @@ export const referenceServices: readonly ServiceSpec[] = [
     role: "messaging",
     ports: [
       { name: "client", port: 4222, protocol: "tcp", appProtocol: "nats", purpose: "NATS clients (user and password)" },
-      { name: "monitor", port: 8222, protocol: "tcp", appProtocol: "metrics", purpose: "Monitoring endpoints (/healthz, /varz)" },
+      {
+        name: "monitor",
+        port: 8222,
+        protocol: "tcp",
+        appProtocol: "metrics",
+        purpose: "Monitoring endpoints (/healthz, /varz)",
+      },
     ],
     health: { ...httpHealth(8222, "/healthz"), portName: "monitor", startPeriodSeconds: 10 },
     aliases: ["events"],
@@ -184,7 +246,9 @@ export const referenceServices: readonly ServiceSpec[] = [
     image: "prom/prometheus:v2.55.1",
     tiers: ["monitoring"],
     role: "monitoring",
-    ports: [{ name: "http", port: 9090, protocol: "tcp", appProtocol: "http", purpose: "Prometheus UI, API and /metrics" }],
+    ports: [
+      { name: "http", port: 9090, protocol: "tcp", appProtocol: "http", purpose: "Prometheus UI, API and /metrics" },
+    ],
     health: { ...httpHealth(9090, "/-/healthy"), portName: "http" },
     aliases: ["metrics"],
     singleton: true,
@@ -200,7 +264,15 @@ export const referenceServices: readonly ServiceSpec[] = [
     image: "sapcc/mosquitto-exporter:0.8.0",
     tiers: ["monitoring"],
     role: "exporter",
-    ports: [{ name: "metrics", port: 9234, protocol: "tcp", appProtocol: "metrics", purpose: "Broker metrics from $SYS topics (/metrics)" }],
+    ports: [
+      {
+        name: "metrics",
+        port: 9234,
+        protocol: "tcp",
+        appProtocol: "metrics",
+        purpose: "Broker metrics from $SYS topics (/metrics)",
+      },
+    ],
     health: { ...httpHealth(9234, "/metrics"), portName: "metrics", startPeriodSeconds: 10 },
     aliases: [],
     // One subscriber per broker is enough; two would double-count nothing but waste a client slot.

@@ -12,7 +12,10 @@ const cidr = z
   .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, "must be an IPv4 CIDR such as 10.20.0.0/16");
 const hostname = z
   .string()
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/, "must be a lower-case DNS name");
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
+    "must be a lower-case DNS name",
+  );
 const dnsLabel = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be a lower-case DNS label (a-z, 0-9, -)");
 
 const portSchema = z.strictObject({
@@ -90,7 +93,15 @@ export const stackConfigSchema = z.strictObject({
   services: z.record(z.string(), serviceSchema).default({}),
   /** Extra gateway routes, each served at `<subdomain>.<domain>`; the gateway needs a declared flow to the backend. */
   routes: z
-    .array(z.strictObject({ subdomain: dnsLabel, service: dnsLabel, port, admin: z.boolean().default(true), purpose: z.string().default("") }))
+    .array(
+      z.strictObject({
+        subdomain: dnsLabel,
+        service: dnsLabel,
+        port,
+        admin: z.boolean().default(true),
+        purpose: z.string().default(""),
+      }),
+    )
     .default([]),
   /** Extra flows, each `"client -> server:port"`. */
   flows: z.array(z.string()).default([]),
@@ -108,7 +119,13 @@ export const stackConfigSchema = z.strictObject({
     .strictObject({
       requireClientCertificate: z.boolean().default(true),
       acl: z
-        .array(z.strictObject({ user: z.string().min(1), access: z.enum(["read", "write", "readwrite"]), topic: z.string().min(1) }))
+        .array(
+          z.strictObject({
+            user: z.string().min(1),
+            access: z.enum(["read", "write", "readwrite"]),
+            topic: z.string().min(1),
+          }),
+        )
         .default([
           { user: "node-red", access: "read", topic: "devices/#" },
           { user: "node-red", access: "write", topic: "commands/#" },
@@ -169,8 +186,11 @@ export function parseStackConfig(raw: Readonly<Record<string, unknown>>): StackC
 
 function describeIssue(message: string, path: readonly PropertyKey[], values: Record<string, unknown>): string {
   let value: unknown = values;
-  for (const part of path) value = value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[part] : undefined;
-  return value === undefined || typeof value === "object" ? message : `${message}, but ${JSON.stringify(value)} was provided`;
+  for (const part of path)
+    value = value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[part] : undefined;
+  return value === undefined || typeof value === "object"
+    ? message
+    : `${message}, but ${JSON.stringify(value)} was provided`;
 }
 
 /** Pulumi hands every config value over as a string; objects, numbers and booleans arrive JSON-encoded. */

@@ -27,7 +27,8 @@ export function discoveryTable(t: Topology, plan: NetworkPlan): DiscoveryEntry[]
       replicas: s.replicas,
       ports: s.ports.map((p) => `${p.port}/${p.protocol} (${p.name})`),
       networks: plan.attachments[s.name] ?? [],
-      healthUrl: s.health.httpPath && healthPort ? `http://${s.name}:${healthPort.port}${s.health.httpPath}` : undefined,
+      healthUrl:
+        s.health.httpPath && healthPort ? `http://${s.name}:${healthPort.port}${s.health.httpPath}` : undefined,
     };
   });
 }
@@ -43,15 +44,27 @@ export interface PublishedPort {
 }
 
 export function publishedPorts(t: Topology): PublishedPort[] {
-  return t.services.flatMap((s) =>
-    s.ports
-      .filter((p) => p.published !== undefined)
-      .map((p) => ({ service: s.name, portName: p.name, hostPort: p.published!, containerPort: p.port, protocol: p.protocol, mode: t.publishMode, purpose: p.purpose })),
-  ).sort((a, b) => a.hostPort - b.hostPort);
+  return t.services
+    .flatMap((s) =>
+      s.ports
+        .filter((p) => p.published !== undefined)
+        .map((p) => ({
+          service: s.name,
+          portName: p.name,
+          hostPort: p.published!,
+          containerPort: p.port,
+          protocol: p.protocol,
+          mode: t.publishMode,
+          purpose: p.purpose,
+        })),
+    )
+    .sort((a, b) => a.hostPort - b.hostPort);
 }
 
 export function reservedPortTable(t: Topology): { port: number; reason: string }[] {
-  return [...reservedPorts(t.caproverCoexistence)].map(([port, reason]) => ({ port, reason })).sort((a, b) => a.port - b.port);
+  return [...reservedPorts(t.caproverCoexistence)]
+    .map(([port, reason]) => ({ port, reason }))
+    .sort((a, b) => a.port - b.port);
 }
 
 export interface ServiceEndpoints {
@@ -63,19 +76,37 @@ export interface ServiceEndpoints {
 }
 
 export function endpoints(t: Topology): Record<string, ServiceEndpoints> {
-  const scheme: Record<string, string> = { http: "http", https: "https", mqtt: "mqtt", mqtts: "mqtts", redis: "redis", nats: "nats", metrics: "http" };
+  const scheme: Record<string, string> = {
+    http: "http",
+    https: "https",
+    mqtt: "mqtt",
+    mqtts: "mqtts",
+    redis: "redis",
+    nats: "nats",
+    metrics: "http",
+  };
   return Object.fromEntries(
     t.services.map((s) => {
       const healthPort = s.ports.find((p) => p.name === s.health.portName);
-      const health = s.health.httpPath && healthPort ? `http://${s.name}:${healthPort.port}${s.health.httpPath}` : `exec: ${s.health.test.slice(1).join(" ")}`;
+      const health =
+        s.health.httpPath && healthPort
+          ? `http://${s.name}:${healthPort.port}${s.health.httpPath}`
+          : `exec: ${s.health.test.slice(1).join(" ")}`;
       const external = [
         ...t.routes.filter((r) => r.service === s.name).map((r) => `https://${r.subdomain}.${t.domain}/`),
-        ...s.ports.filter((p) => p.published !== undefined && p.appProtocol !== "http").map((p) => {
-          const host = p.appProtocol === "mqtts" ? t.tls.mqttHostname : t.domain;
-          return p.appProtocol === "https" && p.published === 443 ? `https://${host}/` : `${scheme[p.appProtocol]}://${host}:${p.published}`;
-        }),
+        ...s.ports
+          .filter((p) => p.published !== undefined && p.appProtocol !== "http")
+          .map((p) => {
+            const host = p.appProtocol === "mqtts" ? t.tls.mqttHostname : t.domain;
+            return p.appProtocol === "https" && p.published === 443
+              ? `https://${host}/`
+              : `${scheme[p.appProtocol]}://${host}:${p.published}`;
+          }),
       ];
-      return [s.name, { health, internal: s.ports.map((p) => `${scheme[p.appProtocol]}://${s.name}:${p.port}`), external }];
+      return [
+        s.name,
+        { health, internal: s.ports.map((p) => `${scheme[p.appProtocol]}://${s.name}:${p.port}`), external },
+      ];
     }),
   );
 }

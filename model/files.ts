@@ -6,7 +6,12 @@
  */
 import { mqttClientCertName } from "./pki";
 import { renderAlertRules } from "./render/alerts";
-import { INFLUX_TOKEN_SECRET, renderDashboardProvider, renderGrafanaDatasources, renderNetworkDashboard } from "./render/grafana";
+import {
+  INFLUX_TOKEN_SECRET,
+  renderDashboardProvider,
+  renderGrafanaDatasources,
+  renderNetworkDashboard,
+} from "./render/grafana";
 import { renderHaproxyConfig } from "./render/haproxy";
 import { renderMosquittoAcl, renderMosquittoConfig } from "./render/mosquitto";
 import { renderNatsConfig } from "./render/nats";
@@ -52,11 +57,30 @@ export function fillPlaceholders(template: string, value: (index: number) => str
   return template.replace(PLACEHOLDER, () => value(i++));
 }
 
-const config = (name: string, target: string, template: string): FileSpec => ({ name, target, mode: 0o444, kind: "config", template });
-const secret = (name: string, target: string, template: string): FileSpec => ({ name, target, mode: 0o400, kind: "secret", template });
+const config = (name: string, target: string, template: string): FileSpec => ({
+  name,
+  target,
+  mode: 0o444,
+  kind: "config",
+  template,
+});
+const secret = (name: string, target: string, template: string): FileSpec => ({
+  name,
+  target,
+  mode: 0o400,
+  kind: "secret",
+  template,
+});
 
 export function passwordIds(t: Topology): string[] {
-  return [...new Set(t.services.flatMap((s) => serviceFiles(t, s).files.flatMap((f) => placeholders(f.template))).filter((p) => p.kind === "password").map((p) => p.name))].sort();
+  return [
+    ...new Set(
+      t.services
+        .flatMap((s) => serviceFiles(t, s).files.flatMap((f) => placeholders(f.template)))
+        .filter((p) => p.kind === "password")
+        .map((p) => p.name),
+    ),
+  ].sort();
 }
 
 export function serviceFiles(t: Topology, s: ServiceSpec): ServiceFiles {
@@ -117,7 +141,12 @@ export function serviceFiles(t: Topology, s: ServiceSpec): ServiceFiles {
       const client = mqttClientFiles("node-red");
       return {
         files: client.files,
-        env: { MQTT_BROKER_URL: "mqtts://mosquitto:8883", MQTT_CA_FILE: client.ca, MQTT_CERT_FILE: client.cert, MQTT_KEY_FILE: client.key },
+        env: {
+          MQTT_BROKER_URL: "mqtts://mosquitto:8883",
+          MQTT_CA_FILE: client.ca,
+          MQTT_CERT_FILE: client.cert,
+          MQTT_KEY_FILE: client.key,
+        },
       };
     }
     case "redis":
@@ -126,7 +155,15 @@ export function serviceFiles(t: Topology, s: ServiceSpec): ServiceFiles {
           config(
             "redis.conf",
             "/usr/local/etc/redis/redis.conf",
-            ["bind 0.0.0.0", "protected-mode yes", "port 6379", "dir /data", "appendonly yes", "include /run/secrets/redis-auth.conf", ""].join("\n"),
+            [
+              "bind 0.0.0.0",
+              "protected-mode yes",
+              "port 6379",
+              "dir /data",
+              "appendonly yes",
+              "include /run/secrets/redis-auth.conf",
+              "",
+            ].join("\n"),
           ),
           secret("auth.conf", "/run/secrets/redis-auth.conf", "requirepass {{password.redis}}\n"),
         ],
@@ -170,7 +207,11 @@ export function serviceFiles(t: Topology, s: ServiceSpec): ServiceFiles {
 /** The CA, client certificate and client key an in-swarm MQTT client presents to the broker. */
 function mqttClientFiles(service: string): { files: FileSpec[]; ca: string; cert: string; key: string } {
   const leaf = mqttClientCertName(service);
-  const paths = { ca: "/etc/iot/certs/ca.crt", cert: "/etc/iot/certs/mqtt-client.crt", key: `/run/secrets/${service}-mqtt-client.key` };
+  const paths = {
+    ca: "/etc/iot/certs/ca.crt",
+    cert: "/etc/iot/certs/mqtt-client.crt",
+    key: `/run/secrets/${service}-mqtt-client.key`,
+  };
   return {
     files: [
       config("ca.crt", paths.ca, "{{ca.cert}}"),

@@ -54,7 +54,14 @@ export function planNetworks(topology: Topology): NetworkPlan {
   const allowed = declaredPairs(topology);
   const isAllowed = (a: string, b: string) => a === b || allowed.has(pairKey(a, b));
 
-  interface Draft { name: string; kind: NetworkKind; owner: string; services: string[]; attachable: boolean; description: string }
+  interface Draft {
+    name: string;
+    kind: NetworkKind;
+    owner: string;
+    services: string[];
+    attachable: boolean;
+    description: string;
+  }
   const drafts: Draft[] = topology.tiers.map((tier) => ({
     name: tier.network,
     kind: "tier" as const,
@@ -78,16 +85,34 @@ export function planNetworks(topology: Topology): NetworkPlan {
       host.services.push(flow.from);
     } else {
       const [a, b] = [flow.from, flow.to].sort();
-      drafts.push({ name: `iot-link-${a}-${b}`, kind: "link", owner: `${a},${b}`, services: [a, b], attachable: false, description: `Link for ${flow.from} -> ${flow.to}:${flow.port}` });
+      drafts.push({
+        name: `iot-link-${a}-${b}`,
+        kind: "link",
+        owner: `${a},${b}`,
+        services: [a, b],
+        attachable: false,
+        description: `Link for ${flow.from} -> ${flow.to}:${flow.port}`,
+      });
     }
   }
   // Services that must leave the swarm (published ports, external endpoints) get a network of their own:
   // Docker only routes out through docker_gwbridge for non-internal networks, and one member shares nothing.
   for (const s of topology.services.filter((x) => x.egress)) {
-    drafts.push({ name: `iot-${s.name}-egress`, kind: "egress", owner: s.name, services: [s.name], attachable: false, description: `Egress and published ports of ${s.name}` });
+    drafts.push({
+      name: `iot-${s.name}-egress`,
+      kind: "egress",
+      owner: s.name,
+      services: [s.name],
+      attachable: false,
+      description: `Egress and published ports of ${s.name}`,
+    });
   }
 
-  const subnets = allocateSubnets(drafts.map((d) => d.name), topology.subnetPool, topology.subnetPrefixLength);
+  const subnets = allocateSubnets(
+    drafts.map((d) => d.name),
+    topology.subnetPool,
+    topology.subnetPrefixLength,
+  );
   const networks: PlannedNetwork[] = drafts.map((d) => ({
     name: d.name,
     kind: d.kind,
@@ -110,19 +135,35 @@ export function planNetworks(topology: Topology): NetworkPlan {
   }
   for (const n of networks) for (const a of n.services) for (const b of n.services) if (a !== b) reachability[a].add(b);
   for (const a of topology.services) {
-    intent[a.name] = topology.services.filter((b) => b.name !== a.name && allowed.has(pairKey(a.name, b.name))).map((b) => b.name).sort();
+    intent[a.name] = topology.services
+      .filter((b) => b.name !== a.name && allowed.has(pairKey(a.name, b.name)))
+      .map((b) => b.name)
+      .sort();
   }
   const reach = Object.fromEntries(Object.entries(reachability).map(([k, v]) => [k, [...v].sort()]));
   return { networks, attachments, reachability: reach, intent };
 }
 
 /** Pairs present in one matrix and not the other, as `a <-> b` strings; empty when they are equal. */
-export function diffReachability(actual: ReachabilityMatrix, intended: ReachabilityMatrix): { extra: string[]; missing: string[] } {
-  const pairs = (m: ReachabilityMatrix) => new Set(Object.entries(m).flatMap(([a, peers]) => peers.map((b) => pairKey(a, b))));
+export function diffReachability(
+  actual: ReachabilityMatrix,
+  intended: ReachabilityMatrix,
+): { extra: string[]; missing: string[] } {
+  const pairs = (m: ReachabilityMatrix) =>
+    new Set(Object.entries(m).flatMap(([a, peers]) => peers.map((b) => pairKey(a, b))));
   const a = pairs(actual);
   const i = pairs(intended);
   const show = (k: string) => k.replace("|", " <-> ");
-  return { extra: [...a].filter((k) => !i.has(k)).map(show).sort(), missing: [...i].filter((k) => !a.has(k)).map(show).sort() };
+  return {
+    extra: [...a]
+      .filter((k) => !i.has(k))
+      .map(show)
+      .sort(),
+    missing: [...i]
+      .filter((k) => !a.has(k))
+      .map(show)
+      .sort(),
+  };
 }
 
 /**
@@ -133,7 +174,9 @@ export function allocateSubnets(names: readonly string[], pool: string, prefixLe
   const poolCidr = parseCidr(pool);
   const slots = subnetCount(poolCidr, prefixLength);
   if (names.length > slots) {
-    throw new Error(`subnetPool ${pool} holds ${slots} /${prefixLength} subnets, but ${names.length} networks are planned; widen subnetPool or raise subnetPrefixLength`);
+    throw new Error(
+      `subnetPool ${pool} holds ${slots} /${prefixLength} subnets, but ${names.length} networks are planned; widen subnetPool or raise subnetPrefixLength`,
+    );
   }
   const used = new Set<number>();
   const result = new Map<string, Cidr>();

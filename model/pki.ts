@@ -42,7 +42,12 @@ export function planCertificates(t: Topology): LeafPlan[] {
     leaves.push({
       name: "gateway",
       commonName: t.domain,
-      dnsNames: unique([t.domain, ...t.routes.map((r) => `${r.subdomain}.${t.domain}`), gateway.name, ...gateway.aliases]),
+      dnsNames: unique([
+        t.domain,
+        ...t.routes.map((r) => `${r.subdomain}.${t.domain}`),
+        gateway.name,
+        ...gateway.aliases,
+      ]),
       usage: "server",
       ...hours,
     });

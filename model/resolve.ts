@@ -43,7 +43,10 @@ export function resolveTopology(config: StackConfig): Topology {
   for (const service of services) {
     service.tiers.forEach((tier, i) => {
       if (!tierNames.has(tier)) {
-        report(["services", service.name, "tiers", i], `unknown tier "${tier}"; tiers are: ${[...tierNames].join(", ")}`);
+        report(
+          ["services", service.name, "tiers", i],
+          `unknown tier "${tier}"; tiers are: ${[...tierNames].join(", ")}`,
+        );
       }
     });
   }
@@ -95,7 +98,8 @@ function resolveTiers(config: StackConfig, report: Report): TierSpec[] {
       attachable: tier.attachable,
     });
     const clash = [...tiers.values()].find((t) => t.name !== tier.name && t.network === tiers.get(tier.name)!.network);
-    if (clash) report(["tiers", i, "network"], `network name "${clash.network}" is already used by tier "${clash.name}"`);
+    if (clash)
+      report(["tiers", i, "network"], `network name "${clash.network}" is already used by tier "${clash.name}"`);
   });
   return [...tiers.values()];
 }
@@ -124,17 +128,25 @@ function resolveServices(config: StackConfig, report: Report): ServiceSpec[] {
   });
 }
 
-function mergeService(name: string, reference: ServiceSpec | undefined, o: ServiceOverride, config: StackConfig): ServiceSpec {
+function mergeService(
+  name: string,
+  reference: ServiceSpec | undefined,
+  o: ServiceOverride,
+  config: StackConfig,
+): ServiceSpec {
   const ports: PortSpec[] = (o.ports ?? reference?.ports ?? []).map((p) => {
-    const published = o.publish && p.name in o.publish ? o.publish[p.name] ?? undefined : p.published;
+    const published = o.publish && p.name in o.publish ? (o.publish[p.name] ?? undefined) : p.published;
     return { ...p, published };
   });
   const singleton = o.singleton ?? reference?.singleton ?? false;
   // Scalable services run two replicas in prod so one can fail or roll without an outage.
-  const replicas = o.replicas ?? (config.environment === "prod" && !singleton ? 2 : reference?.replicas ?? 1);
+  const replicas = o.replicas ?? (config.environment === "prod" && !singleton ? 2 : (reference?.replicas ?? 1));
   const externalEndpoints = o.externalEndpoints ?? reference?.externalEndpoints ?? [];
   const publishes = ports.some((p) => p.published !== undefined);
-  const resources = { ...(reference?.resources ?? { cpus: 0.5, memoryMb: 256, reservedCpus: 0.1, reservedMemoryMb: 64 }), ...o.resources };
+  const resources = {
+    ...(reference?.resources ?? { cpus: 0.5, memoryMb: 256, reservedCpus: 0.1, reservedMemoryMb: 64 }),
+    ...o.resources,
+  };
   return {
     name,
     image: o.image ?? reference!.image,
@@ -166,18 +178,36 @@ function mergeService(name: string, reference: ServiceSpec | undefined, o: Servi
 
 const SECRET_ENV = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_?KEY|API_?KEY)$/i;
 
-function checkService(s: ServiceSpec, o: ServiceOverride, path: PropertyKey[], config: StackConfig, report: Report): void {
-  if (!/^[^\s:@]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(s.image) || !/[:@]/.test(s.image.split("/").pop()!)) {
-    report([...path, "image"], `must be pinned by tag or digest (e.g. "grafana/grafana:11.3.1"), but "${s.image}" was provided`);
+function checkService(
+  s: ServiceSpec,
+  o: ServiceOverride,
+  path: PropertyKey[],
+  config: StackConfig,
+  report: Report,
+): void {
+  if (
+    !/^[^\s:@]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/.test(s.image) ||
+    !/[:@]/.test(s.image.split("/").pop()!)
+  ) {
+    report(
+      [...path, "image"],
+      `must be pinned by tag or digest (e.g. "grafana/grafana:11.3.1"), but "${s.image}" was provided`,
+    );
   } else if (/:latest$/.test(s.image)) {
     report([...path, "image"], `must not use the moving "latest" tag, but "${s.image}" was provided`);
   }
   if (s.replicas < 1) report([...path, "replicas"], `must be at least 1, but ${s.replicas} was provided`);
   if (s.singleton && s.replicas > 1) {
-    report([...path, "replicas"], `"${s.name}" is a singleton (its state or subscriptions live in one process) and must run 1 replica, but ${s.replicas} was provided (set singleton: false only for a clustered setup)`);
+    report(
+      [...path, "replicas"],
+      `"${s.name}" is a singleton (its state or subscriptions live in one process) and must run 1 replica, but ${s.replicas} was provided (set singleton: false only for a clustered setup)`,
+    );
   }
   if (s.resources.reservedMemoryMb > s.resources.memoryMb) {
-    report([...path, "resources", "reservedMemoryMb"], `must not exceed memoryMb (${s.resources.memoryMb}), but ${s.resources.reservedMemoryMb} was provided`);
+    report(
+      [...path, "resources", "reservedMemoryMb"],
+      `must not exceed memoryMb (${s.resources.memoryMb}), but ${s.resources.reservedMemoryMb} was provided`,
+    );
   }
   const portNames = new Set<string>();
   s.ports.forEach((p, i) => {
@@ -185,18 +215,28 @@ function checkService(s: ServiceSpec, o: ServiceOverride, path: PropertyKey[], c
     portNames.add(p.name);
   });
   for (const key of Object.keys(o.publish ?? {})) {
-    if (!portNames.has(key)) report([...path, "publish", key], `"${s.name}" has no port named "${key}"; its ports are: ${[...portNames].join(", ")}`);
+    if (!portNames.has(key))
+      report(
+        [...path, "publish", key],
+        `"${s.name}" has no port named "${key}"; its ports are: ${[...portNames].join(", ")}`,
+      );
   }
   if (s.health.portName && !portNames.has(s.health.portName)) {
     report([...path, "health", "portName"], `"${s.name}" has no port named "${s.health.portName}"`);
   }
   const publishes = s.ports.some((p) => p.published !== undefined);
   if (publishes && config.publishMode === "ingress" && s.endpointMode === "dnsrr") {
-    report([...path, "endpointMode"], `"dnsrr" cannot publish ports in ingress mode; use "vip" or set publishMode to "host"`);
+    report(
+      [...path, "endpointMode"],
+      `"dnsrr" cannot publish ports in ingress mode; use "vip" or set publishMode to "host"`,
+    );
   }
   for (const [key, value] of Object.entries(o.env ?? {})) {
     if (SECRET_ENV.test(key) && !key.endsWith("_FILE")) {
-      report([...path, "env", key], `looks like a secret; deliver it as a Docker secret and pass its path in ${key}_FILE instead of "${value.slice(0, 2)}…"`);
+      report(
+        [...path, "env", key],
+        `looks like a secret; deliver it as a Docker secret and pass its path in ${key}_FILE instead of "${value.slice(0, 2)}…"`,
+      );
     }
   }
 }
@@ -212,10 +252,16 @@ function checkPublishedPorts(config: StackConfig, services: readonly ServiceSpec
       const path = publishPath(config, s.name, p.name);
       const reason = reserved.get(p.published);
       if (reason) {
-        report(path, `host port ${p.published} is reserved for ${reason}; use ${suggestFreePort(p.published, used, reserved)} instead`);
+        report(
+          path,
+          `host port ${p.published} is reserved for ${reason}; use ${suggestFreePort(p.published, used, reserved)} instead`,
+        );
       }
       if (p.appProtocol === "mqtt") {
-        report(path, `plaintext MQTT must never be published; publish the TLS listener (8883) instead of ${p.published}`);
+        report(
+          path,
+          `plaintext MQTT must never be published; publish the TLS listener (8883) instead of ${p.published}`,
+        );
       }
       const key = `${p.protocol}/${p.published}`;
       const other = taken.get(key);
@@ -244,7 +290,11 @@ export function reservedPorts(caproverCoexistence: boolean): Map<number, string>
 }
 
 /** The nearest free host port above `wanted` (unprivileged range when `wanted` is privileged). */
-export function suggestFreePort(wanted: number, used: ReadonlySet<number>, reserved: ReadonlyMap<number, string>): number {
+export function suggestFreePort(
+  wanted: number,
+  used: ReadonlySet<number>,
+  reserved: ReadonlyMap<number, string>,
+): number {
   const start = wanted < 1024 ? 8000 + wanted : wanted + 1;
   for (let candidate = start; candidate <= 65535; candidate++) {
     if (!used.has(candidate) && !reserved.has(candidate)) return candidate;
@@ -267,7 +317,12 @@ function checkAliases(services: readonly ServiceSpec[], report: Report): void {
       if (alias.startsWith("tasks")) report(path, `"${alias}" would shadow Swarm's tasks.<service> names`);
       const owner = owners.get(alias);
       if (owner !== undefined) {
-        report(path, owner === alias ? `alias "${alias}" is already the name of service "${owner}"` : `duplicate alias "${alias}": already an alias of "${owner}"`);
+        report(
+          path,
+          owner === alias
+            ? `alias "${alias}" is already the name of service "${owner}"`
+            : `duplicate alias "${alias}": already an alias of "${owner}"`,
+        );
       } else {
         owners.set(alias, s.name);
       }
@@ -306,13 +361,23 @@ function resolveFlows(config: StackConfig, services: ReadonlyMap<string, Service
   return flows.filter((f) => services.has(f.from) && services.has(f.to));
 }
 
-function resolveRoutes(config: StackConfig, services: ReadonlyMap<string, ServiceSpec>, flows: readonly FlowSpec[], report: Report): RouteSpec[] {
-  const routes = new Map<string, RouteSpec>(referenceRoutes.filter((r) => services.has(r.service)).map((r) => [r.subdomain, r]));
+function resolveRoutes(
+  config: StackConfig,
+  services: ReadonlyMap<string, ServiceSpec>,
+  flows: readonly FlowSpec[],
+  report: Report,
+): RouteSpec[] {
+  const routes = new Map<string, RouteSpec>(
+    referenceRoutes.filter((r) => services.has(r.service)).map((r) => [r.subdomain, r]),
+  );
   config.routes.forEach((route, i) => {
     if (!services.has(route.service)) {
       report(["routes", i, "service"], `unknown service "${route.service}"`);
     } else if (!flows.some((f) => f.from === "gateway" && f.to === route.service && f.port === route.port)) {
-      report(["routes", i], `the gateway has no declared flow to ${route.service}:${route.port}; add "gateway -> ${route.service}:${route.port}" to flows`);
+      report(
+        ["routes", i],
+        `the gateway has no declared flow to ${route.service}:${route.port}; add "gateway -> ${route.service}:${route.port}" to flows`,
+      );
     }
     routes.set(route.subdomain, { ...route, purpose: route.purpose || `Route to ${route.service}` });
   });
@@ -328,7 +393,10 @@ function checkSubnets(config: StackConfig, report: Report): void {
     return;
   }
   if (subnetCount(pool, config.subnetPrefixLength) === 0) {
-    report(["subnetPrefixLength"], `must be at least the pool's prefix (/${pool.prefix}), but ${config.subnetPrefixLength} was provided`);
+    report(
+      ["subnetPrefixLength"],
+      `must be at least the pool's prefix (/${pool.prefix}), but ${config.subnetPrefixLength} was provided`,
+    );
   }
   for (const reserved of DOCKER_RESERVED_SUBNETS) {
     if (overlaps(pool, parseCidr(reserved.cidr))) {
@@ -338,7 +406,8 @@ function checkSubnets(config: StackConfig, report: Report): void {
   config.lanSubnets.forEach((text, i) => {
     try {
       const lan = parseCidr(text);
-      if (overlaps(pool, lan)) report(["subnetPool"], `${formatCidr(pool)} overlaps the site LAN subnet ${text} (lanSubnets[${i}])`);
+      if (overlaps(pool, lan))
+        report(["subnetPool"], `${formatCidr(pool)} overlaps the site LAN subnet ${text} (lanSubnets[${i}])`);
     } catch (e) {
       report(["lanSubnets", i], (e as Error).message);
     }
@@ -358,7 +427,10 @@ function checkMqttClients(config: StackConfig, flows: readonly FlowSpec[], repor
   const clients = new Set(config.tls.mqttClients);
   for (const flow of flows.filter((f) => f.to === "mosquitto")) {
     if (!clients.has(flow.from)) {
-      report(["tls", "mqttClients"], `"${flow.from}" connects to the broker (${flow.from} -> mosquitto:${flow.port}) but has no client certificate; add it`);
+      report(
+        ["tls", "mqttClients"],
+        `"${flow.from}" connects to the broker (${flow.from} -> mosquitto:${flow.port}) but has no client certificate; add it`,
+      );
     }
   }
 }
@@ -366,21 +438,36 @@ function checkMqttClients(config: StackConfig, flows: readonly FlowSpec[], repor
 function checkTls(config: StackConfig, report: Report): void {
   const { tls, mqtt } = config;
   if (tls.validityDays > MAX_LEAF_VALIDITY_DAYS) {
-    report(["tls", "validityDays"], `must be at most ${MAX_LEAF_VALIDITY_DAYS} days, but ${tls.validityDays} was provided`);
+    report(
+      ["tls", "validityDays"],
+      `must be at most ${MAX_LEAF_VALIDITY_DAYS} days, but ${tls.validityDays} was provided`,
+    );
   }
   if (tls.earlyRenewalDays >= tls.validityDays) {
-    report(["tls", "earlyRenewalDays"], `must be less than validityDays (${tls.validityDays}), but ${tls.earlyRenewalDays} was provided`);
+    report(
+      ["tls", "earlyRenewalDays"],
+      `must be less than validityDays (${tls.validityDays}), but ${tls.earlyRenewalDays} was provided`,
+    );
   }
   if (tls.caValidityDays <= tls.validityDays) {
-    report(["tls", "caValidityDays"], `must exceed validityDays (${tls.validityDays}), but ${tls.caValidityDays} was provided`);
+    report(
+      ["tls", "caValidityDays"],
+      `must exceed validityDays (${tls.validityDays}), but ${tls.caValidityDays} was provided`,
+    );
   }
   const clients = new Set(tls.mqttClients);
   mqtt.acl.forEach((entry, i) => {
     if (!clients.has(entry.user)) {
-      report(["mqtt", "acl", i, "user"], `"${entry.user}" has no client certificate; add it to tls.mqttClients (${[...clients].join(", ") || "none"})`);
+      report(
+        ["mqtt", "acl", i, "user"],
+        `"${entry.user}" has no client certificate; add it to tls.mqttClients (${[...clients].join(", ") || "none"})`,
+      );
     }
   });
   if ((config.caCertPem === undefined) !== (config.caKeyPem === undefined)) {
-    report([config.caCertPem === undefined ? "caCertPem" : "caKeyPem"], "a bring-your-own CA needs both caCertPem and caKeyPem");
+    report(
+      [config.caCertPem === undefined ? "caCertPem" : "caKeyPem"],
+      "a bring-your-own CA needs both caCertPem and caKeyPem",
+    );
   }
 }

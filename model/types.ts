@@ -128,7 +128,11 @@ export interface TlsSettings {
 export interface MqttSettings {
   readonly requireClientCertificate: boolean;
   /** Topic ACL per client identity (certificate CN). */
-  readonly acl: readonly { readonly user: string; readonly access: "read" | "write" | "readwrite"; readonly topic: string }[];
+  readonly acl: readonly {
+    readonly user: string;
+    readonly access: "read" | "write" | "readwrite";
+    readonly topic: string;
+  }[];
 }
 
 export interface Topology {

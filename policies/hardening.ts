@@ -10,9 +10,11 @@ import { describe, forWorkloads, matchesNameOrRole, MountView } from "./lib/work
 
 export const requireHealthcheck: ResourceValidationPolicy = {
   name: "require-healthcheck",
-  description: "Every service and container declares a health check, so Swarm routes only to healthy tasks and rolls back failed updates.",
+  description:
+    "Every service and container declares a health check, so Swarm routes only to healthy tasks and rolls back failed updates.",
   severity: "medium",
-  remediationSteps: 'Add healthcheck.tests (e.g. ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:PORT/health"]) with interval, timeout and retries.',
+  remediationSteps:
+    'Add healthcheck.tests (e.g. ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:PORT/health"]) with interval, timeout and retries.',
   ...mapsTo("hardening", { cis: ["5.27"], kics: ["698ed579-b239-4f8f-a388-baa4bcb13ef8"] }),
   validateResource: forWorkloads((w, _args, reportViolation) => {
     if (w.healthcheck === "missing") reportViolation(`${describe(w)} has no health check.`);
@@ -25,14 +27,18 @@ const isBind = (m: MountView) => m.type === "bind";
 
 export const disallowDockerSocketMount: ResourceValidationPolicy = {
   name: "disallow-docker-socket-mount",
-  description: "No service or container mounts the Docker socket, which grants root on the node and control of the swarm.",
+  description:
+    "No service or container mounts the Docker socket, which grants root on the node and control of the swarm.",
   severity: "critical",
-  remediationSteps: "Remove the bind mount of docker.sock; if a tool needs the API, give it a read-only, filtered socket proxy on a dedicated network.",
+  remediationSteps:
+    "Remove the bind mount of docker.sock; if a tool needs the API, give it a read-only, filtered socket proxy on a dedicated network.",
   ...mapsTo("hardening", { cis: ["5.32"], kics: ["d6355c88-1e8d-49e9-b2f2-f8a1ca12c75b"] }),
   validateResource: forWorkloads((w, _args, reportViolation) => {
     for (const m of w.mounts) {
       if (isBind(m) && isKnown(m.source) && DOCKER_SOCKET.test(m.source.replace(/\/+$/, ""))) {
-        reportViolation(`${describe(w)} mounts the Docker socket ${m.source}${isKnown(m.target) ? ` at ${m.target}` : ""}.`);
+        reportViolation(
+          `${describe(w)} mounts the Docker socket ${m.source}${isKnown(m.target) ? ` at ${m.target}` : ""}.`,
+        );
       }
     }
   }),
@@ -40,29 +46,33 @@ export const disallowDockerSocketMount: ResourceValidationPolicy = {
 
 const hostPathSchema: PolicyConfigSchema = {
   properties: {
-    sensitiveHostPaths: stringList("Host directories that are never bind-mounted (a path matches itself and everything below it; / matches only itself).", [
-      "/",
-      "/bin",
-      "/boot",
-      "/dev",
-      "/etc",
-      "/lib",
-      "/lib64",
-      "/proc",
-      "/root",
-      "/run",
-      "/sbin",
-      "/sys",
-      "/usr",
-      "/var/lib/docker",
-      "/var/run",
-    ]),
+    sensitiveHostPaths: stringList(
+      "Host directories that are never bind-mounted (a path matches itself and everything below it; / matches only itself).",
+      [
+        "/",
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/lib",
+        "/lib64",
+        "/proc",
+        "/root",
+        "/run",
+        "/sbin",
+        "/sys",
+        "/usr",
+        "/var/lib/docker",
+        "/var/run",
+      ],
+    ),
   },
 };
 
 export const disallowSensitiveHostMounts: ResourceValidationPolicy = {
   name: "disallow-sensitive-host-mounts",
-  description: "No service or container bind-mounts a sensitive host directory (/, /etc, /proc, /sys, /var/lib/docker, ...).",
+  description:
+    "No service or container bind-mounts a sensitive host directory (/, /etc, /proc, /sys, /var/lib/docker, ...).",
   severity: "high",
   remediationSteps: "Use a named volume, a Swarm config or a Swarm secret instead of the host path.",
   ...mapsTo("hardening", { cis: ["5.6"], kics: ["1c1325ff-831d-43a1-973e-839ae57dfcc0"] }),
@@ -74,8 +84,13 @@ export const disallowSensitiveHostMounts: ResourceValidationPolicy = {
       const source = m.source.length > 1 ? m.source.replace(/\/+$/, "") : m.source;
       // The socket has a rule of its own.
       if (DOCKER_SOCKET.test(source)) continue;
-      const hit = sensitiveHostPaths.find((p) => (p === "/" ? source === "/" : source === p || source.startsWith(`${p}/`)));
-      if (hit) reportViolation(`${describe(w)} bind-mounts the host path ${m.source} (under ${hit})${isKnown(m.target) ? ` at ${m.target}` : ""}.`);
+      const hit = sensitiveHostPaths.find((p) =>
+        p === "/" ? source === "/" : source === p || source.startsWith(`${p}/`),
+      );
+      if (hit)
+        reportViolation(
+          `${describe(w)} bind-mounts the host path ${m.source} (under ${hit})${isKnown(m.target) ? ` at ${m.target}` : ""}.`,
+        );
     }
   }),
 };
@@ -104,7 +119,8 @@ export const disallowDangerousCapabilities: ResourceValidationPolicy = {
   name: "disallow-dangerous-capabilities",
   description: "No service or container adds a dangerous Linux capability (SYS_ADMIN, NET_ADMIN, SYS_PTRACE, ...).",
   severity: "high",
-  remediationSteps: "Remove the capability from capAdds; add back only narrow ones the process needs (e.g. NET_BIND_SERVICE).",
+  remediationSteps:
+    "Remove the capability from capAdds; add back only narrow ones the process needs (e.g. NET_BIND_SERVICE).",
   ...mapsTo("hardening", { cis: ["5.4"], kics: ["ce76b7d0-9e77-464d-b86f-c5c48e03e22d"] }),
   configSchema: capabilitiesSchema,
   validateResource: forWorkloads((w, args, reportViolation) => {
@@ -123,7 +139,8 @@ export const requireDroppedCapabilities: ResourceValidationPolicy = {
   ...mapsTo("hardening", { cis: ["5.4"], kics: ["ce76b7d0-9e77-464d-b86f-c5c48e03e22d"] }),
   validateResource: forWorkloads((w, _args, reportViolation) => {
     if (w.capDrop === UNKNOWN) return;
-    if (!(w.capDrop ?? []).includes("ALL")) reportViolation(`${describe(w)} keeps Docker's default capabilities (capDrops does not include ALL).`);
+    if (!(w.capDrop ?? []).includes("ALL"))
+      reportViolation(`${describe(w)} keeps Docker's default capabilities (capDrops does not include ALL).`);
   }),
 };
 
@@ -135,13 +152,19 @@ export const requireMemoryLimit: ResourceValidationPolicy = {
   ...mapsTo("hardening", { cis: ["5.11"], kics: ["bb9ac4f7-e13b-423d-a010-c74a1bfbe492"] }),
   validateResource: forWorkloads((w, _args, reportViolation) => {
     if (w.memoryLimitBytes === UNKNOWN) return;
-    if (w.memoryLimitBytes === undefined || w.memoryLimitBytes <= 0) reportViolation(`${describe(w)} has no memory limit.`);
+    if (w.memoryLimitBytes === undefined || w.memoryLimitBytes <= 0)
+      reportViolation(`${describe(w)} has no memory limit.`);
   }),
 };
 
 const restartSchema: PolicyConfigSchema = {
   properties: {
-    maxRestartAttempts: { type: "integer", minimum: 1, default: 5, description: "Most restart attempts allowed in one window." },
+    maxRestartAttempts: {
+      type: "integer",
+      minimum: 1,
+      default: 5,
+      description: "Most restart attempts allowed in one window.",
+    },
   },
 };
 
@@ -149,7 +172,8 @@ export const requireBoundedRestartPolicy: ResourceValidationPolicy = {
   name: "require-bounded-restart-policy",
   description: "Restarts are bounded: on-failure with at most 5 attempts, never an endless restart loop.",
   severity: "medium",
-  remediationSteps: 'Set restartPolicy { condition: "on-failure", maxAttempts: 5, window: "120s" } (containers: restart "on-failure", maxRetryCount 5).',
+  remediationSteps:
+    'Set restartPolicy { condition: "on-failure", maxAttempts: 5, window: "120s" } (containers: restart "on-failure", maxRetryCount 5).',
   ...mapsTo("hardening", { cis: ["5.15"], kics: ["2fc99041-ddad-49d5-853f-e35e70a48391"] }),
   configSchema: restartSchema,
   validateResource: forWorkloads((w, args, reportViolation) => {
@@ -157,7 +181,9 @@ export const requireBoundedRestartPolicy: ResourceValidationPolicy = {
     const { condition, maxAttempts } = w.restart;
     if (condition === UNKNOWN || maxAttempts === UNKNOWN) return;
     if (condition === undefined) {
-      reportViolation(`${describe(w)} has no restart policy, so Swarm restarts it forever (condition "any", no attempt limit).`);
+      reportViolation(
+        `${describe(w)} has no restart policy, so Swarm restarts it forever (condition "any", no attempt limit).`,
+      );
       return;
     }
     if (condition === "no" || condition === "none") return;
@@ -168,7 +194,9 @@ export const requireBoundedRestartPolicy: ResourceValidationPolicy = {
     if (maxAttempts === undefined || maxAttempts <= 0) {
       reportViolation(`${describe(w)} restarts on "${condition}" without an attempt limit.`);
     } else if (maxAttempts > maxRestartAttempts) {
-      reportViolation(`${describe(w)} allows ${maxAttempts} restart attempts; at most ${maxRestartAttempts} are allowed.`);
+      reportViolation(
+        `${describe(w)} allows ${maxAttempts} restart attempts; at most ${maxRestartAttempts} are allowed.`,
+      );
     }
   }),
 };
@@ -179,7 +207,11 @@ export function parseImageRef(ref: string): { name: string; tag?: string; digest
   const lastSlash = withoutDigest.lastIndexOf("/");
   const colon = withoutDigest.lastIndexOf(":");
   const hasTag = colon > lastSlash;
-  return { name: hasTag ? withoutDigest.slice(0, colon) : withoutDigest, tag: hasTag ? withoutDigest.slice(colon + 1) : undefined, digest };
+  return {
+    name: hasTag ? withoutDigest.slice(0, colon) : withoutDigest,
+    tag: hasTag ? withoutDigest.slice(colon + 1) : undefined,
+    digest,
+  };
 }
 
 export const requirePinnedImage: ResourceValidationPolicy = {
@@ -187,7 +219,10 @@ export const requirePinnedImage: ResourceValidationPolicy = {
   description: "Every image is pinned by a version tag or a digest, never by `latest` or no tag.",
   severity: "high",
   remediationSteps: 'Pin the image to a release tag (e.g. "redis:7.4.1-alpine") or a digest ("redis@sha256:...").',
-  ...mapsTo("hardening", { beyond: "KICS checks this for Dockerfiles only; an unpinned image changes under a running stack at the next reschedule." }),
+  ...mapsTo("hardening", {
+    beyond:
+      "KICS checks this for Dockerfiles only; an unpinned image changes under a running stack at the next reschedule.",
+  }),
   validateResource: forWorkloads((w, _args, reportViolation) => {
     if (!isKnown(w.image)) return;
     const { tag, digest } = parseImageRef(w.image);
@@ -201,7 +236,8 @@ export const requireImageDigest: ResourceValidationPolicy = {
   name: "require-image-digest",
   description: "Images are pinned by digest, so every node runs the same bytes even if a tag is re-pushed.",
   severity: "low",
-  remediationSteps: 'Append the digest to the tag ("redis:7.4.1-alpine@sha256:...") from `docker buildx imagetools inspect <image>`.',
+  remediationSteps:
+    'Append the digest to the tag ("redis:7.4.1-alpine@sha256:...") from `docker buildx imagetools inspect <image>`.',
   ...mapsTo("hardening", { beyond: "Catalogs accept a tag; a digest also protects against a re-pushed tag." }),
   validateResource: forWorkloads((w, _args, reportViolation) => {
     if (!isKnown(w.image)) return;
@@ -209,7 +245,19 @@ export const requireImageDigest: ResourceValidationPolicy = {
   }),
 };
 
-const SECRET_TOKENS = new Set(["PASSWORD", "PASSWD", "PASS", "SECRET", "SECRETS", "TOKEN", "KEY", "APIKEY", "PRIVATEKEY", "CREDENTIAL", "CREDENTIALS"]);
+const SECRET_TOKENS = new Set([
+  "PASSWORD",
+  "PASSWD",
+  "PASS",
+  "SECRET",
+  "SECRETS",
+  "TOKEN",
+  "KEY",
+  "APIKEY",
+  "PRIVATEKEY",
+  "CREDENTIAL",
+  "CREDENTIALS",
+]);
 const REFERENCE_SUFFIX = /(_|__)(FILE|PATH|DIR)$/i;
 const URL_CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
 
@@ -218,20 +266,30 @@ export function secretEnvReason(name: string, value: string): string | undefined
   if (value.length === 0) return undefined;
   if (URL_CREDENTIALS.test(value)) return "its value is a URL with a password";
   if (REFERENCE_SUFFIX.test(name) || value.startsWith("/run/secrets/")) return undefined;
-  const tokens = name.toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
+  const tokens = name
+    .toUpperCase()
+    .split(/[^A-Z0-9]+/)
+    .filter(Boolean);
   const token = tokens.find((t) => SECRET_TOKENS.has(t));
   return token ? `its name contains ${token}` : undefined;
 }
 
 const envSchema: PolicyConfigSchema = {
-  properties: { allowedNames: stringList("Environment variable names that look like secrets but are not (reviewed exceptions).", []) },
+  properties: {
+    allowedNames: stringList(
+      "Environment variable names that look like secrets but are not (reviewed exceptions).",
+      [],
+    ),
+  },
 };
 
 export const disallowSecretsInEnv: ResourceValidationPolicy = {
   name: "disallow-secrets-in-env",
-  description: "No environment variable carries a secret inline (names with PASSWORD, SECRET, TOKEN, KEY; URLs with passwords).",
+  description:
+    "No environment variable carries a secret inline (names with PASSWORD, SECRET, TOKEN, KEY; URLs with passwords).",
   severity: "high",
-  remediationSteps: "Deliver the value as a docker.Secret and pass its path instead (e.g. GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/...).",
+  remediationSteps:
+    "Deliver the value as a docker.Secret and pass its path instead (e.g. GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/...).",
   ...mapsTo("hardening", { cis: ["7.4"] }),
   configSchema: envSchema,
   validateResource: forWorkloads((w, args, reportViolation) => {
@@ -239,7 +297,10 @@ export const disallowSecretsInEnv: ResourceValidationPolicy = {
     for (const { name, value } of w.env) {
       if (allowedNames.includes(name)) continue;
       const reason = isKnown(value) ? secretEnvReason(name, value) : undefined;
-      if (reason) reportViolation(`${describe(w)} sets ${name} inline (${reason}); environment is visible to anyone who can inspect the service.`);
+      if (reason)
+        reportViolation(
+          `${describe(w)} sets ${name} inline (${reason}); environment is visible to anyone who can inspect the service.`,
+        );
     }
   }),
 };
@@ -254,13 +315,19 @@ export const requireNonRootUser: ResourceValidationPolicy = {
   ...mapsTo("hardening", { cis: ["4.1"] }),
   validateResource: forWorkloads((w, _args, reportViolation) => {
     if (w.user === UNKNOWN) return;
-    if (w.user === undefined || w.user.trim() === "") reportViolation(`${describe(w)} sets no user, so it runs as the image's default user (root for most images).`);
+    if (w.user === undefined || w.user.trim() === "")
+      reportViolation(`${describe(w)} sets no user, so it runs as the image's default user (root for most images).`);
     else if (ROOT_USER.test(w.user.trim())) reportViolation(`${describe(w)} runs as root ("${w.user}").`);
   }),
 };
 
 const readOnlySchema: PolicyConfigSchema = {
-  properties: { writableAllowed: stringList("Service or container names (or iot.role values) whose root filesystem may stay writable.", []) },
+  properties: {
+    writableAllowed: stringList(
+      "Service or container names (or iot.role values) whose root filesystem may stay writable.",
+      [],
+    ),
+  },
 };
 
 export const requireReadOnlyRootFilesystem: ResourceValidationPolicy = {
@@ -272,7 +339,12 @@ export const requireReadOnlyRootFilesystem: ResourceValidationPolicy = {
   configSchema: readOnlySchema,
   validateResource: forWorkloads((w, args, reportViolation) => {
     const { writableAllowed } = configOf<{ writableAllowed: string[] }>(readOnlySchema, args);
-    if (w.readOnlyRootFilesystem === UNKNOWN || w.readOnlyRootFilesystem === true || matchesNameOrRole(w, writableAllowed)) return;
+    if (
+      w.readOnlyRootFilesystem === UNKNOWN ||
+      w.readOnlyRootFilesystem === true ||
+      matchesNameOrRole(w, writableAllowed)
+    )
+      return;
     reportViolation(`${describe(w)} has a writable root filesystem.`);
   }),
 };
@@ -292,14 +364,22 @@ export const disallowHostNamespaces: ResourceValidationPolicy = {
   name: "disallow-host-namespaces",
   description: "No container shares the host's PID, IPC or user namespace.",
   severity: "high",
-  remediationSteps: "Remove pidMode, ipcMode and usernsMode \"host\" (use a sidecar or the Docker API for what it needed).",
+  remediationSteps:
+    'Remove pidMode, ipcMode and usernsMode "host" (use a sidecar or the Docker API for what it needed).',
   ...mapsTo("hardening", {
     cis: ["5.16", "5.17", "5.31"],
-    kics: ["4f31dd9f-2cc3-4751-9b53-67e4af83dac0", "baa3890f-bed7-46f5-ab8f-1da8fc91c729", "8af7162d-6c98-482f-868e-0d33fb675ca8"],
+    kics: [
+      "4f31dd9f-2cc3-4751-9b53-67e4af83dac0",
+      "baa3890f-bed7-46f5-ab8f-1da8fc91c729",
+      "8af7162d-6c98-482f-868e-0d33fb675ca8",
+    ],
   }),
   validateResource: forWorkloads((w, _args, reportViolation) => {
     const shared = (["pid", "ipc", "userns"] as const).filter((ns) => w.namespaces[ns] === "host");
-    if (shared.length > 0) reportViolation(`${describe(w)} shares the host's ${shared.join(", ")} namespace${shared.length > 1 ? "s" : ""}.`);
+    if (shared.length > 0)
+      reportViolation(
+        `${describe(w)} shares the host's ${shared.join(", ")} namespace${shared.length > 1 ? "s" : ""}.`,
+      );
   }),
 };
 
@@ -307,15 +387,21 @@ export const requireContainerSecurityOptions: ResourceValidationPolicy = {
   name: "require-container-security-options",
   description: "Containers set no-new-privileges and keep the default seccomp and AppArmor profiles.",
   severity: "medium",
-  remediationSteps: 'Add "no-new-privileges:true" to securityOpts and remove any "seccomp=unconfined", "apparmor=unconfined" or "label=disable".',
-  ...mapsTo("hardening", { cis: ["5.26", "5.22"], kics: ["27fcc7d6-c49b-46e0-98f1-6c082a6a2750", "404fde2c-bc4b-4371-9747-7054132ac953"] }),
+  remediationSteps:
+    'Add "no-new-privileges:true" to securityOpts and remove any "seccomp=unconfined", "apparmor=unconfined" or "label=disable".',
+  ...mapsTo("hardening", {
+    cis: ["5.26", "5.22"],
+    kics: ["27fcc7d6-c49b-46e0-98f1-6c082a6a2750", "404fde2c-bc4b-4371-9747-7054132ac953"],
+  }),
   validateResource: forWorkloads((w, _args, reportViolation) => {
     if (w.kind !== "container" || w.securityOpts === UNKNOWN) return;
     const opts = w.securityOpts.map((o) => o.trim().toLowerCase().replace("=", ":"));
     if (!opts.some((o) => o === "no-new-privileges" || o === "no-new-privileges:true")) {
       reportViolation(`${describe(w)} does not set no-new-privileges.`);
     }
-    const unsafe = opts.filter((o) => o === "seccomp:unconfined" || o === "apparmor:unconfined" || o === "label:disable");
+    const unsafe = opts.filter(
+      (o) => o === "seccomp:unconfined" || o === "apparmor:unconfined" || o === "label:disable",
+    );
     if (unsafe.length > 0) reportViolation(`${describe(w)} disables a security profile (${unsafe.join(", ")}).`);
   }),
 };

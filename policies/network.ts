@@ -3,7 +3,12 @@
  * tier networks, overlay-only networks in a swarm stack, and attachable networks only where allowed.
  */
 import * as docker from "@pulumi/docker";
-import { PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import {
+  PolicyConfigSchema,
+  ResourceValidationPolicy,
+  StackValidationPolicy,
+  validateResourceOfType,
+} from "@pulumi/policy";
 import { mapsTo } from "./lib/catalog";
 import { configOf, stringList } from "./lib/config";
 import { buildStackGraph, WorkloadNode } from "./lib/stack";
@@ -29,9 +34,13 @@ const segmentationSchema: PolicyConfigSchema = {
     useLabels: {
       type: "boolean",
       default: true,
-      description: "Take tiers and flows from the iot.tiers and iot.flows labels of the workloads as well as from this config.",
+      description:
+        "Take tiers and flows from the iot.tiers and iot.flows labels of the workloads as well as from this config.",
     },
-    externalNetworks: stringList("Networks outside the stack (by name or id) that workloads may join; their other members cannot be checked.", []),
+    externalNetworks: stringList(
+      "Networks outside the stack (by name or id) that workloads may join; their other members cannot be checked.",
+      [],
+    ),
   },
 };
 
@@ -59,7 +68,8 @@ export const enforceDeclaredSegmentation: StackValidationPolicy = {
     "(in iot-swarm-net, a flow in stack config) or to this policy's allowedFlows, or put both in one tier (iot.tiers label or tiers config).",
   ...mapsTo("network", {
     cis: ["2.2", "7.9"],
-    beyond: "KICS and CIS only check that a network is set; this rule checks that reachability equals declared intent (the Swarm analogue of Checkov CKV2_K8S_6).",
+    beyond:
+      "KICS and CIS only check that a network is set; this rule checks that reachability equals declared intent (the Swarm analogue of Checkov CKV2_K8S_6).",
   }),
   configSchema: segmentationSchema,
   validateStack: (args, reportViolation) => {
@@ -72,13 +82,15 @@ export const enforceDeclaredSegmentation: StackValidationPolicy = {
         configTiers.get(member)!.add(tier);
       }
     }
-    const tiersOf = (w: WorkloadNode) => new Set([...(config.useLabels ? w.view.tiers : []), ...(configTiers.get(w.view.name) ?? [])]);
+    const tiersOf = (w: WorkloadNode) =>
+      new Set([...(config.useLabels ? w.view.tiers : []), ...(configTiers.get(w.view.name) ?? [])]);
     const flows = new Set<string>();
     for (const text of config.allowedFlows) {
       const flow = parseFlow(text);
       if (flow) flows.add(pairKey(flow.from, flow.to));
     }
-    if (config.useLabels) for (const w of graph.workloads) for (const f of w.view.flows) flows.add(pairKey(w.view.name, f.server));
+    if (config.useLabels)
+      for (const w of graph.workloads) for (const f of w.view.flows) flows.add(pairKey(w.view.name, f.server));
     const allowed = (a: WorkloadNode, b: WorkloadNode) => {
       if (a.view.name === b.view.name) return true;
       const tiersB = tiersOf(b);
@@ -135,7 +147,8 @@ export const enforceDeclaredSegmentation: StackValidationPolicy = {
 
 export const disallowHostAndDefaultBridgeNetworks: ResourceValidationPolicy = {
   name: "disallow-host-and-default-bridge-networks",
-  description: "Services and containers must not join the host network, another container's network namespace, or Docker's default bridge.",
+  description:
+    "Services and containers must not join the host network, another container's network namespace, or Docker's default bridge.",
   severity: "critical",
   remediationSteps:
     "Attach the workload to the stack's own overlay networks (by network id) and remove `host` / `bridge` from its networks; " +
@@ -153,7 +166,9 @@ export const disallowHostAndDefaultBridgeNetworks: ResourceValidationPolicy = {
       if (seen.has(lower)) continue;
       seen.add(lower);
       if (lower === "host") {
-        reportViolation(`${describe(w)} joins the host network: it shares the node's network stack and every port it opens is open on the node.`);
+        reportViolation(
+          `${describe(w)} joins the host network: it shares the node's network stack and every port it opens is open on the node.`,
+        );
       } else if (lower === "bridge" || lower === "default") {
         reportViolation(
           w.kind === "container" && ref === w.networkMode && !refs.some((r) => r !== ref)
@@ -183,7 +198,10 @@ export const requireInternalNetworks: ResourceValidationPolicy = {
   remediationSteps:
     "Set `internal: true` on the network. If a service needs to reach outside the swarm, give it a network of its own labelled " +
     "iot.network-kind=egress (one member) or list the network in this policy's egressNetworks.",
-  ...mapsTo("network", { beyond: "Neither catalog checks Docker's internal flag; an internal network has no route out through docker_gwbridge." }),
+  ...mapsTo("network", {
+    beyond:
+      "Neither catalog checks Docker's internal flag; an internal network has no route out through docker_gwbridge.",
+  }),
   configSchema: internalSchema,
   validateResource: validateResourceOfType(docker.Network, (props, args, reportViolation) => {
     const config = configOf<{ egressNetworks: string[] }>(internalSchema, args);
@@ -210,8 +228,12 @@ export const requireOverlayNetworks: StackValidationPolicy = {
   name: "require-overlay-networks",
   description: "A stack that runs Swarm services declares only overlay networks.",
   severity: "medium",
-  remediationSteps: 'Set `driver: "overlay"` on the network (the provider creates a local bridge when the driver is unset).',
-  ...mapsTo("network", { cis: ["5.30"], beyond: "CIS 5.30 covers the default bridge only; a local bridge in a swarm stack is invisible to other nodes." }),
+  remediationSteps:
+    'Set `driver: "overlay"` on the network (the provider creates a local bridge when the driver is unset).',
+  ...mapsTo("network", {
+    cis: ["5.30"],
+    beyond: "CIS 5.30 covers the default bridge only; a local bridge in a swarm stack is invisible to other nodes.",
+  }),
   configSchema: overlaySchema,
   validateStack: (args, reportViolation) => {
     const config = configOf<{ allowedDrivers: string[] }>(overlaySchema, args);
@@ -232,23 +254,33 @@ export const requireOverlayNetworks: StackValidationPolicy = {
 
 const attachableSchema: PolicyConfigSchema = {
   properties: {
-    attachableNetworks: stringList("Docker names of networks that standalone containers may attach to (`docker run --network`).", []),
+    attachableNetworks: stringList(
+      "Docker names of networks that standalone containers may attach to (`docker run --network`).",
+      [],
+    ),
   },
 };
 
 export const restrictAttachableNetworks: ResourceValidationPolicy = {
   name: "restrict-attachable-networks",
-  description: "Networks are attachable only where allowed: an attachable overlay lets any container on any node join the segment.",
+  description:
+    "Networks are attachable only where allowed: an attachable overlay lets any container on any node join the segment.",
   severity: "high",
-  remediationSteps: "Set `attachable: false`, or list the network in this policy's attachableNetworks if standalone containers must join it.",
-  ...mapsTo("network", { beyond: "Neither catalog checks Swarm's attachable flag, which lets `docker run --network` bypass the stack's segmentation." }),
+  remediationSteps:
+    "Set `attachable: false`, or list the network in this policy's attachableNetworks if standalone containers must join it.",
+  ...mapsTo("network", {
+    beyond:
+      "Neither catalog checks Swarm's attachable flag, which lets `docker run --network` bypass the stack's segmentation.",
+  }),
   configSchema: attachableSchema,
   validateResource: validateResourceOfType(docker.Network, (props, args, reportViolation) => {
     const config = configOf<{ attachableNetworks: string[] }>(attachableSchema, args);
     const name = str(at(props, "name"));
     const displayName = isKnown(name) ? name : args.name;
     if (bool(at(props, "attachable")) === true && !config.attachableNetworks.includes(displayName)) {
-      reportViolation(`network "${displayName}" is attachable, so any container on any node can join it with \`docker run --network ${displayName}\`.`);
+      reportViolation(
+        `network "${displayName}" is attachable, so any container on any node can join it with \`docker run --network ${displayName}\`.`,
+      );
     }
   }),
 };

@@ -37,7 +37,8 @@ export const SENSITIVE_PORTS: Readonly<Record<number, string>> = {
 };
 
 const portText = (p: PortView) => {
-  const published = p.published === UNKNOWN ? "(unknown)" : p.published === undefined ? "(random)" : String(p.published);
+  const published =
+    p.published === UNKNOWN ? "(unknown)" : p.published === undefined ? "(random)" : String(p.published);
   const target = isKnown(p.target) ? String(p.target) : "(unknown)";
   return `${published}->${target}/${p.protocol}`;
 };
@@ -46,7 +47,11 @@ const knownPorts = (w: WorkloadView): readonly PortView[] => (w.ports === UNKNOW
 
 const publishersSchema: PolicyConfigSchema = {
   properties: {
-    allowedPublishers: stringList("Service or container names (or iot.role values) that may publish ports.", ["gateway", "mosquitto", "broker"]),
+    allowedPublishers: stringList("Service or container names (or iot.role values) that may publish ports.", [
+      "gateway",
+      "mosquitto",
+      "broker",
+    ]),
   },
 };
 
@@ -64,7 +69,9 @@ export const restrictPortPublishers: ResourceValidationPolicy = {
     if (matchesNameOrRole(w, allowedPublishers)) return;
     if (w.ports === UNKNOWN) return;
     if (w.ports.length > 0) {
-      reportViolation(`${describe(w)} publishes ${w.ports.map(portText).join(", ")} but is not an allowlisted publisher (${allowedPublishers.join(", ")}).`);
+      reportViolation(
+        `${describe(w)} publishes ${w.ports.map(portText).join(", ")} but is not an allowlisted publisher (${allowedPublishers.join(", ")}).`,
+      );
     }
   }),
 };
@@ -77,13 +84,21 @@ export const disallowPlaintextMqtt: ResourceValidationPolicy = {
   name: "disallow-plaintext-mqtt",
   description: "Plaintext MQTT (1883) is never published; devices connect over MQTT with TLS (8883).",
   severity: "critical",
-  remediationSteps: "Publish the broker's TLS listener (8883, with client certificates) and keep 1883 on the container's loopback for health checks only.",
-  ...mapsTo("ports", { cis: ["5.9"], beyond: "No catalog knows which application protocol a port carries; device credentials and telemetry would cross the network in clear text." }),
+  remediationSteps:
+    "Publish the broker's TLS listener (8883, with client certificates) and keep 1883 on the container's loopback for health checks only.",
+  ...mapsTo("ports", {
+    cis: ["5.9"],
+    beyond:
+      "No catalog knows which application protocol a port carries; device credentials and telemetry would cross the network in clear text.",
+  }),
   configSchema: mqttSchema,
   validateResource: forWorkloads((w, args, reportViolation) => {
     const { plaintextMqttPorts } = configOf<{ plaintextMqttPorts: number[] }>(mqttSchema, args);
     for (const p of knownPorts(w)) {
-      if ((isKnown(p.target) && plaintextMqttPorts.includes(p.target)) || (isKnown(p.published) && plaintextMqttPorts.includes(p.published))) {
+      if (
+        (isKnown(p.target) && plaintextMqttPorts.includes(p.target)) ||
+        (isKnown(p.published) && plaintextMqttPorts.includes(p.published))
+      ) {
         reportViolation(`${describe(w)} publishes plaintext MQTT (${portText(p)}); publish only the TLS listener.`);
       }
     }
@@ -101,9 +116,11 @@ const sensitiveSchema: PolicyConfigSchema = {
 
 export const disallowSensitivePortPublishing: ResourceValidationPolicy = {
   name: "disallow-sensitive-port-publishing",
-  description: "Database, admin, metrics and cluster ports (InfluxDB 8086, Redis 6379, NATS 4222, Grafana 3000, Node-RED 1880, Prometheus 9090, ...) are never published.",
+  description:
+    "Database, admin, metrics and cluster ports (InfluxDB 8086, Redis 6379, NATS 4222, Grafana 3000, Node-RED 1880, Prometheus 9090, ...) are never published.",
   severity: "critical",
-  remediationSteps: "Remove the published port; reach the UI through a gateway route restricted to admin CIDRs, and let Prometheus scrape metrics over the overlay.",
+  remediationSteps:
+    "Remove the published port; reach the UI through a gateway route restricted to admin CIDRs, and let Prometheus scrape metrics over the overlay.",
   ...mapsTo("ports", { cis: ["5.9"] }),
   configSchema: sensitiveSchema,
   validateResource: forWorkloads((w, args, reportViolation) => {
@@ -112,7 +129,9 @@ export const disallowSensitivePortPublishing: ResourceValidationPolicy = {
       const candidates: Maybe<number>[] = [p.target, p.published];
       const hit = candidates.find((port): port is number => isKnown(port) && forbiddenPorts.includes(port));
       if (hit !== undefined) {
-        reportViolation(`${describe(w)} publishes ${portText(p)}, a ${SENSITIVE_PORTS[hit] ?? "sensitive"} port that must stay inside the swarm.`);
+        reportViolation(
+          `${describe(w)} publishes ${portText(p)}, a ${SENSITIVE_PORTS[hit] ?? "sensitive"} port that must stay inside the swarm.`,
+        );
       }
     }
   }),
@@ -122,8 +141,12 @@ export const disallowHostPortConflicts: StackValidationPolicy = {
   name: "disallow-host-port-conflicts",
   description: "No host port is published twice across the stack.",
   severity: "high",
-  remediationSteps: "Publish one of the two on another host port (the conflicting deployment fails, or one task never schedules).",
-  ...mapsTo("ports", { beyond: "Catalogs check one service at a time; a clash only shows across the stack (an ingress port is taken on every node)." }),
+  remediationSteps:
+    "Publish one of the two on another host port (the conflicting deployment fails, or one task never schedules).",
+  ...mapsTo("ports", {
+    beyond:
+      "Catalogs check one service at a time; a clash only shows across the stack (an ingress port is taken on every node).",
+  }),
   validateStack: (args, reportViolation) => {
     const owners = new Map<string, { urn: string; label: string }>();
     for (const w of buildStackGraph(args.resources).workloads) {
@@ -133,7 +156,10 @@ export const disallowHostPortConflicts: StackValidationPolicy = {
         const label = `${describe(w.view)} (${portText(p)})`;
         const first = owners.get(key);
         if (first) {
-          reportViolation(`host port ${key} is published by both ${first.label} and ${label} (between ${first.urn} and ${w.resource.urn})`, w.resource.urn);
+          reportViolation(
+            `host port ${key} is published by both ${first.label} and ${label} (between ${first.urn} and ${w.resource.urn})`,
+            w.resource.urn,
+          );
         } else {
           owners.set(key, { urn: w.resource.urn, label });
         }
@@ -162,7 +188,7 @@ export const disallowPrivilegedHostPorts: ResourceValidationPolicy = {
   configSchema: privilegedSchema,
   validateResource: forWorkloads((w, args, reportViolation) => {
     const { allowances } = configOf<{ allowances: Record<string, number[]> }>(privilegedSchema, args);
-    const allowed = new Set([...(allowances[w.name] ?? []), ...(w.role ? allowances[w.role] ?? [] : [])]);
+    const allowed = new Set([...(allowances[w.name] ?? []), ...(w.role ? (allowances[w.role] ?? []) : [])]);
     for (const p of knownPorts(w)) {
       if (isKnown(p.published) && p.published < 1024 && !allowed.has(p.published)) {
         reportViolation(`${describe(w)} publishes privileged host port ${p.published} (${portText(p)}).`);
@@ -173,7 +199,12 @@ export const disallowPrivilegedHostPorts: ResourceValidationPolicy = {
 
 const publishModeSchema: PolicyConfigSchema = {
   properties: {
-    publishMode: { type: "string", enum: ["ingress", "host"], default: "ingress", description: "How Swarm services publish ports." },
+    publishMode: {
+      type: "string",
+      enum: ["ingress", "host"],
+      default: "ingress",
+      description: "How Swarm services publish ports.",
+    },
   },
 };
 
@@ -181,7 +212,8 @@ export const enforcePublishMode: ResourceValidationPolicy = {
   name: "enforce-publish-mode",
   description: "Swarm services publish ports in the configured mode (ingress routing mesh or host).",
   severity: "medium",
-  remediationSteps: "Set publishMode on each published port to the configured mode (the stack's publishMode setting in iot-swarm-net).",
+  remediationSteps:
+    "Set publishMode on each published port to the configured mode (the stack's publishMode setting in iot-swarm-net).",
   ...mapsTo("ports", { beyond: "Catalogs do not model Swarm's ingress and host publish modes." }),
   configSchema: publishModeSchema,
   validateResource: forWorkloads((w, args, reportViolation) => {
@@ -189,7 +221,9 @@ export const enforcePublishMode: ResourceValidationPolicy = {
     const { publishMode } = configOf<{ publishMode: string }>(publishModeSchema, args);
     for (const p of knownPorts(w)) {
       if (isKnown(p.mode) && p.mode !== publishMode) {
-        reportViolation(`${describe(w)} publishes ${portText(p)} in "${p.mode}" mode; this stack publishes in "${publishMode}" mode.`);
+        reportViolation(
+          `${describe(w)} publishes ${portText(p)} in "${p.mode}" mode; this stack publishes in "${publishMode}" mode.`,
+        );
       }
     }
   }),
@@ -201,7 +235,8 @@ export const requireHostInterfaceBinding: ResourceValidationPolicy = {
   name: "require-host-interface-binding",
   description: "A container's published ports bind to a specific host interface, not to every interface.",
   severity: "medium",
-  remediationSteps: 'Set `ip` on each port to the interface that should receive the traffic (e.g. "127.0.0.1" or the LAN address).',
+  remediationSteps:
+    'Set `ip` on each port to the interface that should receive the traffic (e.g. "127.0.0.1" or the LAN address).',
   ...mapsTo("ports", { cis: ["5.14"], kics: ["451d79dc-0588-476a-ad03-3c7f0320abb3"] }),
   validateResource: forWorkloads((w, _args, reportViolation) => {
     if (w.kind !== "container") return;

@@ -38,9 +38,13 @@ export const requireEncryptedOverlayNetworks: ResourceValidationPolicy = {
     const name = str(at(props, "name"));
     const displayName = isKnown(name) ? name : args.name;
     if (encrypted === undefined) {
-      reportViolation(`overlay network "${displayName}" is not encrypted: traffic between nodes crosses the network in clear text.`);
+      reportViolation(
+        `overlay network "${displayName}" is not encrypted: traffic between nodes crosses the network in clear text.`,
+      );
     } else if (typeof encrypted === "string" && /^(false|0|no|off)$/i.test(encrypted.trim())) {
-      reportViolation(`overlay network "${displayName}" sets encrypted="${encrypted}"; set "true" so the intent is unambiguous.`);
+      reportViolation(
+        `overlay network "${displayName}" sets encrypted="${encrypted}"; set "true" so the intent is unambiguous.`,
+      );
     }
   }),
 };
@@ -48,7 +52,11 @@ export const requireEncryptedOverlayNetworks: ResourceValidationPolicy = {
 const keySchema: PolicyConfigSchema = {
   properties: {
     minRsaBits: { type: "integer", minimum: 2048, default: 2048, description: "Smallest RSA modulus allowed." },
-    allowedCurves: stringList("ECDSA curves allowed (the provider defaults to P224 when unset).", ["P256", "P384", "P521"]),
+    allowedCurves: stringList("ECDSA curves allowed (the provider defaults to P224 when unset).", [
+      "P256",
+      "P384",
+      "P521",
+    ]),
   },
 };
 
@@ -56,8 +64,12 @@ export const requireStrongPrivateKeys: ResourceValidationPolicy = {
   name: "require-strong-private-keys",
   description: "Private keys are at least ECDSA P-256 or RSA 2048 (Ed25519 is accepted).",
   severity: "high",
-  remediationSteps: 'Use `algorithm: "ECDSA", ecdsaCurve: "P256"` (or P384), or RSA with rsaBits >= 2048. Replacing the key reissues the certificates that use it.',
-  ...mapsTo("tls", { beyond: "Docker catalogs do not look at key material; the bar follows NIST SP 800-57 and the CA/Browser Forum baseline." }),
+  remediationSteps:
+    'Use `algorithm: "ECDSA", ecdsaCurve: "P256"` (or P384), or RSA with rsaBits >= 2048. Replacing the key reissues the certificates that use it.',
+  ...mapsTo("tls", {
+    beyond:
+      "Docker catalogs do not look at key material; the bar follows NIST SP 800-57 and the CA/Browser Forum baseline.",
+  }),
   configSchema: keySchema,
   validateResource: validateResourceOfType(tls.PrivateKey, (props, args, reportViolation) => {
     const { minRsaBits, allowedCurves } = configOf<{ minRsaBits: number; allowedCurves: string[] }>(keySchema, args);
@@ -66,7 +78,8 @@ export const requireStrongPrivateKeys: ResourceValidationPolicy = {
     switch (algorithm.toUpperCase()) {
       case "RSA": {
         const bits = num(at(props, "rsaBits")) ?? 2048;
-        if (isKnown(bits) && bits < minRsaBits) reportViolation(`RSA key "${args.name}" has ${bits} bits; at least ${minRsaBits} are required.`);
+        if (isKnown(bits) && bits < minRsaBits)
+          reportViolation(`RSA key "${args.name}" has ${bits} bits; at least ${minRsaBits} are required.`);
         return;
       }
       case "ECDSA": {
@@ -79,15 +92,27 @@ export const requireStrongPrivateKeys: ResourceValidationPolicy = {
       case "ED25519":
         return;
       default:
-        reportViolation(`key "${args.name}" uses algorithm "${algorithm}"; use ECDSA (P-256 or stronger), RSA (${minRsaBits}+ bits) or ED25519.`);
+        reportViolation(
+          `key "${args.name}" uses algorithm "${algorithm}"; use ECDSA (P-256 or stronger), RSA (${minRsaBits}+ bits) or ED25519.`,
+        );
     }
   }),
 };
 
 const validitySchema: PolicyConfigSchema = {
   properties: {
-    maxLeafValidityDays: { type: "integer", minimum: 1, default: 397, description: "Longest validity of a leaf certificate, in days." },
-    maxCaValidityDays: { type: "integer", minimum: 1, default: 3650, description: "Longest validity of a CA certificate, in days." },
+    maxLeafValidityDays: {
+      type: "integer",
+      minimum: 1,
+      default: 397,
+      description: "Longest validity of a leaf certificate, in days.",
+    },
+    maxCaValidityDays: {
+      type: "integer",
+      minimum: 1,
+      default: 3650,
+      description: "Longest validity of a CA certificate, in days.",
+    },
   },
 };
 
@@ -97,25 +122,38 @@ function isCa(props: unknown): boolean {
 
 export const limitCertificateValidity: ResourceValidationPolicy = {
   name: "limit-certificate-validity",
-  description: "Leaf certificates are valid for at most the configured maximum (397 days by default); CA certificates for at most 10 years.",
+  description:
+    "Leaf certificates are valid for at most the configured maximum (397 days by default); CA certificates for at most 10 years.",
   severity: "medium",
-  remediationSteps: "Lower validityPeriodHours (iot-swarm-net: tls.validityDays) and keep earlyRenewalHours so `pulumi up` renews before expiry.",
-  ...mapsTo("tls", { beyond: "Docker catalogs do not inspect certificates; 397 days is the CA/Browser Forum limit clients enforce." }),
+  remediationSteps:
+    "Lower validityPeriodHours (iot-swarm-net: tls.validityDays) and keep earlyRenewalHours so `pulumi up` renews before expiry.",
+  ...mapsTo("tls", {
+    beyond: "Docker catalogs do not inspect certificates; 397 days is the CA/Browser Forum limit clients enforce.",
+  }),
   configSchema: validitySchema,
   validateResource: [
-    validateResourceOfType(tls.LocallySignedCert, (props, args, reportViolation) => checkValidity(props, args, reportViolation)),
-    validateResourceOfType(tls.SelfSignedCert, (props, args, reportViolation) => checkValidity(props, args, reportViolation)),
+    validateResourceOfType(tls.LocallySignedCert, (props, args, reportViolation) =>
+      checkValidity(props, args, reportViolation),
+    ),
+    validateResourceOfType(tls.SelfSignedCert, (props, args, reportViolation) =>
+      checkValidity(props, args, reportViolation),
+    ),
   ],
 };
 
 function checkValidity(props: unknown, args: ResourceValidationArgs, reportViolation: ReportViolation): void {
-  const { maxLeafValidityDays, maxCaValidityDays } = configOf<{ maxLeafValidityDays: number; maxCaValidityDays: number }>(validitySchema, args);
+  const { maxLeafValidityDays, maxCaValidityDays } = configOf<{
+    maxLeafValidityDays: number;
+    maxCaValidityDays: number;
+  }>(validitySchema, args);
   const hours = num(at(props, "validityPeriodHours"));
   if (!isKnown(hours)) return;
   const ca = isCa(props);
   const maxDays = ca ? maxCaValidityDays : maxLeafValidityDays;
   if (hours > maxDays * 24) {
-    reportViolation(`${ca ? "CA" : "leaf"} certificate "${args.name}" is valid for ${Math.round(hours / 24)} days (${hours} hours); the maximum is ${maxDays} days.`);
+    reportViolation(
+      `${ca ? "CA" : "leaf"} certificate "${args.name}" is valid for ${Math.round(hours / 24)} days (${hours} hours); the maximum is ${maxDays} days.`,
+    );
   }
 }
 
@@ -123,11 +161,19 @@ export const requireLeafCertificateUsage: ResourceValidationPolicy = {
   name: "require-leaf-certificate-usage",
   description: "Every leaf certificate is restricted to server or client authentication (extended key usage).",
   severity: "medium",
-  remediationSteps: 'Add "server_auth" (servers) or "client_auth" (mTLS clients) to allowedUses, next to "digital_signature" and "key_encipherment".',
-  ...mapsTo("tls", { beyond: "Docker catalogs do not inspect certificates; a leaf without an extended key usage is valid for any purpose." }),
+  remediationSteps:
+    'Add "server_auth" (servers) or "client_auth" (mTLS clients) to allowedUses, next to "digital_signature" and "key_encipherment".',
+  ...mapsTo("tls", {
+    beyond:
+      "Docker catalogs do not inspect certificates; a leaf without an extended key usage is valid for any purpose.",
+  }),
   validateResource: [
-    validateResourceOfType(tls.LocallySignedCert, (props, args, reportViolation) => checkUsage(props, args, reportViolation)),
-    validateResourceOfType(tls.SelfSignedCert, (props, args, reportViolation) => checkUsage(props, args, reportViolation)),
+    validateResourceOfType(tls.LocallySignedCert, (props, args, reportViolation) =>
+      checkUsage(props, args, reportViolation),
+    ),
+    validateResourceOfType(tls.SelfSignedCert, (props, args, reportViolation) =>
+      checkUsage(props, args, reportViolation),
+    ),
   ],
 };
 
@@ -136,7 +182,9 @@ function checkUsage(props: unknown, args: ResourceValidationArgs, reportViolatio
   const uses = arr(at(props, "allowedUses"));
   if (uses === UNKNOWN) return;
   if (!uses.includes("server_auth") && !uses.includes("client_auth")) {
-    reportViolation(`leaf certificate "${args.name}" allows ${uses.length > 0 ? uses.join(", ") : "no uses"} but neither server_auth nor client_auth.`);
+    reportViolation(
+      `leaf certificate "${args.name}" allows ${uses.length > 0 ? uses.join(", ") : "no uses"} but neither server_auth nor client_auth.`,
+    );
   }
 }
 
@@ -144,21 +192,28 @@ export const restrictCertSigningToCa: ResourceValidationPolicy = {
   name: "restrict-cert-signing-to-ca",
   description: "Only the CA certificate may sign certificates; a leaf never carries cert_signing or the CA flag.",
   severity: "high",
-  remediationSteps: 'Remove "cert_signing" (and "crl_signing") from the leaf\'s allowedUses and `isCaCertificate`; issue leaves from the one CA.',
-  ...mapsTo("tls", { beyond: "Docker catalogs do not inspect certificates; a leaf that can sign turns one stolen service key into a CA." }),
+  remediationSteps:
+    'Remove "cert_signing" (and "crl_signing") from the leaf\'s allowedUses and `isCaCertificate`; issue leaves from the one CA.',
+  ...mapsTo("tls", {
+    beyond: "Docker catalogs do not inspect certificates; a leaf that can sign turns one stolen service key into a CA.",
+  }),
   validateResource: [
     validateResourceOfType(tls.LocallySignedCert, (props, args, reportViolation) => {
       const uses = strings(at(props, "allowedUses"));
       if (isCa(props)) {
         reportViolation(`certificate "${args.name}" is issued by the CA but is itself a CA (isCaCertificate: true).`);
       } else if (uses.includes("cert_signing") || uses.includes("crl_signing")) {
-        reportViolation(`leaf certificate "${args.name}" allows ${uses.filter((u) => u.endsWith("_signing")).join(" and ")}.`);
+        reportViolation(
+          `leaf certificate "${args.name}" allows ${uses.filter((u) => u.endsWith("_signing")).join(" and ")}.`,
+        );
       }
     }),
     validateResourceOfType(tls.SelfSignedCert, (props, args, reportViolation) => {
       const uses = strings(at(props, "allowedUses"));
       if (!isCa(props) && uses.includes("cert_signing")) {
-        reportViolation(`self-signed certificate "${args.name}" allows cert_signing without being the CA (isCaCertificate is not set).`);
+        reportViolation(
+          `self-signed certificate "${args.name}" allows cert_signing without being the CA (isCaCertificate is not set).`,
+        );
       }
     }),
   ],
@@ -185,10 +240,15 @@ function certRequestOf(cert: PolicyResource, requests: readonly PolicyResource[]
 
 export const requireLeafCertificateSans: StackValidationPolicy = {
   name: "require-leaf-certificate-sans",
-  description: "Every server certificate names its hosts in subject alternative names (clients ignore the common name).",
+  description:
+    "Every server certificate names its hosts in subject alternative names (clients ignore the common name).",
   severity: "medium",
-  remediationSteps: "Add the service name, its aliases and its external host names to the certificate request's dnsNames (or ipAddresses).",
-  ...mapsTo("tls", { beyond: "Docker catalogs do not inspect certificates; without SANs, clients that verify host names reject the certificate." }),
+  remediationSteps:
+    "Add the service name, its aliases and its external host names to the certificate request's dnsNames (or ipAddresses).",
+  ...mapsTo("tls", {
+    beyond:
+      "Docker catalogs do not inspect certificates; without SANs, clients that verify host names reject the certificate.",
+  }),
   validateStack: (args, reportViolation) => {
     const requests = args.resources.filter((r) => r.type === TYPES.certRequest);
     for (const cert of args.resources) {
@@ -210,7 +270,8 @@ export const requireLeafCertificateSans: StackValidationPolicy = {
 
 export const requirePrivateKeysInSecrets: StackValidationPolicy = {
   name: "require-private-keys-in-secrets",
-  description: "Private key material reaches services only as a docker.Secret, never in a service config, an environment variable or an uploaded file.",
+  description:
+    "Private key material reaches services only as a docker.Secret, never in a service config, an environment variable or an uploaded file.",
   severity: "critical",
   remediationSteps:
     "Deliver the key as a docker.Secret mounted with mode 0400 and point the service at its path (e.g. MQTT_KEY_FILE=/run/secrets/...).",
@@ -225,10 +286,18 @@ export const requirePrivateKeysInSecrets: StackValidationPolicy = {
         const label = `service config "${isKnown(name) ? name : r.name}"`;
         if (isKnown(data)) {
           const text = decodeBase64(data) ?? data;
-          if (PRIVATE_KEY_PEM.test(text)) reportViolation(`${label} holds a private key; Swarm configs are not encrypted at rest and any service may mount them`, r.urn);
+          if (PRIVATE_KEY_PEM.test(text))
+            reportViolation(
+              `${label} holds a private key; Swarm configs are not encrypted at rest and any service may mount them`,
+              r.urn,
+            );
         } else if (data === UNKNOWN) {
           const key = fromPrivateKey(r, "data");
-          if (key) reportViolation(`${label} is built from the output of private key "${key.name}"; deliver it as a docker.Secret`, r.urn);
+          if (key)
+            reportViolation(
+              `${label} is built from the output of private key "${key.name}"; deliver it as a docker.Secret`,
+              r.urn,
+            );
         }
       } else if (r.type === TYPES.service || r.type === TYPES.container) {
         const w = r.type === TYPES.service ? serviceView(r.props, r.name) : containerView(r.props, r.name);
@@ -248,7 +317,11 @@ export const requirePrivateKeysInSecrets: StackValidationPolicy = {
             for (const upload of uploads) {
               const content = str(at(upload, "content"));
               const contentBase64 = str(at(upload, "contentBase64"));
-              const text = isKnown(content) ? content : isKnown(contentBase64) ? decodeBase64(contentBase64) ?? "" : "";
+              const text = isKnown(content)
+                ? content
+                : isKnown(contentBase64)
+                  ? (decodeBase64(contentBase64) ?? "")
+                  : "";
               if (PRIVATE_KEY_PEM.test(text)) {
                 const file = str(at(upload, "file"));
                 reportViolation(`${describe(w)} uploads a private key to ${isKnown(file) ? file : "a file"}`, r.urn);

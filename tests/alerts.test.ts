@@ -8,13 +8,16 @@ describe("the Prometheus alert rules", () => {
 
   it("compares certificate expiry as a vector, since Prometheus refuses a rules file comparing two scalars", () => {
     expect(certRules.length).toBeGreaterThan(0);
-    for (const r of certRules) expect(r.expr).toMatch(/^vector\(\{\{expiry\.[a-z0-9-]+\}\} - time\(\)\) < 21 \* 86400$/);
+    for (const r of certRules)
+      expect(r.expr).toMatch(/^vector\(\{\{expiry\.[a-z0-9-]+\}\} - time\(\)\) < 21 \* 86400$/);
   });
 
   it("labels each certificate rule with its certificate, so their alerts stay apart", () => {
     const labels = certRules.map((r) => r.labels?.certificate);
     expect(new Set(labels).size).toBe(certRules.length);
-    const rendered = parse(renderAlertRules(t)) as { groups: { rules: { alert: string; labels: Record<string, string> }[] }[] };
+    const rendered = parse(renderAlertRules(t)) as {
+      groups: { rules: { alert: string; labels: Record<string, string> }[] }[];
+    };
     const certs = rendered.groups[0].rules.filter((r) => r.alert === "CertificateExpiringSoon").map((r) => r.labels);
     expect(certs).toEqual(certRules.map((r) => ({ severity: "warning", certificate: r.labels!.certificate })));
   });

@@ -36,7 +36,10 @@ const tableRows = (text: string) => text.split("\n").filter((l) => l.startsWith(
 describe("generated docs", () => {
   it("are committed exactly as npm run docs writes them", () => {
     const stale = staleDocs(docs);
-    if (stale.length > 0) throw new Error(`stale docs: ${stale.map((f) => `docs/${f}`).join(", ")}; run npm run docs and commit the result`);
+    if (stale.length > 0)
+      throw new Error(
+        `stale docs: ${stale.map((f) => `docs/${f}`).join(", ")}; run npm run docs and commit the result`,
+      );
   });
 
   it("are deterministic", () => {
@@ -87,7 +90,8 @@ describe("port-management.md", () => {
       for (const p of s.ports) {
         const row = rows.find((r) => r.startsWith(`| ${s.name} | \`${p.name}\` | ${p.port}/${p.protocol} |`));
         expect(row).toBeDefined();
-        for (const f of model.prod.topology.flows.filter((x) => x.to === s.name && x.port === p.port)) expect(row).toContain(`${f.from} (${f.purpose})`);
+        for (const f of model.prod.topology.flows.filter((x) => x.to === s.name && x.port === p.port))
+          expect(row).toContain(`${f.from} (${f.purpose})`);
         if (p.published !== undefined) expect(row).toMatch(/outside the swarm/);
       }
     }
@@ -102,15 +106,20 @@ describe("port-management.md", () => {
     expect(rows).toContainEqual(expect.stringMatching(/^\| 2377 \| tcp \|/));
     expect(rows).toContainEqual(expect.stringMatching(/^\| 7946 \| tcp, udp \|/));
     expect(rows).toContainEqual(expect.stringMatching(/^\| 4789 \| udp \|/));
-    for (const port of [80, 443, 3000]) expect(rows).toContainEqual(expect.stringMatching(new RegExp(`^\\| ${port} \\| tcp \\| CapRover`)));
+    for (const port of [80, 443, 3000])
+      expect(rows).toContainEqual(expect.stringMatching(new RegExp(`^\\| ${port} \\| tcp \\| CapRover`)));
   });
 
   it("shows the validation's own message and suggestion for a second service wanting 443", () => {
     const conflicts = section(doc, "How conflicts are resolved");
     const dev = model.dev.topology;
-    const used = new Set(dev.services.flatMap((s) => s.ports.flatMap((p) => (p.published !== undefined ? [p.published] : []))));
+    const used = new Set(
+      dev.services.flatMap((s) => s.ports.flatMap((p) => (p.published !== undefined ? [p.published] : []))),
+    );
     const suggestion = suggestFreePort(443, used, reservedPorts(dev.caproverCoexistence));
-    expect(conflicts).toContain(`host port 443/tcp is published by both "gateway" (https) and "grafana" (http); publish "grafana" on ${suggestion} instead`);
+    expect(conflicts).toContain(
+      `host port 443/tcp is published by both "gateway" (https) and "grafana" (http); publish "grafana" on ${suggestion} instead`,
+    );
     expect(conflicts).toContain("host port 7946 is reserved for Swarm node gossip");
     expect(conflicts).toContain("host port 443 is reserved for CapRover HTTPS");
     expect(conflicts).toContain("plaintext MQTT must never be published");
@@ -190,7 +199,9 @@ describe("service_networking_guide.md", () => {
   it("draws every declared flow as an edge labelled with its port, inside one network", () => {
     const { nodes, edges } = parseDiagram(mermaid);
     for (const f of model.prod.topology.flows) {
-      const edge = edges.find((e) => nodes.get(e.from)?.label === f.from && nodes.get(e.to)?.label === f.to && e.label === String(f.port));
+      const edge = edges.find(
+        (e) => nodes.get(e.from)?.label === f.from && nodes.get(e.to)?.label === f.to && e.label === String(f.port),
+      );
       expect(edge).toBeDefined();
       expect(nodes.get(edge!.from)!.network).toBe(nodes.get(edge!.to)!.network);
     }
@@ -199,19 +210,23 @@ describe("service_networking_guide.md", () => {
   });
 
   it("documents tiers, networks per stack, reachability and how to add a service", () => {
-    for (const t of model.prod.topology.tiers) expect(section(doc, "Tiers")).toContain(`| ${t.name} | \`${t.network}\` |`);
+    for (const t of model.prod.topology.tiers)
+      expect(section(doc, "Tiers")).toContain(`| ${t.name} | \`${t.network}\` |`);
     const networks = tableRows(section(doc, "Networks"));
     for (const n of model.prod.plan.networks) {
       const row = networks.find((r) => r.startsWith(`| \`${n.name}\` | ${n.kind} |`));
       expect(row).toBeDefined();
       // Encryption differs between dev (off) and prod (on): both columns are shown.
-      expect(row).toContain(`| ${stacks.map((s) => (s.plan.networks.find((x) => x.name === n.name)!.encrypted ? "yes" : "no")).join(" | ")} |`);
+      expect(row).toContain(
+        `| ${stacks.map((s) => (s.plan.networks.find((x) => x.name === n.name)!.encrypted ? "yes" : "no")).join(" | ")} |`,
+      );
     }
     expect(doc).toContain("- **dev**: reachability equals intent");
     expect(doc).toContain("- **prod**: reachability equals intent");
     expect(section(doc, "Why field devices reach the broker directly")).toContain("use_identity_as_username");
     const howTo = section(doc, "How to add a service");
-    for (const key of ["services.<name>", "flows", "routes", "npm run plan", "npm run policy"]) expect(howTo).toContain(key);
+    for (const key of ["services.<name>", "flows", "routes", "npm run plan", "npm run policy"])
+      expect(howTo).toContain(key);
     expect(howTo).toContain("reachability still equals intent");
   });
 });
@@ -223,8 +238,11 @@ describe("network-security-policies.md", () => {
     for (const p of allPolicies) {
       const text = section(doc, p.name);
       expect(text).toContain(p.description);
-      expect(text).toMatch(/\*\*enforcement:\*\* dev (advisory|mandatory|remediate|disabled), prod (advisory|mandatory|remediate|disabled)/);
-      for (const tag of p.tags ?? []) if (tag.startsWith("cis-docker-")) expect(text).toContain(`CIS ${tag.slice("cis-docker-".length)} (`);
+      expect(text).toMatch(
+        /\*\*enforcement:\*\* dev (advisory|mandatory|remediate|disabled), prod (advisory|mandatory|remediate|disabled)/,
+      );
+      for (const tag of p.tags ?? [])
+        if (tag.startsWith("cis-docker-")) expect(text).toContain(`CIS ${tag.slice("cis-docker-".length)} (`);
       for (const tag of p.tags ?? []) if (tag.startsWith("kics-")) expect(text).toContain(tag.slice("kics-".length));
     }
   });
@@ -248,11 +266,13 @@ describe("network-monitoring.md", () => {
   });
 
   it("lists every alert rule, dashboard panel and access-log field", () => {
-    for (const s of stacks) for (const r of alertRules(s.topology)) expect(section(doc, "Alert rules")).toContain(`| ${r.alert} |`);
+    for (const s of stacks)
+      for (const r of alertRules(s.topology)) expect(section(doc, "Alert rules")).toContain(`| ${r.alert} |`);
     for (const p of networkDashboardPanels) expect(section(doc, "Dashboards")).toContain(`| ${p.title} |`);
     const fields = haproxyLogFields(model.prod.topology);
     expect(fields.map((f) => f.field)).toEqual(expect.arrayContaining(["client", "backend", "status", "duration_ms"]));
-    for (const f of fields) expect(section(doc, "Gateway access log")).toContain(`| \`${f.field}\` | \`${f.variable}\` |`);
+    for (const f of fields)
+      expect(section(doc, "Gateway access log")).toContain(`| \`${f.field}\` | \`${f.variable}\` |`);
     expect(section(doc, "Gateway access log")).not.toContain("see the HAProxy log-format reference");
   });
 });

@@ -10,7 +10,9 @@ import { readStackConfig } from "../tools/stackFile";
 import { topologyFrom } from "./helpers";
 
 function e2eTopology() {
-  const raw = Object.fromEntries(Object.entries(readStackConfig("e2e").config).map(([k, v]) => [k.replace(/^iot-swarm-net:/, ""), v]));
+  const raw = Object.fromEntries(
+    Object.entries(readStackConfig("e2e").config).map(([k, v]) => [k.replace(/^iot-swarm-net:/, ""), v]),
+  );
   return topologyFrom(raw);
 }
 
@@ -56,7 +58,10 @@ describe("the e2e probe plan", () => {
 
   it("reports a flow outside the intent and reachability that differs from it", () => {
     const intent = exports.intendedReachability;
-    const broken = planProbes(t, { ...exports, intendedReachability: { ...intent, "node-red": intent["node-red"].filter((p) => p !== "redis") } });
+    const broken = planProbes(t, {
+      ...exports,
+      intendedReachability: { ...intent, "node-red": intent["node-red"].filter((p) => p !== "redis") },
+    });
     expect(broken.problems).toContain("declared flow node-red -> redis:6379 is outside intendedReachability");
     expect(broken.problems).toContain("the exported reachability differs from intendedReachability");
   });
@@ -108,14 +113,38 @@ describe("the e2e verdict", () => {
   it.each([
     ["a blocked pair that connects", { forbidden: { blocked: 45, total: 46 } }, "undeclared pairs blocked: 45/46"],
     ["nothing probed", { allowed: { ok: 0, total: 0 } }, "allowed flows connect: nothing was probed"],
-    ["an extra host port", { hostPorts: { expected: ["18443/tcp"], found: ["18443/tcp", "8086/tcp"] } }, "host ports: expected 18443/tcp, found 18443/tcp,8086/tcp"],
+    [
+      "an extra host port",
+      { hostPorts: { expected: ["18443/tcp"], found: ["18443/tcp", "8086/tcp"] } },
+      "host ports: expected 18443/tcp, found 18443/tcp,8086/tcp",
+    ],
     ["a replica without requests", { lb: { perReplica: { "grafana.1": 45, "grafana.2": 0 } } }, "load balancing"],
-    ["a replica never restored", { failover: { requests: 300, failedRequests: 0, recoverySeconds: null } }, "did not restore"],
-    ["a failed request during failover", { failover: { requests: 300, failedRequests: 1, recoverySeconds: 15 } }, "1 of 300 requests failed (goal 0)"],
-    ["too few failover requests", { failover: { requests: 120, failedRequests: 0, recoverySeconds: 15 } }, "only 120 requests"],
+    [
+      "a replica never restored",
+      { failover: { requests: 300, failedRequests: 0, recoverySeconds: null } },
+      "did not restore",
+    ],
+    [
+      "a failed request during failover",
+      { failover: { requests: 300, failedRequests: 1, recoverySeconds: 15 } },
+      "1 of 300 requests failed (goal 0)",
+    ],
+    [
+      "too few failover requests",
+      { failover: { requests: 120, failedRequests: 0, recoverySeconds: 15 } },
+      "only 120 requests",
+    ],
     ["internal egress not shown blocked", { internalEgressBlocked: false }, "internal networks"],
-    ["a failed extra check", { checks: [{ name: "Gateway sends HSTS", ok: false, detail: "missing" }] }, "Gateway sends HSTS: missing"],
-    ["something left behind", { teardown: { removed: 3, errors: [], leftovers: ["network iot-edge-network"], containmentRuleRemoved: true } }, "teardown left: network iot-edge-network"],
+    [
+      "a failed extra check",
+      { checks: [{ name: "Gateway sends HSTS", ok: false, detail: "missing" }] },
+      "Gateway sends HSTS: missing",
+    ],
+    [
+      "something left behind",
+      { teardown: { removed: 3, errors: [], leftovers: ["network iot-edge-network"], containmentRuleRemoved: true } },
+      "teardown left: network iot-edge-network",
+    ],
   ])("fails on %s", (_, change, message) => {
     const failures = verdict({ ...passing, ...change } as typeof passing);
     expect(failures.join("\n")).toContain(message);

@@ -2,7 +2,11 @@ import { renderHaproxyConfig, SERVER_SLOTS } from "../model/render/haproxy";
 import { apiServiceConfig, topologyFrom } from "./helpers";
 
 describe("the generated HAProxy gateway configuration", () => {
-  const t = topologyFrom({ environment: "prod", domain: "energy.example.com", adminCidrs: ["10.50.0.0/24", "192.0.2.0/28"] });
+  const t = topologyFrom({
+    environment: "prod",
+    domain: "energy.example.com",
+    adminCidrs: ["10.50.0.0/24", "192.0.2.0/28"],
+  });
   const cfg = renderHaproxyConfig(t);
 
   it("terminates TLS with the gateway certificate and redirects HTTP to HTTPS", () => {
@@ -22,7 +26,9 @@ describe("the generated HAProxy gateway configuration", () => {
   });
 
   it("sends HSTS on every HTTPS answer, the gateway's own refusals included", () => {
-    expect(cfg).toMatch(/frontend https\n(?: {2}.*\n)* {2}http-after-response set-header Strict-Transport-Security "max-age=31536000"\n/);
+    expect(cfg).toMatch(
+      /frontend https\n(?: {2}.*\n)* {2}http-after-response set-header Strict-Transport-Security "max-age=31536000"\n/,
+    );
     expect(cfg).not.toContain("http-response set-header Strict-Transport-Security");
   });
 
@@ -40,14 +46,24 @@ describe("the generated HAProxy gateway configuration", () => {
 
   it("redirects HTTP to the HTTPS port the gateway is published on", () => {
     expect(cfg).toContain("http-request redirect scheme https code 301");
-    const beside = renderHaproxyConfig(topologyFrom({ environment: "dev", caproverCoexistence: true, services: { gateway: { publish: { https: 8443, http: 8080 } } } }));
-    expect(beside).toMatch(/frontend http\n {2}bind :8080\n {2}http-request redirect location https:\/\/%\[req\.hdr\(host\),field\(1,:\)\]:8443%\[capture\.req\.uri\] code 301\n/);
+    const beside = renderHaproxyConfig(
+      topologyFrom({
+        environment: "dev",
+        caproverCoexistence: true,
+        services: { gateway: { publish: { https: 8443, http: 8080 } } },
+      }),
+    );
+    expect(beside).toMatch(
+      /frontend http\n {2}bind :8080\n {2}http-request redirect location https:\/\/%\[req\.hdr\(host\),field\(1,:\)\]:8443%\[capture\.req\.uri\] code 301\n/,
+    );
     expect(beside).not.toContain("redirect scheme");
   });
 
   it("discovers every task through Docker's DNS with health checks, retries and redispatch", () => {
     expect(cfg).toMatch(/resolvers docker\n {2}nameserver swarm 127\.0\.0\.11:53/);
-    expect(cfg).toContain(`server-template grafana ${SERVER_SLOTS} tasks.grafana:3000 check resolvers docker init-addr none`);
+    expect(cfg).toContain(
+      `server-template grafana ${SERVER_SLOTS} tasks.grafana:3000 check resolvers docker init-addr none`,
+    );
     expect(cfg).toMatch(/backend grafana_3000\n {2}balance roundrobin\n {2}option httpchk GET \/api\/health/);
     expect(cfg).toMatch(/retries 3\n {2}option redispatch 1\n {2}retry-on all-retryable-errors/);
   });

@@ -5,7 +5,9 @@ import { RecordedResource } from "../tools/evaluate";
 
 /** Resolves a topology from raw config values (as Pulumi passes them: JSON strings for objects). */
 export function topologyFrom(raw: Record<string, unknown>): Topology {
-  const encoded = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  const encoded = Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
   return resolveTopology(parseStackConfig(encoded));
 }
 
@@ -19,7 +21,8 @@ export function configError(raw: Record<string, unknown>): string {
   }
 }
 
-export const ofType = (resources: readonly RecordedResource[], type: string) => resources.filter((r) => r.type === type);
+export const ofType = (resources: readonly RecordedResource[], type: string) =>
+  resources.filter((r) => r.type === type);
 
 export const SERVICE = "docker:index/service:Service";
 export const NETWORK = "docker:index/network:Network";
@@ -31,7 +34,8 @@ export const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8
 /** Reachability computed from registered resources alone: services sharing a network id. */
 export function reachabilityFromResources(resources: readonly RecordedResource[]): Record<string, string[]> {
   const services = ofType(resources, SERVICE);
-  const nets = (s: RecordedResource) => new Set<string>((s.inputs.taskSpec.networksAdvanceds ?? []).map((n: { name: string }) => n.name));
+  const nets = (s: RecordedResource) =>
+    new Set<string>((s.inputs.taskSpec.networksAdvanceds ?? []).map((n: { name: string }) => n.name));
   const result: Record<string, string[]> = {};
   for (const a of services) {
     result[a.inputs.name] = services
@@ -51,7 +55,11 @@ export const apiServiceConfig = {
       tiers: ["api"],
       role: "api",
       ports: [{ name: "http", port: 8000, appProtocol: "http", purpose: "REST API" }],
-      health: { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8000/healthz"], httpPath: "/healthz", portName: "http" },
+      health: {
+        test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8000/healthz"],
+        httpPath: "/healthz",
+        portName: "http",
+      },
     },
   },
   flows: ["gateway -> api:8000", "api -> influxdb:8086"],

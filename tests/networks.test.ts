@@ -2,7 +2,8 @@ import { formatCidr, overlaps, parseCidr } from "../model/cidr";
 import { allocateSubnets, diffReachability, planNetworks } from "../model/networks";
 import { topologyFrom } from "./helpers";
 
-const pairs = (m: Record<string, readonly string[]>) => new Set(Object.entries(m).flatMap(([a, ps]) => ps.map((b) => [a, b].sort().join("<->"))));
+const pairs = (m: Record<string, readonly string[]>) =>
+  new Set(Object.entries(m).flatMap(([a, ps]) => ps.map((b) => [a, b].sort().join("<->"))));
 
 describe.each(["dev", "prod"])("network plan for the reference %s stack", (environment) => {
   const topology = topologyFrom({ environment });
@@ -38,7 +39,12 @@ describe.each(["dev", "prod"])("network plan for the reference %s stack", (envir
       expect(n.internal).toBe(n.kind !== "egress");
       if (n.kind === "egress") expect(n.services).toHaveLength(1);
     }
-    expect(plan.networks.filter((n) => n.kind === "egress").map((n) => n.owner).sort()).toEqual(["gateway", "mosquitto"]);
+    expect(
+      plan.networks
+        .filter((n) => n.kind === "egress")
+        .map((n) => n.owner)
+        .sort(),
+    ).toEqual(["gateway", "mosquitto"]);
   });
 
   it("gives every network its own subnet inside the pool", () => {
@@ -62,7 +68,9 @@ describe("flows that no tier can carry", () => {
     const plan = planNetworks(t);
     expect(plan.reachability).toEqual(plan.intent);
     expect(plan.reachability.redis).not.toContain("influxdb");
-    const link = plan.networks.find((n) => n.kind === "link" && n.services.includes("grafana") && n.services.includes("redis"));
+    const link = plan.networks.find(
+      (n) => n.kind === "link" && n.services.includes("grafana") && n.services.includes("redis"),
+    );
     expect(link?.services).toHaveLength(2);
     expect(pairs(plan.reachability)).toEqual(pairs(plan.intent));
   });
@@ -80,7 +88,7 @@ describe("flows that no tier can carry", () => {
       };
     }
     let seed = 7;
-    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
     const flows = Array.from({ length: 60 }, () => {
       const a = rand(40);
       const b = (a + 1 + rand(39)) % 40;
@@ -95,17 +103,23 @@ describe("subnet allocation", () => {
   it("does not renumber existing networks when one is added", () => {
     const before = allocateSubnets(["iot-a", "iot-b", "iot-c"], "10.231.0.0/16", 24);
     const after = allocateSubnets(["iot-a", "iot-b", "iot-c", "iot-d"], "10.231.0.0/16", 24);
-    for (const name of ["iot-a", "iot-b", "iot-c"]) expect(formatCidr(after.get(name)!)).toBe(formatCidr(before.get(name)!));
+    for (const name of ["iot-a", "iot-b", "iot-c"])
+      expect(formatCidr(after.get(name)!)).toBe(formatCidr(before.get(name)!));
   });
 
   it("refuses more networks than the pool holds, naming the pool", () => {
-    expect(() => allocateSubnets(["a", "b", "c"], "10.231.0.0/23", 24)).toThrow(/subnetPool 10.231.0.0\/23 holds 2 \/24 subnets, but 3/);
+    expect(() => allocateSubnets(["a", "b", "c"], "10.231.0.0/23", 24)).toThrow(
+      /subnetPool 10.231.0.0\/23 holds 2 \/24 subnets, but 3/,
+    );
   });
 });
 
 describe("external endpoints", () => {
   it("give only the declaring service a non-internal network of its own", () => {
-    const t = topologyFrom({ environment: "dev", services: { "node-red": { externalEndpoints: [{ name: "weather", host: "api.weather.example", port: 443 }] } } });
+    const t = topologyFrom({
+      environment: "dev",
+      services: { "node-red": { externalEndpoints: [{ name: "weather", host: "api.weather.example", port: 443 }] } },
+    });
     const plan = planNetworks(t);
     const open = plan.networks.filter((n) => !n.internal);
     expect(open.map((n) => n.services)).toEqual(expect.arrayContaining([["node-red"]]));

@@ -16,7 +16,11 @@ describe("npm run plan", () => {
   });
 
   it("exits 2 naming the available stacks when the stack does not exist", () => {
-    const run = spawnSync(process.execPath, [require.resolve("tsx/cli"), path.join(__dirname, "..", "tools", "plan.ts"), "--stack", "staging"], { encoding: "utf8" });
+    const run = spawnSync(
+      process.execPath,
+      [require.resolve("tsx/cli"), path.join(__dirname, "..", "tools", "plan.ts"), "--stack", "staging"],
+      { encoding: "utf8" },
+    );
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/no stack "staging".*stacks: .*dev.*prod/s);
   });

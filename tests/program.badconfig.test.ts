@@ -13,7 +13,11 @@ describe("the program with invalid stack config", () => {
       },
     };
     await expect(
-      evaluateProgram({ stack: "dev", mocks, config: { "iot-swarm-net:environment": "dev", "iot-swarm-net:flows": '["grafana -> nowhere:1"]' } }),
+      evaluateProgram({
+        stack: "dev",
+        mocks,
+        config: { "iot-swarm-net:environment": "dev", "iot-swarm-net:flows": '["grafana -> nowhere:1"]' },
+      }),
     ).rejects.toThrow(/iot-swarm-net:flows\[0\]: unknown service "nowhere"/);
     expect(registered).toBe(0);
   });

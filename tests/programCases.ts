@@ -17,7 +17,21 @@ export function describeProgram(stack: "dev" | "prod"): void {
   const networkById = (id: string) => ofType(e.resources, NETWORK).find((n) => n.id === id)!;
 
   it("registers one service per component", () => {
-    expect(services().map((s) => s.inputs.name).sort()).toEqual(["gateway", "grafana", "influxdb", "mosquitto", "mqtt-exporter", "nats", "node-red", "prometheus", "redis"]);
+    expect(
+      services()
+        .map((s) => s.inputs.name)
+        .sort(),
+    ).toEqual([
+      "gateway",
+      "grafana",
+      "influxdb",
+      "mosquitto",
+      "mqtt-exporter",
+      "nats",
+      "node-red",
+      "prometheus",
+      "redis",
+    ]);
   });
 
   it("attaches services to overlay networks by id, and the resulting reachability equals the intent output", () => {
@@ -41,7 +55,9 @@ export function describeProgram(stack: "dev" | "prod"): void {
 
   it("marks every network internal but the per-service egress networks, and labels each", () => {
     for (const n of ofType(e.resources, NETWORK)) {
-      const labels = Object.fromEntries(n.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value]));
+      const labels = Object.fromEntries(
+        n.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value]),
+      );
       expect(labels["iot.network-kind"]).toMatch(/^(tier|link|egress)$/);
       expect(n.inputs.internal).toBe(labels["iot.network-kind"] !== "egress");
       expect(n.inputs.attachable).toBe(false);
@@ -50,9 +66,14 @@ export function describeProgram(stack: "dev" | "prod"): void {
   });
 
   it("publishes ports only on the gateway and the broker, never plaintext MQTT", () => {
-    const publishing = services().filter((s) => (s.inputs.endpointSpec?.ports ?? []).length > 0).map((s) => s.inputs.name).sort();
+    const publishing = services()
+      .filter((s) => (s.inputs.endpointSpec?.ports ?? []).length > 0)
+      .map((s) => s.inputs.name)
+      .sort();
     expect(publishing).toEqual(["gateway", "mosquitto"]);
-    const hostPorts = services().flatMap((s) => (s.inputs.endpointSpec?.ports ?? []).map((p: { publishedPort: number }) => p.publishedPort));
+    const hostPorts = services().flatMap((s) =>
+      (s.inputs.endpointSpec?.ports ?? []).map((p: { publishedPort: number }) => p.publishedPort),
+    );
     expect(hostPorts).not.toContain(1883);
     expect(new Set(hostPorts).size).toBe(hostPorts.length);
   });
@@ -86,12 +107,15 @@ export function describeProgram(stack: "dev" | "prod"): void {
       expect({ key: key.name, holders }).toEqual({ key: key.name, holders: key.name.endsWith("-ca-key") ? 0 : 1 });
     }
     for (const c of ofType(e.resources, CONFIG)) expect(decode(c.inputs.data)).not.toMatch(/PRIVATE KEY/);
-    for (const s of services()) expect(JSON.stringify(s.inputs.taskSpec.containerSpec.env ?? {})).not.toMatch(/PRIVATE KEY|mock-password/);
+    for (const s of services())
+      expect(JSON.stringify(s.inputs.taskSpec.containerSpec.env ?? {})).not.toMatch(/PRIVATE KEY|mock-password/);
   });
 
   it("passes secrets as files with owner-only modes, and *_FILE variables", () => {
     const influx = service("influxdb").inputs.taskSpec.containerSpec;
-    expect(influx.secrets.every((s: { fileMode: number; fileUid: string }) => s.fileMode === 0o400 && s.fileUid === "1000")).toBe(true);
+    expect(
+      influx.secrets.every((s: { fileMode: number; fileUid: string }) => s.fileMode === 0o400 && s.fileUid === "1000"),
+    ).toBe(true);
     expect(influx.env.DOCKER_INFLUXDB_INIT_PASSWORD_FILE).toBe("/run/secrets/influxdb-admin-password");
     expect(service("grafana").inputs.taskSpec.containerSpec.env.GF_SECURITY_ADMIN_PASSWORD__FILE).toBeDefined();
   });
@@ -102,11 +126,15 @@ export function describeProgram(stack: "dev" | "prod"): void {
     }
     const cfg = ofType(e.resources, CONFIG).find((c) => c.inputs.name.startsWith("mosquitto-mosquitto-conf"))!;
     const { createHash } = jest.requireActual("crypto");
-    expect(cfg.inputs.name).toBe(`mosquitto-mosquitto-conf-${createHash("sha256").update(decode(cfg.inputs.data)).digest("hex").slice(0, 12)}`);
+    expect(cfg.inputs.name).toBe(
+      `mosquitto-mosquitto-conf-${createHash("sha256").update(decode(cfg.inputs.data)).digest("hex").slice(0, 12)}`,
+    );
   });
 
   it("requires client certificates on the broker's TLS listener and keeps 1883 on loopback", () => {
-    const conf = decode(ofType(e.resources, CONFIG).find((c) => c.inputs.name.startsWith("mosquitto-mosquitto-conf"))!.inputs.data);
+    const conf = decode(
+      ofType(e.resources, CONFIG).find((c) => c.inputs.name.startsWith("mosquitto-mosquitto-conf"))!.inputs.data,
+    );
     expect(conf).toMatch(/listener 8883\n/);
     expect(conf).toMatch(/require_certificate true/);
     expect(conf).toMatch(/listener 1883 127\.0\.0\.1/);
@@ -114,16 +142,22 @@ export function describeProgram(stack: "dev" | "prod"): void {
   });
 
   it("issues the broker certificate for its service name, aliases and external host name", () => {
-    const csr = e.resources.find((r) => r.type === "tls:index/certRequest:CertRequest" && r.name.endsWith("-mosquitto-csr"))!;
+    const csr = e.resources.find(
+      (r) => r.type === "tls:index/certRequest:CertRequest" && r.name.endsWith("-mosquitto-csr"),
+    )!;
     const hostname = stack === "prod" ? "mqtt.energy.example.com" : "mqtt.localhost";
     expect(csr.inputs.dnsNames).toEqual(expect.arrayContaining([hostname, "mosquitto", "mqtt", "broker"]));
-    const cert = e.resources.find((r) => r.type === "tls:index/locallySignedCert:LocallySignedCert" && r.name.endsWith("-mosquitto-cert"))!;
+    const cert = e.resources.find(
+      (r) => r.type === "tls:index/locallySignedCert:LocallySignedCert" && r.name.endsWith("-mosquitto-cert"),
+    )!;
     expect(cert.inputs.allowedUses).toContain("server_auth");
     expect(cert.inputs.allowedUses).not.toContain("cert_signing");
   });
 
   it("issues a client-auth certificate for Node-RED and a CA that alone may sign", () => {
-    const client = e.resources.find((r) => r.type === "tls:index/locallySignedCert:LocallySignedCert" && r.name.includes("mqtt-client-node-red"))!;
+    const client = e.resources.find(
+      (r) => r.type === "tls:index/locallySignedCert:LocallySignedCert" && r.name.includes("mqtt-client-node-red"),
+    )!;
     expect(client.inputs.allowedUses).toEqual(expect.arrayContaining(["client_auth"]));
     const ca = e.resources.find((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert")!;
     expect(ca.inputs.isCaCertificate).toBe(true);
@@ -149,17 +183,29 @@ export function describeProgram(stack: "dev" | "prod"): void {
       const direct = e.resources.filter(
         (r) =>
           (r.type === NETWORK && spec.networksAdvanceds.some((n: { name: string }) => n.name === r.id)) ||
-          (r.type === SECRET && (spec.containerSpec.secrets ?? []).some((x: { secretId: string }) => x.secretId === r.id)) ||
-          (r.type === CONFIG && (spec.containerSpec.configs ?? []).some((x: { configId: string }) => x.configId === r.id)),
+          (r.type === SECRET &&
+            (spec.containerSpec.secrets ?? []).some((x: { secretId: string }) => x.secretId === r.id)) ||
+          (r.type === CONFIG &&
+            (spec.containerSpec.configs ?? []).some((x: { configId: string }) => x.configId === r.id)),
       );
       const allowed = closure(direct.map((r) => r.urn));
-      for (const dep of s.dependencies) expect({ service: s.inputs.name, dep, allowed: allowed.has(dep) }).toEqual({ service: s.inputs.name, dep, allowed: true });
+      for (const dep of s.dependencies)
+        expect({ service: s.inputs.name, dep, allowed: allowed.has(dep) }).toEqual({
+          service: s.inputs.name,
+          dep,
+          allowed: true,
+        });
       expect(s.dependencies.some((d) => byUrn.get(d)?.type === SERVICE)).toBe(false);
     }
   });
 
   it("exports a discovery table with DNS names, tasks names and networks", () => {
-    const discovery = e.outputs.discovery as { service: string; dnsNames: string[]; tasksName: string; networks: string[] }[];
+    const discovery = e.outputs.discovery as {
+      service: string;
+      dnsNames: string[];
+      tasksName: string;
+      networks: string[];
+    }[];
     const broker = discovery.find((d) => d.service === "mosquitto")!;
     expect(broker.dnsNames).toEqual(["mosquitto", "mqtt", "broker"]);
     expect(broker.tasksName).toBe("tasks.mosquitto");
@@ -168,13 +214,20 @@ export function describeProgram(stack: "dev" | "prod"): void {
 
   it("exports every service's health endpoint and external URLs", () => {
     const endpoints = e.outputs.endpoints as Record<string, { health: string; external: string[] }>;
-    expect(Object.keys(endpoints).sort()).toEqual(services().map((s) => s.inputs.name).sort());
+    expect(Object.keys(endpoints).sort()).toEqual(
+      services()
+        .map((s) => s.inputs.name)
+        .sort(),
+    );
     expect(endpoints.grafana.health).toBe("http://grafana:3000/api/health");
-    expect(endpoints.mosquitto.external).toEqual([`mqtts://${stack === "prod" ? "mqtt.energy.example.com" : "mqtt.localhost"}:8883`]);
+    expect(endpoints.mosquitto.external).toEqual([
+      `mqtts://${stack === "prod" ? "mqtt.energy.example.com" : "mqtt.localhost"}:8883`,
+    ]);
   });
 
   it("writes certificate expiry dates into Prometheus alert rules and scrapes only declared flows", () => {
-    const text = (prefix: string) => decode(ofType(e.resources, CONFIG).find((c) => c.inputs.name.startsWith(prefix))!.inputs.data);
+    const text = (prefix: string) =>
+      decode(ofType(e.resources, CONFIG).find((c) => c.inputs.name.startsWith(prefix))!.inputs.data);
     const rules = text("prometheus-alerts-yml");
     const expiries = [...rules.matchAll(/vector\((\d+) - time\(\)\) < 21 \* 86400/g)].map((m) => Number(m[1]));
     expect(expiries.length).toBe(4);
@@ -189,7 +242,9 @@ export function describeProgram(stack: "dev" | "prod"): void {
   });
 
   it("provisions Grafana's InfluxDB token from a secret file, not inline", () => {
-    const ds = decode(ofType(e.resources, CONFIG).find((c) => c.inputs.name.startsWith("grafana-datasources-yaml"))!.inputs.data);
+    const ds = decode(
+      ofType(e.resources, CONFIG).find((c) => c.inputs.name.startsWith("grafana-datasources-yaml"))!.inputs.data,
+    );
     expect(ds).toMatch(/token: \$__file\{\/run\/secrets\/grafana-influxdb-token\}/);
     expect(ds).not.toMatch(/mock-password/);
   });

@@ -48,13 +48,21 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   const config = options.config ?? readStackConfig(options.stack).config;
   const byUrn = new Map<string, RecordedResource>();
   const base = options.mocks ?? new PlanMocks();
-  const recorded = new Map<string, { id: string; inputs: Record<string, any>; outputs: Record<string, any>; secretInputs: string[] }>();
+  const recorded = new Map<
+    string,
+    { id: string; inputs: Record<string, any>; outputs: Record<string, any>; secretInputs: string[] }
+  >();
   const mocks: pulumi.runtime.Mocks = {
     newResource: async (args) => {
       const result = await base.newResource(args);
       const secretInputs: string[] = [];
       const inputs = unwrapSecrets(args.inputs, "", secretInputs) as Record<string, any>;
-      recorded.set(`${args.type}::${args.name}`, { id: result.id ?? "", inputs, outputs: unwrapSecrets(result.state, "", []) as Record<string, any>, secretInputs });
+      recorded.set(`${args.type}::${args.name}`, {
+        id: result.id ?? "",
+        inputs,
+        outputs: unwrapSecrets(result.state, "", []) as Record<string, any>,
+        secretInputs,
+      });
       return result;
     },
     call: (args) => base.call(args),
@@ -66,7 +74,9 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) => {
     const propertyDependencies: Record<string, string[]> = {};
-    req.getPropertydependenciesMap().forEach((deps: any, key: string) => (propertyDependencies[key] = deps.getUrnsList()));
+    req
+      .getPropertydependenciesMap()
+      .forEach((deps: any, key: string) => (propertyDependencies[key] = deps.getUrnsList()));
     const entry = {
       type: req.getType(),
       name: req.getName(),
@@ -132,7 +142,9 @@ export function unwrapSecrets(value: unknown, path: string, secretPaths: string[
       secretPaths.push(path);
       return unwrapSecrets(obj.value, path, []);
     }
-    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, secretPaths)]));
+    return Object.fromEntries(
+      Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, secretPaths)]),
+    );
   }
   return value;
 }

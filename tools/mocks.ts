@@ -8,7 +8,11 @@ import * as pulumi from "@pulumi/pulumi";
 export const MOCK_PRIVATE_KEY_MARKER = "MOCK-PRIVATE-KEY";
 export const MOCK_EPOCH = new Date("2026-01-01T00:00:00Z");
 
-export function placeholderOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+export function placeholderOutputs(
+  type: string,
+  name: string,
+  inputs: Record<string, unknown>,
+): Record<string, unknown> {
   switch (type) {
     case "tls:index/privateKey:PrivateKey":
       return {
@@ -21,10 +25,14 @@ export function placeholderOutputs(type: string, name: string, inputs: Record<st
         certPem: `-----BEGIN CERTIFICATE-----\nMOCK-CERT:${name}\n-----END CERTIFICATE-----\n`,
         // A fixed start keeps plans reproducible.
         validityStartTime: MOCK_EPOCH.toISOString(),
-        validityEndTime: new Date(MOCK_EPOCH.getTime() + Number(inputs.validityPeriodHours ?? 0) * 3600_000).toISOString(),
+        validityEndTime: new Date(
+          MOCK_EPOCH.getTime() + Number(inputs.validityPeriodHours ?? 0) * 3600_000,
+        ).toISOString(),
       };
     case "tls:index/certRequest:CertRequest":
-      return { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nMOCK-CSR:${name}\n-----END CERTIFICATE REQUEST-----\n` };
+      return {
+        certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nMOCK-CSR:${name}\n-----END CERTIFICATE REQUEST-----\n`,
+      };
     case "random:index/randomPassword:RandomPassword":
       return { result: `mock-password-${name}`.padEnd(Number(inputs.length ?? 16), "x") };
     default:
@@ -34,7 +42,10 @@ export function placeholderOutputs(type: string, name: string, inputs: Record<st
 
 export class PlanMocks implements pulumi.runtime.Mocks {
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-    return { id: `${args.name}-id`, state: { ...args.inputs, ...placeholderOutputs(args.type, args.name, args.inputs) } };
+    return {
+      id: `${args.name}-id`,
+      state: { ...args.inputs, ...placeholderOutputs(args.type, args.name, args.inputs) },
+    };
   }
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {

@@ -47,12 +47,20 @@ export function renderPlan(e: Evaluation): string {
     byParent.set(parent, counts);
   }
   out.push("Resources per component:");
-  out.push(textTable(["component", "resources"], [...byParent].map(([p, c]) => [p, [...c].map(([t, n]) => `${n} ${t}`).join(", ")])), "");
+  out.push(
+    textTable(
+      ["component", "resources"],
+      [...byParent].map(([p, c]) => [p, [...c].map(([t, n]) => `${n} ${t}`).join(", ")]),
+    ),
+    "",
+  );
 
   const networks = e.resources.filter((r) => r.type === "docker:index/network:Network");
   const services = e.resources.filter((r) => r.type === "docker:index/service:Service");
   const members = (id: string) =>
-    services.filter((s) => (s.inputs.taskSpec?.networksAdvanceds ?? []).some((n: { name: string }) => n.name === id)).map((s) => s.inputs.name);
+    services
+      .filter((s) => (s.inputs.taskSpec?.networksAdvanceds ?? []).some((n: { name: string }) => n.name === id))
+      .map((s) => s.inputs.name);
   out.push("Networks:");
   out.push(
     textTable(
@@ -80,13 +88,32 @@ export function renderPlan(e: Evaluation): string {
   );
 
   out.push("Published ports:");
-  out.push(textTable(["host port", "service", "container port", "mode", "purpose"], o.publishedPorts.map((p) => [`${p.hostPort}/${p.protocol}`, p.service, String(p.containerPort), p.mode, p.purpose])), "");
+  out.push(
+    textTable(
+      ["host port", "service", "container port", "mode", "purpose"],
+      o.publishedPorts.map((p) => [
+        `${p.hostPort}/${p.protocol}`,
+        p.service,
+        String(p.containerPort),
+        p.mode,
+        p.purpose,
+      ]),
+    ),
+    "",
+  );
 
   out.push("Service discovery:");
   out.push(
     textTable(
       ["service", "DNS names", "endpoint", "replicas", "ports", "networks"],
-      o.discovery.map((d) => [d.service, [...d.dnsNames, d.tasksName].join(", "), d.endpointMode, String(d.replicas), d.ports.join(", "), d.networks.join(", ")]),
+      o.discovery.map((d) => [
+        d.service,
+        [...d.dnsNames, d.tasksName].join(", "),
+        d.endpointMode,
+        String(d.replicas),
+        d.ports.join(", "),
+        d.networks.join(", "),
+      ]),
     ),
   );
   return out.join("\n");
@@ -121,8 +148,11 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then((code) => process.exit(code), (e) => {
-    console.error(e instanceof Error ? e.stack : e);
-    process.exit(1);
-  });
+  main().then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e instanceof Error ? e.stack : e);
+      process.exit(1);
+    },
+  );
 }

@@ -30,15 +30,22 @@ export interface CliOptions {
 
 export function parseArgs(argv: readonly string[]): CliOptions | "help" {
   const options: { stack?: string; state?: string; policyConfig?: string } = {};
-  const flags: Record<string, keyof typeof options> = { "--stack": "stack", "--state": "state", "--policy-config": "policyConfig" };
+  const flags: Record<string, keyof typeof options> = {
+    "--stack": "stack",
+    "--state": "state",
+    "--policy-config": "policyConfig",
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--help" || arg === "-h") return "help";
-    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
     const key = flags[flag];
     if (!key) throw new InputError(`unknown argument "${arg}"\n${USAGE}`);
     const value = inline ?? argv[++i];
-    if (value === undefined || value === "" || value.startsWith("--")) throw new InputError(`${flag} needs a value\n${USAGE}`);
+    if (value === undefined || value === "" || value.startsWith("--"))
+      throw new InputError(`${flag} needs a value\n${USAGE}`);
     options[key] = value;
   }
   if (!options.stack && !options.state) throw new InputError(`give --stack or --state\n${USAGE}`);
@@ -66,7 +73,9 @@ async function loadResources(options: CliOptions): Promise<{ resources: StackRes
     try {
       text = fs.readFileSync(file, "utf8");
     } catch (e) {
-      throw new InputError(`cannot read state file ${options.state}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new InputError(
+        `cannot read state file ${options.state}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     const resources = parseStackExport(text, options.state);
     return { resources, stack: options.stack ?? stackNameOf(resources) };
@@ -80,7 +89,11 @@ async function loadResources(options: CliOptions): Promise<{ resources: StackRes
   return { resources: fromEvaluation(evaluation.resources), stack: options.stack };
 }
 
-export async function main(argv: readonly string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = console.error,
+): Promise<number> {
   try {
     const options = parseArgs(argv);
     if (options === "help") {
@@ -88,7 +101,11 @@ export async function main(argv: readonly string[], out: (line: string) => void 
       return 0;
     }
     const { resources, stack } = await loadResources(options);
-    const result = await checkResources({ resources, stack, policyConfigFile: options.policyConfig ? path.resolve(options.policyConfig) : undefined });
+    const result = await checkResources({
+      resources,
+      stack,
+      policyConfigFile: options.policyConfig ? path.resolve(options.policyConfig) : undefined,
+    });
     for (const line of result.lines) out(line);
     return result.exitCode;
   } catch (e) {

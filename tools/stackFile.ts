@@ -20,7 +20,10 @@ export function stackConfigPath(stack: string): string {
 export function readStackConfig(stack: string): StackConfigFile {
   const file = stackConfigPath(stack);
   if (!fs.existsSync(file)) {
-    const stacks = fs.readdirSync(PROJECT_ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)).map((f) => f.split(".")[1]);
+    const stacks = fs
+      .readdirSync(PROJECT_ROOT)
+      .filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))
+      .map((f) => f.split(".")[1]);
     throw new Error(`no stack "${stack}": ${file} does not exist (stacks: ${stacks.join(", ")})`);
   }
   const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };

@@ -88,7 +88,10 @@ export class DockerRealiser {
         const net = await this.docker.createNetwork(body as Docker.NetworkCreateOptions).catch(fail);
         this.record({ kind: "network", id: net.id, name, type, resource: logical });
         const info = await this.docker.getNetwork(net.id).inspect();
-        return { id: net.id, state: { ...inputs, name, driver: body.Driver, scope: info.Scope, internal: Boolean(inputs.internal) } };
+        return {
+          id: net.id,
+          state: { ...inputs, name, driver: body.Driver, scope: info.Scope, internal: Boolean(inputs.internal) },
+        };
       }
       case "docker:index/secret:Secret": {
         const data = base64Data("secret", inputs.data);
@@ -128,9 +131,11 @@ export class DockerRealiser {
         if (inputs.convergeConfig) {
           const timeoutMs = this.opts.convergeTimeoutMs ?? parseDuration(inputs.convergeConfig.timeout ?? "3m")! / 1e6;
           const pollMs = Math.min(1000, parseDuration(inputs.convergeConfig.delay ?? "7s")! / 1e6);
-          await waitForService(this.docker, svc.id, { timeoutMs, pollMs, replicas: desiredReplicas(inputs) }).catch((err) => {
-            throw new Error(`e2e harness: ${type} ${logical} (${name}) did not converge: ${messageOf(err)}`);
-          });
+          await waitForService(this.docker, svc.id, { timeoutMs, pollMs, replicas: desiredReplicas(inputs) }).catch(
+            (err) => {
+              throw new Error(`e2e harness: ${type} ${logical} (${name}) did not converge: ${messageOf(err)}`);
+            },
+          );
           this.opts.log(`service ${name} converged`);
         }
         return { id: svc.id, state: { ...inputs, name } };
@@ -170,21 +175,28 @@ export class DockerRealiser {
     };
     const byKind = (k: ObjectKind) => this.created.filter((o) => o.kind === k);
 
-    const services = new Set([...byKind("service").map((o) => o.id),
-      ...(await d.listServices({ filters: runFilter }).catch(() => [])).map((s) => s.ID as string)]);
-    await Promise.all([...services].map(async (id) => {
-      const rec = this.created.find((o) => o.id === id);
-      if (await removeWithRetry(`service ${rec?.name ?? id}`, () => d.getService(id).remove())) {
-        if (rec) report.removed.push(rec);
-        else report.swept.push(`service ${id}`);
-      }
-    }));
+    const services = new Set([
+      ...byKind("service").map((o) => o.id),
+      ...(await d.listServices({ filters: runFilter }).catch(() => [])).map((s) => s.ID as string),
+    ]);
+    await Promise.all(
+      [...services].map(async (id) => {
+        const rec = this.created.find((o) => o.id === id);
+        if (await removeWithRetry(`service ${rec?.name ?? id}`, () => d.getService(id).remove())) {
+          if (rec) report.removed.push(rec);
+          else report.swept.push(`service ${id}`);
+        }
+      }),
+    );
     // Containers of removed services and probes: wait for the swarm to stop them, then force.
     for (;;) {
       const left = await d.listContainers({ all: true, filters: runFilter });
       const ofServices = left.filter((c) => c.Labels?.["com.docker.swarm.service.id"]);
       for (const c of left.filter((c) => !c.Labels?.["com.docker.swarm.service.id"])) {
-        await d.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+        await d
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined);
         report.swept.push(`container ${c.Names?.[0] ?? c.Id}`);
       }
       if (!ofServices.length) break;
@@ -195,35 +207,62 @@ export class DockerRealiser {
       await sleep(500);
     }
 
-    const removeAll = async (kind: ObjectKind, listed: { id: string; name: string }[], remove: (id: string) => Promise<unknown>) => {
+    const removeAll = async (
+      kind: ObjectKind,
+      listed: { id: string; name: string }[],
+      remove: (id: string) => Promise<unknown>,
+    ) => {
       const recorded = byKind(kind);
       const ids = new Set([...recorded.map((o) => o.id), ...listed.map((o) => o.id)]);
-      await Promise.all([...ids].map(async (id) => {
-        const rec = recorded.find((o) => o.id === id);
-        const name = rec?.name ?? listed.find((o) => o.id === id)?.name ?? id;
-        if (await removeWithRetry(`${kind} ${name}`, () => remove(id))) {
-          if (rec) report.removed.push(rec);
-          else report.swept.push(`${kind} ${name}`);
-        }
-      }));
+      await Promise.all(
+        [...ids].map(async (id) => {
+          const rec = recorded.find((o) => o.id === id);
+          const name = rec?.name ?? listed.find((o) => o.id === id)?.name ?? id;
+          if (await removeWithRetry(`${kind} ${name}`, () => remove(id))) {
+            if (rec) report.removed.push(rec);
+            else report.swept.push(`${kind} ${name}`);
+          }
+        }),
+      );
     };
-    await removeAll("network", (await d.listNetworks({ filters: runFilter }).catch(() => [])).map((n) => ({ id: n.Id, name: n.Name })),
-      (id) => d.getNetwork(id).remove());
-    await removeAll("secret", (await d.listSecrets({ filters: runFilter }).catch(() => [])).map((s: any) => ({ id: s.ID, name: s.Spec?.Name })),
-      (id) => d.getSecret(id).remove());
-    await removeAll("config", (await d.listConfigs({ filters: runFilter }).catch(() => [])).map((c) => ({ id: c.ID, name: c.Spec?.Name ?? c.ID })),
-      (id) => d.getConfig(id).remove());
+    await removeAll(
+      "network",
+      (await d.listNetworks({ filters: runFilter }).catch(() => [])).map((n) => ({ id: n.Id, name: n.Name })),
+      (id) => d.getNetwork(id).remove(),
+    );
+    await removeAll(
+      "secret",
+      (await d.listSecrets({ filters: runFilter }).catch(() => [])).map((s: any) => ({ id: s.ID, name: s.Spec?.Name })),
+      (id) => d.getSecret(id).remove(),
+    );
+    await removeAll(
+      "config",
+      (await d.listConfigs({ filters: runFilter }).catch(() => [])).map((c) => ({
+        id: c.ID,
+        name: c.Spec?.Name ?? c.ID,
+      })),
+      (id) => d.getConfig(id).remove(),
+    );
     const vols = (await d.listVolumes({ filters: runFilter }).catch(() => ({ Volumes: [] }))).Volumes ?? [];
-    await removeAll("volume", vols.map((v) => ({ id: v.Name, name: v.Name })), (id) => d.getVolume(id).remove());
+    await removeAll(
+      "volume",
+      vols.map((v) => ({ id: v.Name, name: v.Name })),
+      (id) => d.getVolume(id).remove(),
+    );
 
     this.created.splice(0, this.created.length, ...this.created.filter((o) => !report.removed.includes(o)));
-    this.opts.log(`teardown: removed ${report.removed.length}, swept ${report.swept.length}, errors ${report.errors.length}`);
+    this.opts.log(
+      `teardown: removed ${report.removed.length}, swept ${report.swept.length}, errors ${report.errors.length}`,
+    );
     return report;
   }
 }
 
 /** Removes every object carrying the e2e label, from any run (what e2e/cleanup.sh does). */
-export async function removeAllLabelled(docker: Docker, log: (l: string) => void = () => undefined): Promise<TeardownReport> {
+export async function removeAllLabelled(
+  docker: Docker,
+  log: (l: string) => void = () => undefined,
+): Promise<TeardownReport> {
   const runs = new Set<string>();
   const filters = { label: [E2E_LABEL] };
   for (const s of await docker.listServices({ filters })) runs.add(s.Spec?.Labels?.[E2E_RUN_LABEL] ?? "");

@@ -7,8 +7,17 @@ export { realiseTls, TLS_TYPES } from "./tls";
 export { realiseRandom, randomPassword, RANDOM_TYPES } from "./random";
 export { serviceSpecBody, networkCreateBody, parseDuration, labelsToMap, base64Data, desiredReplicas } from "./spec";
 export {
-  PROBE_IMAGE, runProbe, execIn, execInService, serviceContainers, serviceTasks, serviceLogs,
-  waitForService, describeTasks, demux, sleep,
+  PROBE_IMAGE,
+  runProbe,
+  execIn,
+  execInService,
+  serviceContainers,
+  serviceTasks,
+  serviceLogs,
+  waitForService,
+  describeTasks,
+  demux,
+  sleep,
 } from "./swarm";
 export type { ExecResult, ProbeOptions, TaskInfo, WaitOptions } from "./swarm";
 export { E2E_LABEL, E2E_RUN_LABEL, E2E_RESOURCE_LABEL, e2eLabels } from "./labels";

@@ -99,12 +99,21 @@ export class E2eHarness implements pulumi.runtime.Mocks {
     // Explicit providers (new docker.Provider(...)) and component resources carry no objects.
     if (args.type.startsWith("pulumi:providers:")) return { id: `${args.name}-provider`, state: inputs };
     if (args.custom === false) return { id: undefined, state: inputs };
-    if (args.id) throw new Error(`e2e harness: reading existing resources is not supported (${args.type} ${args.name} id=${args.id})`);
+    if (args.id)
+      throw new Error(
+        `e2e harness: reading existing resources is not supported (${args.type} ${args.name} id=${args.id})`,
+      );
     if (args.type.startsWith("tls:")) {
-      return { id: `${args.name}-${crypto.randomBytes(6).toString("hex")}`, state: await realiseTls(args.type, inputs) };
+      return {
+        id: `${args.name}-${crypto.randomBytes(6).toString("hex")}`,
+        state: await realiseTls(args.type, inputs),
+      };
     }
     if (args.type.startsWith("random:")) {
-      return { id: `${args.name}-${crypto.randomBytes(6).toString("hex")}`, state: await realiseRandom(args.type, inputs) };
+      return {
+        id: `${args.name}-${crypto.randomBytes(6).toString("hex")}`,
+        state: await realiseRandom(args.type, inputs),
+      };
     }
     if (args.type.startsWith("docker:")) return this.realiser.create(args.type, args.name, inputs);
     throw new Error(`e2e harness: unsupported resource type ${args.type} (${args.name})`);
@@ -172,8 +181,11 @@ export interface RunProgramOptions {
  * program (e.g. `() => require("../../index")`), waits for every registration and returns
  * the program's exports resolved to plain values. Throws if any resource failed.
  */
-export async function runProgram(harness: E2eHarness, load: () => unknown,
-  opts: RunProgramOptions = {}): Promise<Record<string, unknown>> {
+export async function runProgram(
+  harness: E2eHarness,
+  load: () => unknown,
+  opts: RunProgramOptions = {},
+): Promise<Record<string, unknown>> {
   await pulumi.runtime.setMocks(harness, opts.project ?? "iot-swarm-net", opts.stack ?? "e2e", false);
   if (opts.config) pulumi.runtime.setAllConfig(opts.config, opts.secretKeys);
   const rejections: unknown[] = [];
@@ -203,7 +215,9 @@ export async function runProgram(harness: E2eHarness, load: () => unknown,
     await harness.idle();
     const errors = [...harness.failures, ...rejections];
     if (errors.length) {
-      throw new Error(`e2e harness: program failed: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join(" | ")}`);
+      throw new Error(
+        `e2e harness: program failed: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join(" | ")}`,
+      );
     }
     return outputs;
   } catch (err) {

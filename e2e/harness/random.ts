@@ -21,7 +21,8 @@ function pick(alphabet: string, n: number): string[] {
 /** A password as the provider builds it: minimums per class first, the rest from all enabled classes, shuffled. */
 export function randomPassword(inputs: Record<string, any>): Record<string, unknown> {
   const length = Number(inputs.length);
-  if (!Number.isInteger(length) || length < 1) throw new Error(`e2e harness: RandomPassword length must be a positive integer, got ${inputs.length}`);
+  if (!Number.isInteger(length) || length < 1)
+    throw new Error(`e2e harness: RandomPassword length must be a positive integer, got ${inputs.length}`);
   const on = (v: unknown) => v === undefined || v === null || Boolean(v);
   const numeric = on(inputs.numeric) && on(inputs.number);
   const classes = [
@@ -32,7 +33,8 @@ export function randomPassword(inputs: Record<string, any>): Record<string, unkn
   ].filter((c) => c.on && c.chars.length > 0);
   if (classes.length === 0) throw new Error("e2e harness: RandomPassword with every character class disabled");
   const chars = classes.flatMap((c) => pick(c.chars, c.min));
-  if (chars.length > length) throw new Error(`e2e harness: RandomPassword minimums (${chars.length}) exceed length ${length}`);
+  if (chars.length > length)
+    throw new Error(`e2e harness: RandomPassword minimums (${chars.length}) exceed length ${length}`);
   chars.push(...pick(classes.map((c) => c.chars).join(""), length - chars.length));
   for (let i = chars.length - 1; i > 0; i--) {
     const j = crypto.randomInt(i + 1);

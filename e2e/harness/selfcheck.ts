@@ -36,7 +36,10 @@ function program() {
     allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
   });
   const leaf = (name: string, cn: string, alg: "ECDSA" | "RSA", uses: string[], dnsNames: string[]) => {
-    const key = new tls.PrivateKey(`${name}-key`, alg === "RSA" ? { algorithm: "RSA", rsaBits: 2048 } : { algorithm: "ECDSA", ecdsaCurve: "P256" });
+    const key = new tls.PrivateKey(
+      `${name}-key`,
+      alg === "RSA" ? { algorithm: "RSA", rsaBits: 2048 } : { algorithm: "ECDSA", ecdsaCurve: "P256" },
+    );
     const csr = new tls.CertRequest(`${name}-csr`, {
       privateKeyPem: key.privateKeyPem,
       subject: { commonName: cn, organization: "iot-swarm-net" },
@@ -52,8 +55,13 @@ function program() {
     });
     return { key, cert };
   };
-  const server = leaf("server", "selfcheck-mqtt", "ECDSA", ["digital_signature", "key_encipherment", "server_auth"],
-    ["selfcheck-mqtt", "mqtt", "localhost"]);
+  const server = leaf(
+    "server",
+    "selfcheck-mqtt",
+    "ECDSA",
+    ["digital_signature", "key_encipherment", "server_auth"],
+    ["selfcheck-mqtt", "mqtt", "localhost"],
+  );
   const client = leaf("client", "probe", "RSA", ["digital_signature", "key_encipherment", "client_auth"], []);
 
   const net = new docker.Network("selfcheck-net", {
@@ -70,20 +78,31 @@ function program() {
     options: { encrypted: "" },
     labels: [label],
   });
-  const serverKey = new docker.Secret("server-key", { name: "selfcheck-server-key", data: b64(server.key.privateKeyPem), labels: [label] });
-  const clientKey = new docker.Secret("client-key", { name: "selfcheck-client-key", data: b64(client.key.privateKeyPem) });
-  const cfg = (name: string, data: pulumi.Input<string>) => new docker.ServiceConfig(name, { name: `selfcheck-${name}`, data: b64(data) });
-  const mosquittoConf = cfg("mosquitto-conf", [
-    "listener 8883",
-    "cafile /mosquitto/config/ca.crt",
-    "certfile /mosquitto/config/server.crt",
-    "keyfile /run/secrets/server.key",
-    "require_certificate true",
-    "use_identity_as_username true",
-    "allow_anonymous false",
-    "log_dest stdout",
-    "",
-  ].join("\n"));
+  const serverKey = new docker.Secret("server-key", {
+    name: "selfcheck-server-key",
+    data: b64(server.key.privateKeyPem),
+    labels: [label],
+  });
+  const clientKey = new docker.Secret("client-key", {
+    name: "selfcheck-client-key",
+    data: b64(client.key.privateKeyPem),
+  });
+  const cfg = (name: string, data: pulumi.Input<string>) =>
+    new docker.ServiceConfig(name, { name: `selfcheck-${name}`, data: b64(data) });
+  const mosquittoConf = cfg(
+    "mosquitto-conf",
+    [
+      "listener 8883",
+      "cafile /mosquitto/config/ca.crt",
+      "certfile /mosquitto/config/server.crt",
+      "keyfile /run/secrets/server.key",
+      "require_certificate true",
+      "use_identity_as_username true",
+      "allow_anonymous false",
+      "log_dest stdout",
+      "",
+    ].join("\n"),
+  );
   const caCfg = cfg("ca-crt", ca.certPem);
   const serverCfg = cfg("server-crt", server.cert.certPem);
   const clientCfg = cfg("client-crt", client.cert.certPem);
@@ -99,18 +118,39 @@ function program() {
         readOnly: true,
         capDrops: ["ALL"],
         secrets: [
-          { secretId: serverKey.id, secretName: serverKey.name, fileName: "/run/secrets/server.key", fileUid: "1883", fileGid: "1883", fileMode: 0o400 },
-          { secretId: clientKey.id, secretName: clientKey.name, fileName: "/run/secrets/client.key", fileUid: "1883", fileGid: "1883", fileMode: 0o400 },
+          {
+            secretId: serverKey.id,
+            secretName: serverKey.name,
+            fileName: "/run/secrets/server.key",
+            fileUid: "1883",
+            fileGid: "1883",
+            fileMode: 0o400,
+          },
+          {
+            secretId: clientKey.id,
+            secretName: clientKey.name,
+            fileName: "/run/secrets/client.key",
+            fileUid: "1883",
+            fileGid: "1883",
+            fileMode: 0o400,
+          },
         ],
         configs: [
-          { configId: mosquittoConf.id, configName: mosquittoConf.name, fileName: "/mosquitto/config/mosquitto.conf", fileMode: 0o444 },
+          {
+            configId: mosquittoConf.id,
+            configName: mosquittoConf.name,
+            fileName: "/mosquitto/config/mosquitto.conf",
+            fileMode: 0o444,
+          },
           { configId: caCfg.id, configName: caCfg.name, fileName: "/mosquitto/config/ca.crt" },
           { configId: serverCfg.id, configName: serverCfg.name, fileName: "/mosquitto/config/server.crt" },
           { configId: clientCfg.id, configName: clientCfg.name, fileName: "/mosquitto/config/client.crt" },
         ],
-        healthcheck: health(["CMD-SHELL",
+        healthcheck: health([
+          "CMD-SHELL",
           "timeout 5 mosquitto_pub -h localhost -p 8883 --cafile /mosquitto/config/ca.crt " +
-          "--cert /mosquitto/config/client.crt --key /run/secrets/client.key -t health -m ok"]),
+            "--cert /mosquitto/config/client.crt --key /run/secrets/client.key -t health -m ok",
+        ]),
         stopGracePeriod: "5s",
       },
       networksAdvanceds: [{ id: net.id, aliases: ["mqtt"] }, { id: enc.id }],
@@ -169,16 +209,44 @@ async function offlineChecks() {
       check(name, msg.includes(needle), msg);
     }
   };
-  await rejects("unknown docker type throws with its name",
-    () => h.newResource({ type: "docker:index/container:Container", name: "c", inputs: {}, custom: true }), "docker:index/container:Container");
-  await rejects("unknown tls type throws with its name",
-    () => h.newResource({ type: "tls:index/locallySignedCertX:X", name: "x", inputs: {}, custom: true }), "tls:index/locallySignedCertX:X");
-  await rejects("provider function calls throw", () => h.call({ token: "docker:index/getNetwork:getNetwork", inputs: {} }), "getNetwork");
-  const pw = await h.newResource({ type: "random:index/randomPassword:RandomPassword", name: "pw", inputs: { length: 32, special: false, minUpper: 2 }, custom: true });
+  await rejects(
+    "unknown docker type throws with its name",
+    () => h.newResource({ type: "docker:index/container:Container", name: "c", inputs: {}, custom: true }),
+    "docker:index/container:Container",
+  );
+  await rejects(
+    "unknown tls type throws with its name",
+    () => h.newResource({ type: "tls:index/locallySignedCertX:X", name: "x", inputs: {}, custom: true }),
+    "tls:index/locallySignedCertX:X",
+  );
+  await rejects(
+    "provider function calls throw",
+    () => h.call({ token: "docker:index/getNetwork:getNetwork", inputs: {} }),
+    "getNetwork",
+  );
+  const pw = await h.newResource({
+    type: "random:index/randomPassword:RandomPassword",
+    name: "pw",
+    inputs: { length: 32, special: false, minUpper: 2 },
+    custom: true,
+  });
   const value = String(pw.state.result);
-  check("random password honours length, classes and minimums", /^[A-Za-z0-9]{32}$/.test(value) && (value.match(/[A-Z]/g) ?? []).length >= 2, `${value.length} chars`);
-  await rejects("secret data must be base64",
-    () => h.newResource({ type: "docker:index/secret:Secret", name: "s", inputs: { name: "s", data: "not base64!" }, custom: true }), "base64");
+  check(
+    "random password honours length, classes and minimums",
+    /^[A-Za-z0-9]{32}$/.test(value) && (value.match(/[A-Z]/g) ?? []).length >= 2,
+    `${value.length} chars`,
+  );
+  await rejects(
+    "secret data must be base64",
+    () =>
+      h.newResource({
+        type: "docker:index/secret:Secret",
+        name: "s",
+        inputs: { name: "s", data: "not base64!" },
+        custom: true,
+      }),
+    "base64",
+  );
 }
 
 /** A service that never gets healthy: the create must fail with task diagnostics, and teardown must still clean up. */
@@ -191,7 +259,12 @@ async function failurePath() {
       taskSpec: {
         containerSpec: {
           image: "iot-e2e/probe:e2e",
-          healthcheck: { tests: ["CMD-SHELL", "echo never-healthy; exit 1"], interval: "1s", timeout: "2s", retries: 2 },
+          healthcheck: {
+            tests: ["CMD-SHELL", "echo never-healthy; exit 1"],
+            interval: "1s",
+            timeout: "2s",
+            retries: 2,
+          },
           stopGracePeriod: "1s",
         },
         networksAdvanceds: [{ id: net.id }],
@@ -206,20 +279,32 @@ async function failurePath() {
     check("non-converging service fails the run", false, "run succeeded");
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    check("non-converging service fails the run with task diagnostics", msg.includes("did not converge") && msg.includes("never-healthy"), msg.slice(0, 300));
+    check(
+      "non-converging service fails the run with task diagnostics",
+      msg.includes("did not converge") && msg.includes("never-healthy"),
+      msg.slice(0, 300),
+    );
   }
   const report = await harness.teardown();
   const left = await harness.docker.listNetworks({ filters: { label: [`iot-swarm-net.e2e.run=${harness.runId}`] } });
-  check("teardown after a failed run removes everything", report.errors.length === 0 && left.length === 0 && report.removed.length === 2,
-    `removed ${report.removed.length}, errors ${report.errors.join("; ")}`);
+  check(
+    "teardown after a failed run removes everything",
+    report.errors.length === 0 && left.length === 0 && report.removed.length === 2,
+    `removed ${report.removed.length}, errors ${report.errors.join("; ")}`,
+  );
 }
 
 /** Every provider field the mapping handles, accepted by the engine and visible in the inspected spec. */
 async function specRoundTrip() {
   const harness = createHarness({ log: () => undefined });
   const full = () => {
-    const net = new docker.Network("rt-net", { name: "iot-e2e-selfcheck-rt", driver: "overlay", attachable: true,
-      ipamConfigs: [{ subnet: "10.251.9.0/24", gateway: "10.251.9.1", ipRange: "10.251.9.128/25" }], labels: [label] });
+    const net = new docker.Network("rt-net", {
+      name: "iot-e2e-selfcheck-rt",
+      driver: "overlay",
+      attachable: true,
+      ipamConfigs: [{ subnet: "10.251.9.0/24", gateway: "10.251.9.1", ipRange: "10.251.9.128/25" }],
+      labels: [label],
+    });
     const vol = new docker.Volume("rt-vol", { name: "iot-e2e-selfcheck-rt-vol" });
     const svc = new docker.Service("rt-svc", {
       name: "selfcheck-rt",
@@ -242,16 +327,35 @@ async function specRoundTrip() {
           sysctl: { "net.ipv4.tcp_keepalive_time": "300" },
           stopSignal: "SIGTERM",
           stopGracePeriod: "3s",
-          healthcheck: { tests: ["CMD", "wget", "-qO-", "http://127.0.0.1:1881/"], interval: "1s", timeout: "3s", retries: 5, startPeriod: "2s" },
+          healthcheck: {
+            tests: ["CMD", "wget", "-qO-", "http://127.0.0.1:1881/"],
+            interval: "1s",
+            timeout: "3s",
+            retries: 5,
+            startPeriod: "2s",
+          },
         },
         networksAdvanceds: [{ id: net.id, aliases: ["rt-alias"] }],
-        resources: { limits: { nanoCpus: 250_000_000, memoryBytes: 64 * 1024 * 1024 }, reservation: { nanoCpus: 10_000_000, memoryBytes: 8 * 1024 * 1024 } },
+        resources: {
+          limits: { nanoCpus: 250_000_000, memoryBytes: 64 * 1024 * 1024 },
+          reservation: { nanoCpus: 10_000_000, memoryBytes: 8 * 1024 * 1024 },
+        },
         restartPolicy: { condition: "any", delay: "2s", maxAttempts: 0, window: "30s" },
         placement: { constraints: ["node.role==manager"], maxReplicas: 2, prefs: ["spread=node.id"] },
       },
       mode: { replicated: { replicas: 1 } },
-      endpointSpec: { mode: "dnsrr", ports: [{ name: "http", protocol: "tcp", targetPort: 1881, publishedPort: 18881, publishMode: "host" }] },
-      updateConfig: { parallelism: 1, delay: "1s", failureAction: "rollback", monitor: "10s", maxFailureRatio: "0.1", order: "stop-first" },
+      endpointSpec: {
+        mode: "dnsrr",
+        ports: [{ name: "http", protocol: "tcp", targetPort: 1881, publishedPort: 18881, publishMode: "host" }],
+      },
+      updateConfig: {
+        parallelism: 1,
+        delay: "1s",
+        failureAction: "rollback",
+        monitor: "10s",
+        maxFailureRatio: "0.1",
+        order: "stop-first",
+      },
       rollbackConfig: { parallelism: 1, delay: "500ms", failureAction: "pause", monitor: "5s", order: "stop-first" },
       convergeConfig: { timeout: "60s", delay: "1s" },
     });
@@ -268,25 +372,44 @@ async function specRoundTrip() {
       ["caps", `${c.CapabilityDrop}|${c.CapabilityAdd}`, "ALL|NET_BIND_SERVICE"],
       ["hosts", c.Hosts?.[0], "127.0.0.2 devices.local"],
       ["tmpfs mode", c.Mounts?.find((m: any) => m.Type === "tmpfs")?.TmpfsOptions?.Mode, 0o1777],
-      ["volume mount labelled", c.Mounts?.find((m: any) => m.Type === "volume")?.VolumeOptions?.Labels?.["iot-swarm-net.e2e"], "1"],
+      [
+        "volume mount labelled",
+        c.Mounts?.find((m: any) => m.Type === "volume")?.VolumeOptions?.Labels?.["iot-swarm-net.e2e"],
+        "1",
+      ],
       ["network alias", spec.TaskTemplate.Networks?.[0]?.Aliases?.[0], "rt-alias"],
       ["limits", spec.TaskTemplate.Resources?.Limits?.NanoCPUs, 250_000_000],
       ["restart window ns", spec.TaskTemplate.RestartPolicy?.Window, 30e9],
       ["placement", spec.TaskTemplate.Placement?.Preferences?.[0]?.Spread?.SpreadDescriptor, "node.id"],
-      ["update order", `${spec.UpdateConfig?.Order}/${spec.UpdateConfig?.FailureAction}/${spec.UpdateConfig?.MaxFailureRatio}`, "stop-first/rollback/0.1"],
+      [
+        "update order",
+        `${spec.UpdateConfig?.Order}/${spec.UpdateConfig?.FailureAction}/${spec.UpdateConfig?.MaxFailureRatio}`,
+        "stop-first/rollback/0.1",
+      ],
       ["rollback delay ns", spec.RollbackConfig?.Delay, 5e8],
-      ["host-mode port", `${spec.EndpointSpec?.Ports?.[0]?.PublishMode}:${spec.EndpointSpec?.Ports?.[0]?.PublishedPort}`, "host:18881"],
+      [
+        "host-mode port",
+        `${spec.EndpointSpec?.Ports?.[0]?.PublishMode}:${spec.EndpointSpec?.Ports?.[0]?.PublishedPort}`,
+        "host:18881",
+      ],
     ];
-    const wrong = want.filter(([, got, exp]) => got !== exp).map(([n, got, exp]) => `${n}: ${JSON.stringify(got)} != ${JSON.stringify(exp)}`);
+    const wrong = want
+      .filter(([, got, exp]) => got !== exp)
+      .map(([n, got, exp]) => `${n}: ${JSON.stringify(got)} != ${JSON.stringify(exp)}`);
     check("full service spec round-trips through the engine", wrong.length === 0, wrong.join("; "));
-    const r = await fetch("http://127.0.0.1:18881/").then(async (res) => `${res.status} ${res.headers.get("x-served-by")}`).catch((e) => String(e));
+    const r = await fetch("http://127.0.0.1:18881/")
+      .then(async (res) => `${res.status} ${res.headers.get("x-served-by")}`)
+      .catch((e) => String(e));
     check("host-mode published port answers on loopback", r === "200 rt-host", r);
   } catch (e) {
     check("full service spec accepted", false, e instanceof Error ? e.message : String(e));
   } finally {
     const report = await harness.teardown();
-    check("round-trip teardown (incl. named volume)", report.errors.length === 0 && report.removed.length === 3,
-      `removed ${report.removed.length}, swept ${report.swept.join(",")}, errors ${report.errors.join("; ")}`);
+    check(
+      "round-trip teardown (incl. named volume)",
+      report.errors.length === 0 && report.removed.length === 3,
+      `removed ${report.removed.length}, swept ${report.swept.join(",")}, errors ${report.errors.join("; ")}`,
+    );
   }
 }
 
@@ -311,18 +434,30 @@ async function main() {
   const step = (name: string) => console.log(`-- ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
   try {
     step("program");
-    const out = (await runProgram(harness, program, { project: "iot-swarm-net", stack: "e2e-selfcheck" })) as Record<string, string>;
+    const out = (await runProgram(harness, program, { project: "iot-swarm-net", stack: "e2e-selfcheck" })) as Record<
+      string,
+      string
+    >;
     step("program done: resources created and services converged");
 
     // TLS chain, with the CLI the servers' TLS stack shares.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iot-e2e-selfcheck-"));
-    for (const [f, v] of Object.entries({ "ca.pem": out.caPem, "server.pem": out.serverPem, "client.pem": out.clientPem })) {
+    for (const [f, v] of Object.entries({
+      "ca.pem": out.caPem,
+      "server.pem": out.serverPem,
+      "client.pem": out.clientPem,
+    })) {
       fs.writeFileSync(path.join(dir, f), v);
     }
     const verify = (purpose: string, cert: string) => {
       try {
-        return execFileSync("openssl", ["verify", "-x509_strict", "-purpose", purpose, "-CAfile", path.join(dir, "ca.pem"), path.join(dir, cert)],
-          { stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+        return execFileSync(
+          "openssl",
+          ["verify", "-x509_strict", "-purpose", purpose, "-CAfile", path.join(dir, "ca.pem"), path.join(dir, cert)],
+          { stdio: ["ignore", "pipe", "pipe"] },
+        )
+          .toString()
+          .trim();
       } catch (e) {
         return String((e as { stderr?: Buffer }).stderr ?? e);
       }
@@ -332,13 +467,30 @@ async function main() {
     check("client cert is not a server cert", !verify("sslserver", "client.pem").endsWith("OK"));
     fs.rmSync(dir, { recursive: true, force: true });
 
-    const secretStat = await execInService(harness.docker, out.mqttId, ["stat", "-c", "%u %g %a", "/run/secrets/server.key"]);
+    const secretStat = await execInService(harness.docker, out.mqttId, [
+      "stat",
+      "-c",
+      "%u %g %a",
+      "/run/secrets/server.key",
+    ]);
     check("secret file uid/gid/mode honoured", secretStat.stdout.trim() === "1883 1883 400", secretStat.stdout.trim());
     const whoami = await execInService(harness.docker, out.mqttId, ["sh", "-c", "id -u; grep CapEff /proc/1/status"]);
-    check("mosquitto runs as 1883 with no capabilities", /^1883\n/.test(whoami.stdout) && /CapEff:\s+0+\n/.test(whoami.stdout), whoami.stdout.replace(/\n/g, " "));
+    check(
+      "mosquitto runs as 1883 with no capabilities",
+      /^1883\n/.test(whoami.stdout) && /CapEff:\s+0+\n/.test(whoami.stdout),
+      whoami.stdout.replace(/\n/g, " "),
+    );
 
-    const tsdb = await execInService(harness.docker, out.mqttId, ["sh", "-c", "getent ahostsv4 tsdb | awk '{print $1}' | sort -u | wc -l"]);
-    check("alias on the internal encrypted overlay resolves to both replicas", tsdb.stdout.trim() === "2", tsdb.stdout.trim());
+    const tsdb = await execInService(harness.docker, out.mqttId, [
+      "sh",
+      "-c",
+      "getent ahostsv4 tsdb | awk '{print $1}' | sort -u | wc -l",
+    ]);
+    check(
+      "alias on the internal encrypted overlay resolves to both replicas",
+      tsdb.stdout.trim() === "2",
+      tsdb.stdout.trim(),
+    );
 
     step("probe");
     const script = `
@@ -360,13 +512,25 @@ for ip in $(dig +short tasks.selfcheck-influx); do for i in 1 2 3; do curl -fsS 
       files: { "/p/ca.pem": out.caPem, "/p/client.pem": out.clientPem, "/p/client.key": out.clientKeyPem },
       timeoutMs: 60_000,
     });
-    const kv = (k: string) => probe.stdout.split("\n").filter((l) => l.startsWith(`${k}=`)).map((l) => l.slice(k.length + 1));
+    const kv = (k: string) =>
+      probe.stdout
+        .split("\n")
+        .filter((l) => l.startsWith(`${k}=`))
+        .map((l) => l.slice(k.length + 1));
     check("DNS: service name resolves (dnsrr)", /^10\.251\.7\.\d+$/.test(kv("getent")[0] ?? ""), kv("getent")[0]);
     check("DNS: network alias resolves", kv("alias")[0] === kv("getent")[0], kv("alias")[0]);
-    check("DNS: tasks.<service> lists both replicas", (kv("tasks")[0] ?? "").trim().split(" ").length === 2, kv("tasks")[0]);
+    check(
+      "DNS: tasks.<service> lists both replicas",
+      (kv("tasks")[0] ?? "").trim().split(" ").length === 2,
+      kv("tasks")[0],
+    );
     check("mTLS publish accepted", kv("pub")[0] === "0", kv("pub")[0]);
     check("mTLS subscribe received the message", kv("sub")[0] === "hello-selfcheck", kv("sub")[0]);
-    check("client without certificate refused", kv("nocert")[0] !== "0" && kv("nocert")[0] !== undefined, kv("nocert")[0]);
+    check(
+      "client without certificate refused",
+      kv("nocert")[0] !== "0" && kv("nocert")[0] !== undefined,
+      kv("nocert")[0],
+    );
     const served = new Set(kv("served"));
     check("both stand-in replicas answer with their hostnames", served.size === 2, [...served].join(","));
     if (failures) console.log(`probe stdout:\n${probe.stdout}\nprobe stderr:\n${probe.stderr}`);

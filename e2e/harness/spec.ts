@@ -12,7 +12,7 @@ export function parseDuration(value: unknown): number | undefined {
   if (typeof value === "number") return value;
   const s = String(value).trim();
   if (s === "0") return 0;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
   const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
   let total = 0;
   let matched = 0;
@@ -88,15 +88,21 @@ function mount(m: Dict, labels: Record<string, string>): Dict {
     Target: m.target,
     ReadOnly: m.readOnly,
     BindOptions: m.bindOptions ? compact({ Propagation: m.bindOptions.propagation }) : undefined,
-    TmpfsOptions: m.tmpfsOptions ? compact({ SizeBytes: m.tmpfsOptions.sizeBytes, Mode: m.tmpfsOptions.mode }) : undefined,
-    // Volumes the swarm creates for a mount carry the e2e labels, so teardown finds them.
-    VolumeOptions: m.type === "volume"
-      ? compact({
-        NoCopy: v?.noCopy,
-        Labels: { ...labelsToMap(v?.labels), ...labels },
-        DriverConfig: v?.driverName || v?.driverOptions ? compact({ Name: v?.driverName, Options: v?.driverOptions }) : undefined,
-      })
+    TmpfsOptions: m.tmpfsOptions
+      ? compact({ SizeBytes: m.tmpfsOptions.sizeBytes, Mode: m.tmpfsOptions.mode })
       : undefined,
+    // Volumes the swarm creates for a mount carry the e2e labels, so teardown finds them.
+    VolumeOptions:
+      m.type === "volume"
+        ? compact({
+            NoCopy: v?.noCopy,
+            Labels: { ...labelsToMap(v?.labels), ...labels },
+            DriverConfig:
+              v?.driverName || v?.driverOptions
+                ? compact({ Name: v?.driverName, Options: v?.driverOptions })
+                : undefined,
+          })
+        : undefined,
   });
 }
 
@@ -158,20 +164,29 @@ export function serviceSpecBody(name: string, inputs: Dict, opts: ServiceSpecOpt
     Command: c.commands,
     Args: c.args,
     Hostname: c.hostname,
-    Env: env ? Object.keys(env).sort().map((k) => `${k}=${env[k]}`) : undefined,
+    Env: env
+      ? Object.keys(env)
+          .sort()
+          .map((k) => `${k}=${env[k]}`)
+      : undefined,
     Dir: c.dir,
     User: c.user,
     Groups: c.groups,
     Privileges: priv
       ? compact({
-        CredentialSpec: priv.credentialSpec ? compact({ File: priv.credentialSpec.file, Registry: priv.credentialSpec.registry }) : undefined,
-        SELinuxContext: priv.seLinuxContext
-          ? compact({
-            Disable: priv.seLinuxContext.disable, User: priv.seLinuxContext.user, Role: priv.seLinuxContext.role,
-            Type: priv.seLinuxContext.type, Level: priv.seLinuxContext.level,
-          })
-          : undefined,
-      })
+          CredentialSpec: priv.credentialSpec
+            ? compact({ File: priv.credentialSpec.file, Registry: priv.credentialSpec.registry })
+            : undefined,
+          SELinuxContext: priv.seLinuxContext
+            ? compact({
+                Disable: priv.seLinuxContext.disable,
+                User: priv.seLinuxContext.user,
+                Role: priv.seLinuxContext.role,
+                Type: priv.seLinuxContext.type,
+                Level: priv.seLinuxContext.level,
+              })
+            : undefined,
+        })
       : undefined,
     Init: c.init,
     ReadOnly: c.readOnly,
@@ -180,21 +195,25 @@ export function serviceSpecBody(name: string, inputs: Dict, opts: ServiceSpecOpt
     StopGracePeriod: parseDuration(c.stopGracePeriod),
     Healthcheck: hc
       ? compact({
-        Test: hc.tests,
-        Interval: parseDuration(hc.interval),
-        Timeout: parseDuration(hc.timeout),
-        Retries: hc.retries,
-        StartPeriod: parseDuration(hc.startPeriod),
-      })
+          Test: hc.tests,
+          Interval: parseDuration(hc.interval),
+          Timeout: parseDuration(hc.timeout),
+          Retries: hc.retries,
+          StartPeriod: parseDuration(hc.startPeriod),
+        })
       : undefined,
     // Engine format: "IP hostname".
     Hosts: c.hosts ? (c.hosts as Dict[]).map((h) => `${h.ip} ${h.host}`) : undefined,
     DNSConfig: dns ? compact({ Nameservers: dns.nameservers, Search: dns.searches, Options: dns.options }) : undefined,
     Secrets: c.secrets
-      ? (c.secrets as Dict[]).map((s) => compact({ File: fileTarget(s), SecretID: s.secretId, SecretName: s.secretName }))
+      ? (c.secrets as Dict[]).map((s) =>
+          compact({ File: fileTarget(s), SecretID: s.secretId, SecretName: s.secretName }),
+        )
       : undefined,
     Configs: c.configs
-      ? (c.configs as Dict[]).map((s) => compact({ File: fileTarget(s), ConfigID: s.configId, ConfigName: s.configName }))
+      ? (c.configs as Dict[]).map((s) =>
+          compact({ File: fileTarget(s), ConfigID: s.configId, ConfigName: s.configName }),
+        )
       : undefined,
     Isolation: c.isolation,
     Sysctls: c.sysctl,
@@ -211,42 +230,53 @@ export function serviceSpecBody(name: string, inputs: Dict, opts: ServiceSpecOpt
       ContainerSpec: containerSpec,
       Resources: res
         ? compact({
-          Limits: res.limits ? compact({ NanoCPUs: res.limits.nanoCpus, MemoryBytes: res.limits.memoryBytes }) : undefined,
-          Reservations: res.reservation
-            ? compact({
-              NanoCPUs: res.reservation.nanoCpus,
-              MemoryBytes: res.reservation.memoryBytes,
-              GenericResources: genericResources(res.reservation.genericResources),
-            })
-            : undefined,
-        })
+            Limits: res.limits
+              ? compact({ NanoCPUs: res.limits.nanoCpus, MemoryBytes: res.limits.memoryBytes })
+              : undefined,
+            Reservations: res.reservation
+              ? compact({
+                  NanoCPUs: res.reservation.nanoCpus,
+                  MemoryBytes: res.reservation.memoryBytes,
+                  GenericResources: genericResources(res.reservation.genericResources),
+                })
+              : undefined,
+          })
         : undefined,
       RestartPolicy: rp
-        ? compact({ Condition: rp.condition, Delay: parseDuration(rp.delay), MaxAttempts: rp.maxAttempts, Window: parseDuration(rp.window) })
+        ? compact({
+            Condition: rp.condition,
+            Delay: parseDuration(rp.delay),
+            MaxAttempts: rp.maxAttempts,
+            Window: parseDuration(rp.window),
+          })
         : undefined,
       Placement: pl
         ? compact({
-          Constraints: pl.constraints,
-          Preferences: pl.prefs
-            ? (pl.prefs as string[]).map((p) => ({ Spread: { SpreadDescriptor: p.replace(/^spread=/, "") } }))
-            : undefined,
-          MaxReplicas: pl.maxReplicas,
-          Platforms: pl.platforms ? (pl.platforms as Dict[]).map((p) => ({ Architecture: p.architecture, OS: p.os })) : undefined,
-        })
+            Constraints: pl.constraints,
+            Preferences: pl.prefs
+              ? (pl.prefs as string[]).map((p) => ({ Spread: { SpreadDescriptor: p.replace(/^spread=/, "") } }))
+              : undefined,
+            MaxReplicas: pl.maxReplicas,
+            Platforms: pl.platforms
+              ? (pl.platforms as Dict[]).map((p) => ({ Architecture: p.architecture, OS: p.os }))
+              : undefined,
+          })
         : undefined,
       ForceUpdate: task.forceUpdate,
       Runtime: task.runtime,
       // `id` is the provider's field; `name` is its deprecated alias (also an id, see pulumi-docker#233).
       Networks: task.networksAdvanceds
         ? (task.networksAdvanceds as Dict[]).map((n) =>
-          compact({
-            Target: n.id ?? n.name,
-            Aliases: n.aliases,
-            DriverOpts: n.driverOpts
-              ? Object.fromEntries((n.driverOpts as string[]).map((o) => [o.split("=")[0], o.split("=").slice(1).join("=")]))
-              : undefined,
-          }),
-        )
+            compact({
+              Target: n.id ?? n.name,
+              Aliases: n.aliases,
+              DriverOpts: n.driverOpts
+                ? Object.fromEntries(
+                    (n.driverOpts as string[]).map((o) => [o.split("=")[0], o.split("=").slice(1).join("=")]),
+                  )
+                : undefined,
+            }),
+          )
         : undefined,
       LogDriver: task.logDriver ? compact({ Name: task.logDriver.name, Options: task.logDriver.options }) : undefined,
     }),
@@ -255,19 +285,19 @@ export function serviceSpecBody(name: string, inputs: Dict, opts: ServiceSpecOpt
     RollbackConfig: updateConfig(inputs.rollbackConfig),
     EndpointSpec: ep
       ? compact({
-        Mode: ep.mode,
-        Ports: ep.ports
-          ? (ep.ports as Dict[]).map((p) =>
-            compact({
-              Name: p.name,
-              Protocol: p.protocol ?? "tcp",
-              TargetPort: p.targetPort,
-              PublishedPort: p.publishedPort,
-              PublishMode: p.publishMode ?? "ingress",
-            }),
-          )
-          : undefined,
-      })
+          Mode: ep.mode,
+          Ports: ep.ports
+            ? (ep.ports as Dict[]).map((p) =>
+                compact({
+                  Name: p.name,
+                  Protocol: p.protocol ?? "tcp",
+                  TargetPort: p.targetPort,
+                  PublishedPort: p.publishedPort,
+                  PublishMode: p.publishMode ?? "ingress",
+                }),
+              )
+            : undefined,
+        })
       : undefined,
   });
 }

@@ -48,7 +48,10 @@ export async function serviceTasks(docker: Docker, serviceId: string): Promise<T
         const c = await docker.getContainer(info.containerId!).inspect();
         info.health = c.State?.Health?.Status;
         const log = c.State?.Health?.Log;
-        if (log?.length) info.healthLog = String(log[log.length - 1].Output ?? "").trim().slice(0, 300);
+        if (log?.length)
+          info.healthLog = String(log[log.length - 1].Output ?? "")
+            .trim()
+            .slice(0, 300);
       } catch {
         // Container already gone: the task state says enough.
       }
@@ -60,9 +63,13 @@ export async function serviceTasks(docker: Docker, serviceId: string): Promise<T
 
 export function describeTasks(tasks: TaskInfo[]): string {
   return tasks
-    .map((t) => `${t.id.slice(0, 12)} slot=${t.slot ?? "-"} ${t.state}/${t.desiredState}` +
-      (t.health ? ` health=${t.health}` : "") + (t.error ? ` err=${t.error}` : "") +
-      (t.healthLog && t.health !== "healthy" ? ` check=${JSON.stringify(t.healthLog)}` : ""))
+    .map(
+      (t) =>
+        `${t.id.slice(0, 12)} slot=${t.slot ?? "-"} ${t.state}/${t.desiredState}` +
+        (t.health ? ` health=${t.health}` : "") +
+        (t.error ? ` err=${t.error}` : "") +
+        (t.healthLog && t.health !== "healthy" ? ` check=${JSON.stringify(t.healthLog)}` : ""),
+    )
     .join("; ");
 }
 
@@ -89,12 +96,16 @@ export async function waitForService(docker: Docker, serviceId: string, opts: Wa
   let tasks: TaskInfo[] = [];
   for (;;) {
     tasks = await serviceTasks(docker, serviceId);
-    const ready = tasks.filter((t) => t.desiredState === "running" && t.state === "running" &&
-      (t.health === undefined || t.health === "healthy"));
+    const ready = tasks.filter(
+      (t) =>
+        t.desiredState === "running" && t.state === "running" && (t.health === undefined || t.health === "healthy"),
+    );
     if (ready.length >= replicas!) return ready;
     if (Date.now() >= deadline) {
-      throw new Error(`e2e harness: service ${serviceId} not converged to ${replicas} healthy task(s) ` +
-        `within ${timeoutMs} ms: ${describeTasks(tasks) || "no tasks"}`);
+      throw new Error(
+        `e2e harness: service ${serviceId} not converged to ${replicas} healthy task(s) ` +
+          `within ${timeoutMs} ms: ${describeTasks(tasks) || "no tasks"}`,
+      );
     }
     await sleep(pollMs);
   }
@@ -157,7 +168,8 @@ export async function runProbe(docker: Docker, opts: ProbeOptions): Promise<Exec
     }
     const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
     const { stdout, stderr } = demux(logs);
-    if (result === "timeout") return { exitCode: 124, stdout, stderr: stderr + `\n[probe timed out after ${timeoutMs} ms]` };
+    if (result === "timeout")
+      return { exitCode: 124, stdout, stderr: stderr + `\n[probe timed out after ${timeoutMs} ms]` };
     return { exitCode: (result as { StatusCode: number }).StatusCode, stdout, stderr };
   } finally {
     await container.remove({ force: true, v: true }).catch(() => undefined);
@@ -177,7 +189,12 @@ async function putFiles(container: Docker.Container, files: Record<string, strin
     header.write("0000000\0", 108);
     header.write("0000000\0", 116);
     header.write(data.length.toString(8).padStart(11, "0") + "\0", 124);
-    header.write(Math.floor(Date.now() / 1000).toString(8).padStart(11, "0") + "\0", 136);
+    header.write(
+      Math.floor(Date.now() / 1000)
+        .toString(8)
+        .padStart(11, "0") + "\0",
+      136,
+    );
     header.write("        ", 148);
     header.write("0", 156);
     header.write("ustar\0", 257);
@@ -199,9 +216,15 @@ export async function serviceContainers(docker: Docker, service: string): Promis
 }
 
 /** Runs a command in a container (e.g. a service's task, to probe from its own networks). */
-export async function execIn(docker: Docker, containerId: string, cmd: string[],
-  opts: { user?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
-  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, User: opts.user });
+export async function execIn(
+  docker: Docker,
+  containerId: string,
+  cmd: string[],
+  opts: { user?: string; timeoutMs?: number } = {},
+): Promise<ExecResult> {
+  const exec = await docker
+    .getContainer(containerId)
+    .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, User: opts.user });
   const stream = await exec.start({ hijack: true, stdin: false });
   const out = new PassThrough();
   const err = new PassThrough();
@@ -214,18 +237,36 @@ export async function execIn(docker: Docker, containerId: string, cmd: string[],
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       stream.destroy();
-      reject(new Error(`e2e harness: exec ${JSON.stringify(cmd)} in ${containerId.slice(0, 12)} timed out after ${timeoutMs} ms`));
+      reject(
+        new Error(
+          `e2e harness: exec ${JSON.stringify(cmd)} in ${containerId.slice(0, 12)} timed out after ${timeoutMs} ms`,
+        ),
+      );
     }, timeoutMs);
-    stream.on("end", () => { clearTimeout(timer); resolve(); });
-    stream.on("error", (e: Error) => { clearTimeout(timer); reject(e); });
+    stream.on("end", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    stream.on("error", (e: Error) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
   const info = await exec.inspect();
-  return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(outChunks).toString(), stderr: Buffer.concat(errChunks).toString() };
+  return {
+    exitCode: info.ExitCode ?? -1,
+    stdout: Buffer.concat(outChunks).toString(),
+    stderr: Buffer.concat(errChunks).toString(),
+  };
 }
 
 /** Runs a command in one running task of a service. */
-export async function execInService(docker: Docker, service: string, cmd: string[],
-  opts: { user?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+export async function execInService(
+  docker: Docker,
+  service: string,
+  cmd: string[],
+  opts: { user?: string; timeoutMs?: number } = {},
+): Promise<ExecResult> {
   const containers = await serviceContainers(docker, service);
   if (!containers.length) throw new Error(`e2e harness: no running container for service ${service}`);
   return execIn(docker, containers[0].Id, cmd, opts);
@@ -233,7 +274,10 @@ export async function execInService(docker: Docker, service: string, cmd: string
 
 /** Recent logs of every container of a service (diagnostics on failure). */
 export async function serviceLogs(docker: Docker, service: string, tail = 50): Promise<string> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`com.docker.swarm.service.id=${service}`] } });
+  const containers = await docker.listContainers({
+    all: true,
+    filters: { label: [`com.docker.swarm.service.id=${service}`] },
+  });
   const parts: string[] = [];
   for (const c of containers) {
     const buf = (await docker.getContainer(c.Id).logs({ stdout: true, stderr: true, tail })) as unknown as Buffer;

@@ -10,7 +10,8 @@ import * as x509 from "@peculiar/x509";
 x509.cryptoProvider.set(crypto.webcrypto as any);
 const subtle = crypto.webcrypto.subtle;
 type CryptoKey = crypto.webcrypto.CryptoKey;
-type SigningAlgorithm = crypto.webcrypto.Algorithm | crypto.webcrypto.EcdsaParams | crypto.webcrypto.RsaHashedImportParams;
+type SigningAlgorithm =
+  crypto.webcrypto.Algorithm | crypto.webcrypto.EcdsaParams | crypto.webcrypto.RsaHashedImportParams;
 
 export type TlsState = Record<string, unknown>;
 
@@ -126,7 +127,11 @@ function opensshPublicBlob(key: crypto.KeyObject): Buffer | undefined {
     case "ec": {
       const curve = ecCurveOf(key);
       if (curve.ssh === "nistp224") return undefined;
-      const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")]);
+      const point = Buffer.concat([
+        Buffer.from([4]),
+        Buffer.from(jwk.x!, "base64url"),
+        Buffer.from(jwk.y!, "base64url"),
+      ]);
       return Buffer.concat([sshString(`ecdsa-sha2-${curve.ssh}`), sshString(curve.ssh), sshString(point)]);
     }
     case "ed25519":
@@ -142,8 +147,15 @@ function opensshPrivateKey(key: crypto.KeyObject, pubBlob: Buffer): string {
   let fields: Buffer;
   switch (key.asymmetricKeyType) {
     case "rsa":
-      fields = Buffer.concat([sshString("ssh-rsa"), sshMpint(jwk.n!), sshMpint(jwk.e!), sshMpint(jwk.d!),
-        sshMpint(jwk.qi!), sshMpint(jwk.p!), sshMpint(jwk.q!)]);
+      fields = Buffer.concat([
+        sshString("ssh-rsa"),
+        sshMpint(jwk.n!),
+        sshMpint(jwk.e!),
+        sshMpint(jwk.d!),
+        sshMpint(jwk.qi!),
+        sshMpint(jwk.p!),
+        sshMpint(jwk.q!),
+      ]);
       break;
     case "ec": {
       const ssh = ecCurveOf(key).ssh;
@@ -153,8 +165,11 @@ function opensshPrivateKey(key: crypto.KeyObject, pubBlob: Buffer): string {
     }
     case "ed25519": {
       const pub = Buffer.from(jwk.x!, "base64url");
-      fields = Buffer.concat([sshString("ssh-ed25519"), sshString(pub),
-        sshString(Buffer.concat([Buffer.from(jwk.d!, "base64url"), pub]))]);
+      fields = Buffer.concat([
+        sshString("ssh-ed25519"),
+        sshString(pub),
+        sshString(Buffer.concat([Buffer.from(jwk.d!, "base64url"), pub])),
+      ]);
       break;
     }
     default:
@@ -167,9 +182,19 @@ function opensshPrivateKey(key: crypto.KeyObject, pubBlob: Buffer): string {
   priv = Buffer.concat([priv, Buffer.from(pad)]);
   const nkeys = Buffer.alloc(4);
   nkeys.writeUInt32BE(1);
-  const body = Buffer.concat([Buffer.from("openssh-key-v1\0"), sshString("none"), sshString("none"), sshString(""),
-    nkeys, sshString(pubBlob), sshString(priv)]);
-  const b64 = body.toString("base64").replace(/(.{70})/g, "$1\n").replace(/\n$/, "");
+  const body = Buffer.concat([
+    Buffer.from("openssh-key-v1\0"),
+    sshString("none"),
+    sshString("none"),
+    sshString(""),
+    nkeys,
+    sshString(pubBlob),
+    sshString(priv),
+  ]);
+  const b64 = body
+    .toString("base64")
+    .replace(/(.{70})/g, "$1\n")
+    .replace(/\n$/, "");
   return `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}\n-----END OPENSSH PRIVATE KEY-----\n`;
 }
 
@@ -383,9 +408,11 @@ async function locallySignedCert(inputs: Record<string, any>): Promise<TlsState>
   const extensions = [...usageExtensions(inputs.allowedUses, isCa, inputs.maxPathLength)];
   extensions.push(await x509.SubjectKeyIdentifierExtension.create(leafKey));
   const caSki = ca.getExtension(x509.SubjectKeyIdentifierExtension);
-  extensions.push(caSki
-    ? new x509.AuthorityKeyIdentifierExtension(caSki.keyId)
-    : await x509.AuthorityKeyIdentifierExtension.create(caKey.publicKey));
+  extensions.push(
+    caSki
+      ? new x509.AuthorityKeyIdentifierExtension(caSki.keyId)
+      : await x509.AuthorityKeyIdentifierExtension.create(caKey.publicKey),
+  );
   // The provider copies the SANs of the request into the certificate.
   const sanExt = csr.getExtension("2.5.29.17");
   if (sanExt) {

@@ -10,7 +10,21 @@
 import { capture } from "./host";
 
 export const CONTAINMENT_COMMENT = "iot-swarm-net e2e containment";
-const RULE = ["DOCKER-USER", "-i", "docker_gwbridge", "-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", CONTAINMENT_COMMENT, "-j", "REJECT"];
+const RULE = [
+  "DOCKER-USER",
+  "-i",
+  "docker_gwbridge",
+  "-m",
+  "conntrack",
+  "--ctstate",
+  "NEW",
+  "-m",
+  "comment",
+  "--comment",
+  CONTAINMENT_COMMENT,
+  "-j",
+  "REJECT",
+];
 
 export function containmentInstalled(): boolean {
   return capture("iptables", ["-C", ...RULE]).status === 0;
@@ -19,7 +33,8 @@ export function containmentInstalled(): boolean {
 export function installContainment(): void {
   if (containmentInstalled()) return;
   const r = capture("iptables", ["-I", ...RULE.slice(0, 1), "1", ...RULE.slice(1)]);
-  if (r.status !== 0) throw new Error(`could not install the containment rule (iptables ${r.status}): ${r.stderr.trim()}`);
+  if (r.status !== 0)
+    throw new Error(`could not install the containment rule (iptables ${r.status}): ${r.stderr.trim()}`);
 }
 
 /** Packets the rule rejected so far. */

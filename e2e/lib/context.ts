@@ -75,11 +75,23 @@ export class StackContext {
         // The filter matches service names by prefix; keep this service's own tasks.
         if (t.ServiceID && (await this.serviceName(t.ServiceID)) !== s.name) continue;
         const containerId = t.Status.ContainerStatus.ContainerID as string;
-        const info = await this.docker.getContainer(containerId).inspect().catch(() => undefined);
+        const info = await this.docker
+          .getContainer(containerId)
+          .inspect()
+          .catch(() => undefined);
         const addrs = ((t.NetworksAttachments ?? []) as any[]).flatMap((a) =>
-          ((a.Addresses ?? []) as string[]).map((cidr) => ({ network: a.Network?.Spec?.Name as string, ip: cidr.split("/")[0] })),
+          ((a.Addresses ?? []) as string[]).map((cidr) => ({
+            network: a.Network?.Spec?.Name as string,
+            ip: cidr.split("/")[0],
+          })),
         );
-        tasks.push({ id: t.ID, slot: t.Slot, containerId, hostname: info?.Config?.Hostname ?? containerId.slice(0, 12), addrs });
+        tasks.push({
+          id: t.ID,
+          slot: t.Slot,
+          containerId,
+          hostname: info?.Config?.Hostname ?? containerId.slice(0, 12),
+          addrs,
+        });
       }
       out[s.name] = tasks.sort((a, b) => a.slot - b.slot);
     }
@@ -94,7 +106,9 @@ export class StackContext {
 
   /** Addresses of a service's tasks, on the given networks or all of them. */
   ips(service: string, networks?: readonly string[]): string[] {
-    return (this.tasks[service] ?? []).flatMap((t) => t.addrs.filter((a) => !networks || networks.includes(a.network)).map((a) => a.ip));
+    return (this.tasks[service] ?? []).flatMap((t) =>
+      t.addrs.filter((a) => !networks || networks.includes(a.network)).map((a) => a.ip),
+    );
   }
 
   /** Networks the tasks of two services are both attached to (as deployed). */
@@ -109,7 +123,9 @@ export class StackContext {
     const task = opts.task ?? this.tasks[service]?.[0];
     if (!task) throw new Error(`no running task of ${service}`);
     const r = await execIn(this.docker, task.containerId, argv, { timeoutMs: opts.timeoutMs ?? 30_000 });
-    this.progress.detail(`exec ${service}.${task.slot} ${JSON.stringify(argv).slice(0, 400)} -> ${r.exitCode}\n${r.stdout.slice(0, 2000)}${r.stderr.slice(0, 1000)}`);
+    this.progress.detail(
+      `exec ${service}.${task.slot} ${JSON.stringify(argv).slice(0, 400)} -> ${r.exitCode}\n${r.stdout.slice(0, 2000)}${r.stderr.slice(0, 1000)}`,
+    );
     return r;
   }
 
@@ -123,7 +139,10 @@ export class StackContext {
     const jobs = (req.dns?.length ?? 0) + (req.tcp?.length ?? 0) + (req.routes?.length ?? 0);
     const parallel = req.parallel ?? 8;
     const budget = (Math.ceil(jobs / parallel) + 2) * (timeout + 1) * 1000 + 10_000;
-    const r = await this.exec(service, ["python3", "-c", NETPROBE, JSON.stringify({ ...req, timeout, parallel })], { timeoutMs: budget, task: opts.task });
+    const r = await this.exec(service, ["python3", "-c", NETPROBE, JSON.stringify({ ...req, timeout, parallel })], {
+      timeoutMs: budget,
+      task: opts.task,
+    });
     if (r.exitCode !== 0) throw new Error(`netprobe in ${service} exited ${r.exitCode}: ${r.stderr.slice(0, 500)}`);
     return JSON.parse(r.stdout) as NetprobeResult;
   }
@@ -137,7 +156,9 @@ export class StackContext {
 
   /** A leaf certificate and its key as the program issued them (tls provider stand-in). */
   leaf(name: string): { certPem: string; keyPem: string } {
-    const cert = this.harness.byType("tls:index/locallySignedCert:LocallySignedCert").find((x) => x.name.endsWith(`-${name}-cert`));
+    const cert = this.harness
+      .byType("tls:index/locallySignedCert:LocallySignedCert")
+      .find((x) => x.name.endsWith(`-${name}-cert`));
     const key = this.harness.byType("tls:index/privateKey:PrivateKey").find((x) => x.name.endsWith(`-${name}-key`));
     if (!cert || !key) throw new Error(`no issued certificate ${name}`);
     return { certPem: String(cert.state.certPem), keyPem: String(key.state.privateKeyPem) };

@@ -3,7 +3,13 @@ import { spawn, spawnSync } from "node:child_process";
 import { Progress } from "./progress";
 
 /** Runs a script, streaming each output line as progress; rejects with its tail on a non-zero exit. */
-export function runStreamed(progress: Progress, label: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+export function runStreamed(
+  progress: Progress,
+  label: string,
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
     const tail: string[] = [];
@@ -18,7 +24,9 @@ export function runStreamed(progress: Progress, label: string, cmd: string, args
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}:\n${tail.join("\n")}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}:\n${tail.join("\n")}`)),
+    );
   });
 }
 
@@ -30,5 +38,9 @@ export interface Captured {
 
 export function capture(cmd: string, args: string[]): Captured {
   const r = spawnSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: (r.stderr ?? "") + (r.error ? String(r.error) : "") };
+  return {
+    status: r.status ?? -1,
+    stdout: r.stdout ?? "",
+    stderr: (r.stderr ?? "") + (r.error ? String(r.error) : ""),
+  };
 }

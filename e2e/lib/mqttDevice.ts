@@ -41,7 +41,10 @@ export async function connectDevice(o: DeviceOptions): Promise<ConnectOutcome> {
       if (!r.connected) client.end(true);
       resolve(r);
     };
-    const timer = setTimeout(() => done({ connected: false, error: `no CONNACK within ${timeoutMs} ms` }), timeoutMs + 500);
+    const timer = setTimeout(
+      () => done({ connected: false, error: `no CONNACK within ${timeoutMs} ms` }),
+      timeoutMs + 500,
+    );
     client.once("connect", () => done({ connected: true, client }));
     client.once("error", (e) => done({ connected: false, error: shortTlsError(e.message) }));
     client.once("close", () => done({ connected: false, error: "connection closed before CONNACK" }));
@@ -84,7 +87,10 @@ export async function publishAcked(client: mqtt.MqttClient, topic: string, messa
   }
 }
 
-export async function subscribeGranted(client: mqtt.MqttClient, topic: string): Promise<{ granted: boolean; code: number }> {
+export async function subscribeGranted(
+  client: mqtt.MqttClient,
+  topic: string,
+): Promise<{ granted: boolean; code: number }> {
   const granted = await client.subscribeAsync(topic, { qos: 1 });
   const code = granted[0]?.qos ?? 128;
   return { granted: code < 128, code };

@@ -24,7 +24,12 @@ export async function probeDns(ctx: StackContext, expectations: readonly DnsExpe
   for (const s of ctx.topology.services.filter((x) => x.endpointMode === "vip")) {
     const info = await ctx.docker.getService(s.name).inspect();
     const idToName = new Map(Object.entries(ctx.exports.networks).map(([name, id]) => [id, name]));
-    vips.set(s.name, ((info.Endpoint?.VirtualIPs ?? []) as any[]).map((v) => `${idToName.get(v.NetworkID) ?? v.NetworkID}=${String(v.Addr).split("/")[0]}`));
+    vips.set(
+      s.name,
+      ((info.Endpoint?.VirtualIPs ?? []) as any[]).map(
+        (v) => `${idToName.get(v.NetworkID) ?? v.NetworkID}=${String(v.Addr).split("/")[0]}`,
+      ),
+    );
   }
   const all = await mapLimit([...byClient.entries()], 3, async ([client, exps]) => {
     const names = [...new Set(exps.flatMap((e) => e.names))];
@@ -38,15 +43,32 @@ export async function probeDns(ctx: StackContext, expectations: readonly DnsExpe
         const answer = `${d?.status ?? "not asked"}${addrs.length ? ` ${addrs.join(",")}` : ""}`;
         const isVip = ctx.spec(e.service).endpointMode === "vip" && !name.startsWith("tasks.");
         if (isVip) {
-          const allowed = (vips.get(e.service) ?? []).filter((v) => shared.includes(v.split("=")[0])).map((v) => v.split("=")[1]);
+          const allowed = (vips.get(e.service) ?? [])
+            .filter((v) => shared.includes(v.split("=")[0]))
+            .map((v) => v.split("=")[1]);
           const ok = addrs.length > 0 && addrs.every((a) => allowed.includes(a));
-          return { from: client, service: e.service, name, ok, answer, expected: `VIP on ${shared.join(",")}: ${allowed.join(",")}` };
+          return {
+            from: client,
+            service: e.service,
+            name,
+            ok,
+            answer,
+            expected: `VIP on ${shared.join(",")}: ${allowed.join(",")}`,
+          };
         }
         const onShared = ctx.ips(e.service, shared);
         const covered = tasks.filter((t) => t.addrs.some((a) => addrs.includes(a.ip)));
-        const ok = addrs.length > 0 && addrs.every((a) => onShared.includes(a)) && covered.length === tasks.length && tasks.length > 0;
+        const ok =
+          addrs.length > 0 &&
+          addrs.every((a) => onShared.includes(a)) &&
+          covered.length === tasks.length &&
+          tasks.length > 0;
         return {
-          from: client, service: e.service, name, ok, answer,
+          from: client,
+          service: e.service,
+          name,
+          ok,
+          answer,
           expected: `${tasks.length} task(s) of ${e.service} on ${shared.join(",")} (${onShared.join(",")})`,
         };
       });

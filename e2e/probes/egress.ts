@@ -52,21 +52,33 @@ export async function probeEgress(ctx: StackContext): Promise<EgressReport> {
   try {
     // The engine's view of each network, not the model's: that is what the kernel enforces.
     const internal = new Map<string, boolean>();
-    for (const n of await ctx.docker.listNetworks({ filters: { driver: ["overlay"] } })) internal.set(n.Name, Boolean(n.Internal));
-    const results = await mapLimit(ctx.topology.services.map((s) => s.name), 3, async (service): Promise<EgressResult> => {
-      const nets = [...new Set((ctx.tasks[service] ?? []).flatMap((t) => t.addrs.map((a) => a.network)))];
-      const networks = Object.fromEntries(nets.map((n) => [n, internal.get(n) ?? false]));
-      const planned = ctx.plan.attachments[service].every((n) => ctx.plan.networks.find((x) => x.name === n)?.internal);
-      const actual = nets.length > 0 && nets.every((n) => internal.get(n) === true);
-      const r = await ctx.netprobe(service, { tcp: [[address, port]], routes: [address], timeout: 3 });
-      const connect = r.tcp[`${address}:${port}`]?.result ?? "not probed";
-      const route = r.routes[address] ?? "";
-      const src = / src (\S+)/.exec(route)?.[1];
-      const seenFrom = src ? seen.find((a) => a === src) : undefined;
-      // Internal-only: the connect must fail. Egress-capable: the control must arrive from the task's own address.
-      const ok = planned !== actual ? false : actual ? connect !== "open" : connect === "open" && seenFrom !== undefined && seenFrom === src;
-      return { service, internalOnly: actual, networks, connect, route, seenFrom, ok };
-    });
+    for (const n of await ctx.docker.listNetworks({ filters: { driver: ["overlay"] } }))
+      internal.set(n.Name, Boolean(n.Internal));
+    const results = await mapLimit(
+      ctx.topology.services.map((s) => s.name),
+      3,
+      async (service): Promise<EgressResult> => {
+        const nets = [...new Set((ctx.tasks[service] ?? []).flatMap((t) => t.addrs.map((a) => a.network)))];
+        const networks = Object.fromEntries(nets.map((n) => [n, internal.get(n) ?? false]));
+        const planned = ctx.plan.attachments[service].every(
+          (n) => ctx.plan.networks.find((x) => x.name === n)?.internal,
+        );
+        const actual = nets.length > 0 && nets.every((n) => internal.get(n) === true);
+        const r = await ctx.netprobe(service, { tcp: [[address, port]], routes: [address], timeout: 3 });
+        const connect = r.tcp[`${address}:${port}`]?.result ?? "not probed";
+        const route = r.routes[address] ?? "";
+        const src = / src (\S+)/.exec(route)?.[1];
+        const seenFrom = src ? seen.find((a) => a === src) : undefined;
+        // Internal-only: the connect must fail. Egress-capable: the control must arrive from the task's own address.
+        const ok =
+          planned !== actual
+            ? false
+            : actual
+              ? connect !== "open"
+              : connect === "open" && seenFrom !== undefined && seenFrom === src;
+        return { service, internalOnly: actual, networks, connect, route, seenFrom, ok };
+      },
+    );
     const controls = results.filter((r) => !r.internalOnly);
     const blocked = results.every((r) => r.ok) && controls.length > 0 && results.some((r) => r.internalOnly);
     return { listener: `${address}:${port}`, results, blocked, controls: controls.length };

@@ -24,17 +24,39 @@ export interface GatewayResponse {
 }
 
 /** GET through the gateway's published HTTPS port with SNI and Host `host`, trusting only the program's CA. */
-export function gatewayGet(ctx: StackContext, host: string, path: string, agent?: https.Agent, timeoutMs = 10_000, servername = host): Promise<GatewayResponse> {
+export function gatewayGet(
+  ctx: StackContext,
+  host: string,
+  path: string,
+  agent?: https.Agent,
+  timeoutMs = 10_000,
+  servername = host,
+): Promise<GatewayResponse> {
   const t0 = Date.now();
   return new Promise((resolve) => {
     const req = https.request(
-      { host: "127.0.0.1", port: ctx.published("gateway", "https"), path, method: "GET", servername, headers: { Host: host }, ca: ctx.caPem, agent, timeout: timeoutMs },
+      {
+        host: "127.0.0.1",
+        port: ctx.published("gateway", "https"),
+        path,
+        method: "GET",
+        servername,
+        headers: { Host: host },
+        ca: ctx.caPem,
+        agent,
+        timeout: timeoutMs,
+      },
       (res) => {
         res.resume();
-        res.on("end", () => resolve({
-          status: res.statusCode ?? 0, servedBy: res.headers["x-served-by"] as string | undefined,
-          location: res.headers.location, hsts: res.headers["strict-transport-security"] as string | undefined, ms: Date.now() - t0,
-        }));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            servedBy: res.headers["x-served-by"] as string | undefined,
+            location: res.headers.location,
+            hsts: res.headers["strict-transport-security"] as string | undefined,
+            ms: Date.now() - t0,
+          }),
+        );
         res.on("error", (e) => resolve({ status: 0, ms: Date.now() - t0, error: e.message }));
       },
     );
@@ -49,7 +71,9 @@ function httpGet(port: number, host: string, path: string): Promise<GatewayRespo
   return new Promise((resolve) => {
     const req = http.request({ host: "127.0.0.1", port, path, headers: { Host: host }, timeout: 5000 }, (res) => {
       res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, ms: Date.now() - t0 }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, location: res.headers.location, ms: Date.now() - t0 }),
+      );
     });
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", (e) => resolve({ status: 0, ms: Date.now() - t0, error: e.message }));
@@ -71,12 +95,23 @@ const backendName = (r: RouteSpec) => `${r.service.replace(/[^a-z0-9]/g, "_")}_$
 /** HAProxy's count of servers up in a route's backend, from its Prometheus endpoint inside the gateway task. */
 export async function activeServers(ctx: StackContext, r: RouteSpec): Promise<number | undefined> {
   const metricsPort = ctx.spec("gateway").ports.find((p) => p.name === "metrics")?.port ?? 8405;
-  const out = await ctx.sh("gateway", `curl -sS --max-time 3 http://127.0.0.1:${metricsPort}/metrics | grep '^haproxy_backend_active_servers{proxy="${backendName(r)}"}'`, { timeoutMs: 8000 }).catch(() => undefined);
+  const out = await ctx
+    .sh(
+      "gateway",
+      `curl -sS --max-time 3 http://127.0.0.1:${metricsPort}/metrics | grep '^haproxy_backend_active_servers{proxy="${backendName(r)}"}'`,
+      { timeoutMs: 8000 },
+    )
+    .catch(() => undefined);
   const m = out ? / (\d+)\s*$/.exec(out.stdout.trim()) : null;
   return m ? Number(m[1]) : undefined;
 }
 
-export async function waitForActiveServers(ctx: StackContext, r: RouteSpec, count: number, timeoutMs: number): Promise<number | undefined> {
+export async function waitForActiveServers(
+  ctx: StackContext,
+  r: RouteSpec,
+  count: number,
+  timeoutMs: number,
+): Promise<number | undefined> {
   const deadline = Date.now() + timeoutMs;
   let n: number | undefined;
   while (Date.now() < deadline) {
@@ -97,8 +132,12 @@ export interface RouteResult {
 }
 
 /** A task inside the admin allowlist that shares a network with the gateway and has the CA mounted. */
-function allowlistedClient(ctx: StackContext): { service: string; task: Task; gatewayIp: string; sourceIp: string; caFile?: string } | undefined {
-  const candidates = Object.entries(ctx.exports.intendedReachability).filter(([s, peers]) => s !== "gateway" && peers.includes("gateway")).map(([s]) => s);
+function allowlistedClient(
+  ctx: StackContext,
+): { service: string; task: Task; gatewayIp: string; sourceIp: string; caFile?: string } | undefined {
+  const candidates = Object.entries(ctx.exports.intendedReachability)
+    .filter(([s, peers]) => s !== "gateway" && peers.includes("gateway"))
+    .map(([s]) => s);
   const withCa = (s: string) => serviceFiles(ctx.topology, ctx.spec(s)).files.find((f) => f.name === "ca.crt")?.target;
   for (const service of [...candidates].sort((a, b) => Number(Boolean(withCa(b))) - Number(Boolean(withCa(a))))) {
     const task = ctx.tasks[service]?.[0];
@@ -126,7 +165,13 @@ export async function probeRoutes(ctx: StackContext): Promise<{ results: RouteRe
     const fromHost = `GET https://${host}${path} from this host (${hostSource}) -> ${res.status || res.error}${res.servedBy ? ` served by ${res.servedBy}` : ""}`;
     const servedByBackend = res.servedBy !== undefined && backend.has(res.servedBy);
     if (!r.admin || hostAllowed) {
-      results.push({ route: host, service: r.service, admin: r.admin, ok: res.status === 200 && servedByBackend, fromHost });
+      results.push({
+        route: host,
+        service: r.service,
+        admin: r.admin,
+        ok: res.status === 200 && servedByBackend,
+        fromHost,
+      });
       continue;
     }
     // Admin route: refused from outside the allowlist, served from a task inside it.
@@ -134,16 +179,26 @@ export async function probeRoutes(ctx: StackContext): Promise<{ results: RouteRe
     let insideOk = false;
     if (inside) {
       const ca = inside.caFile ? `--cacert '${inside.caFile}'` : "-k";
-      const out = await ctx.sh(inside.service,
+      const out = await ctx.sh(
+        inside.service,
         `curl -sS --max-time 5 ${ca} --connect-to ${host}:443:${inside.gatewayIp}:${httpsContainerPort} -o /dev/null -D - -w 'code=%{http_code}' 'https://${host}${path}'`,
-        { task: inside.task });
+        { task: inside.task },
+      );
       const code = /code=(\d+)/.exec(out.stdout)?.[1];
       const servedBy = /^x-served-by:\s*(\S+)/im.exec(out.stdout)?.[1];
       insideOk = code === "200" && servedBy !== undefined && backend.has(servedBy) && Boolean(inside.caFile);
-      fromAllowlist = `from ${inside.service}.${inside.task.slot} (${inside.sourceIp}, in ${ctx.topology.adminCidrs.join(",")}) via ${inside.gatewayIp}:${httpsContainerPort} -> ` +
+      fromAllowlist =
+        `from ${inside.service}.${inside.task.slot} (${inside.sourceIp}, in ${ctx.topology.adminCidrs.join(",")}) via ${inside.gatewayIp}:${httpsContainerPort} -> ` +
         `${code ?? out.stderr.trim().slice(0, 200)}${servedBy ? ` served by ${servedBy}` : ""}${inside.caFile ? ", chain verified with the mounted CA" : ", WITHOUT a CA to verify"}`;
     }
-    results.push({ route: host, service: r.service, admin: true, ok: res.status === 403 && insideOk, fromHost, fromAllowlist });
+    results.push({
+      route: host,
+      service: r.service,
+      admin: true,
+      ok: res.status === 403 && insideOk,
+      fromHost,
+      fromAllowlist,
+    });
   }
 
   const checks: Check[] = [];
@@ -165,14 +220,24 @@ export async function probeRoutes(ctx: StackContext): Promise<{ results: RouteRe
   // TLS for the domain itself (a name of the certificate), then a Host no route claims.
   const unknown = await gatewayGet(ctx, `unknown.${ctx.topology.domain}`, "/", undefined, 10_000, ctx.topology.domain);
   hsts &&= Boolean(unknown.hsts);
-  checks.push({ name: "Gateway answers 404 for a host without a route", ok: unknown.status === 404 && !unknown.servedBy, detail: `Host unknown.${ctx.topology.domain} -> ${unknown.status || unknown.error}` });
-  checks.push({ name: "Gateway sends Strict-Transport-Security", ok: hsts, detail: hsts ? "on every answer, its own 403 and 404 included" : "missing on an answer (see details.routes)" });
+  checks.push({
+    name: "Gateway answers 404 for a host without a route",
+    ok: unknown.status === 404 && !unknown.servedBy,
+    detail: `Host unknown.${ctx.topology.domain} -> ${unknown.status || unknown.error}`,
+  });
+  checks.push({
+    name: "Gateway sends Strict-Transport-Security",
+    ok: hsts,
+    detail: hsts ? "on every answer, its own 403 and 404 included" : "missing on an answer (see details.routes)",
+  });
   return { results, checks };
 }
 
 /** The route balancing over the most replicas (load balancing and failover need more than one). */
 export function balancedRoute(ctx: StackContext): RouteSpec | undefined {
-  return [...ctx.topology.routes].filter((r) => ctx.spec(r.service).replicas > 1).sort((a, b) => ctx.spec(b.service).replicas - ctx.spec(a.service).replicas)[0];
+  return [...ctx.topology.routes]
+    .filter((r) => ctx.spec(r.service).replicas > 1)
+    .sort((a, b) => ctx.spec(b.service).replicas - ctx.spec(a.service).replicas)[0];
 }
 
 export interface LbResult {
@@ -201,7 +266,9 @@ export async function probeLoadBalancing(ctx: StackContext, perReplicaRequests =
     if (res.status !== 200) failed++;
     const key = res.servedBy ? label.get(res.servedBy) : undefined;
     if (key) perReplica[key]++;
-    else others[res.servedBy ?? `status ${res.status || res.error}`] = (others[res.servedBy ?? `status ${res.status || res.error}`] ?? 0) + 1;
+    else
+      others[res.servedBy ?? `status ${res.status || res.error}`] =
+        (others[res.servedBy ?? `status ${res.status || res.error}`] ?? 0) + 1;
   }
   agent.destroy();
   return { route: routeHost(ctx, r), perReplica, others, failed, requests: n, activeServers: active };
@@ -228,18 +295,34 @@ export interface FailoverDetails {
  * of them, SIGKILLs one replica's container; counts failed requests and the seconds until the swarm
  * runs every replica healthy again, and keeps sending until HAProxy uses the replacement.
  */
-export async function probeFailover(ctx: StackContext, opts: { minRequests?: number; killAfter?: number; pauseMs?: number; timeoutMs?: number } = {}): Promise<FailoverDetails> {
+export async function probeFailover(
+  ctx: StackContext,
+  opts: { minRequests?: number; killAfter?: number; pauseMs?: number; timeoutMs?: number } = {},
+): Promise<FailoverDetails> {
   const minRequests = opts.minRequests ?? 200;
   const killAfter = opts.killAfter ?? 40;
   const pauseMs = opts.pauseMs ?? 25;
   const r = balancedRoute(ctx);
-  const empty = { requests: 0, failedRequests: 0, recoverySeconds: null, replacementServed: false, latencyMs: { p50: 0, p99: 0, max: 0 }, failures: [], pauseMs };
+  const empty = {
+    requests: 0,
+    failedRequests: 0,
+    recoverySeconds: null,
+    replacementServed: false,
+    latencyMs: { p50: 0, p99: 0, max: 0 },
+    failures: [],
+    pauseMs,
+  };
   if (!r) return { ...empty, error: "no route balances over more than one replica" };
   const replicas = ctx.spec(r.service).replicas;
   await ctx.refreshTasks();
   const before = ctx.tasks[r.service] ?? [];
   const victim = before[before.length - 1];
-  if (!victim || before.length < replicas) return { ...empty, route: routeHost(ctx, r), error: `only ${before.length} of ${replicas} replicas running before the kill` };
+  if (!victim || before.length < replicas)
+    return {
+      ...empty,
+      route: routeHost(ctx, r),
+      error: `only ${before.length} of ${replicas} replicas running before the kill`,
+    };
   await waitForActiveServers(ctx, r, replicas, 60_000);
   const serviceId = (await ctx.docker.getService(r.service).inspect()).ID as string;
   const host = routeHost(ctx, r);
@@ -256,8 +339,13 @@ export async function probeFailover(ctx: StackContext, opts: { minRequests?: num
 
   const kill = async () => {
     killedAt = Date.now();
-    ctx.progress.line(`  killing ${r.service}.${victim.slot} (container ${victim.containerId.slice(0, 12)}) after ${records.length} requests`);
-    await ctx.docker.getContainer(victim.containerId).kill().catch((e) => ctx.progress.line(`  kill failed: ${errorText(e)}`));
+    ctx.progress.line(
+      `  killing ${r.service}.${victim.slot} (container ${victim.containerId.slice(0, 12)}) after ${records.length} requests`,
+    );
+    await ctx.docker
+      .getContainer(victim.containerId)
+      .kill()
+      .catch((e) => ctx.progress.line(`  kill failed: ${errorText(e)}`));
   };
 
   const sender = async () => {
@@ -277,22 +365,35 @@ export async function probeFailover(ctx: StackContext, opts: { minRequests?: num
       if (killedAt) {
         if (!recoveredAt) {
           const tasks = await serviceTasks(ctx.docker, serviceId);
-          const healthy = tasks.filter((t) => t.desiredState === "running" && t.state === "running" && (t.health === undefined || t.health === "healthy") && t.containerId !== victim.containerId);
+          const healthy = tasks.filter(
+            (t) =>
+              t.desiredState === "running" &&
+              t.state === "running" &&
+              (t.health === undefined || t.health === "healthy") &&
+              t.containerId !== victim.containerId,
+          );
           if (healthy.length >= replicas) {
             recoveredAt = Date.now();
             const fresh = healthy.find((t) => !before.some((b) => b.containerId === t.containerId));
             if (fresh?.containerId) {
-              const info = await ctx.docker.getContainer(fresh.containerId).inspect().catch(() => undefined);
+              const info = await ctx.docker
+                .getContainer(fresh.containerId)
+                .inspect()
+                .catch(() => undefined);
               replacement = info?.Config?.Hostname ?? fresh.containerId.slice(0, 12);
             }
-            ctx.progress.line(`  swarm runs ${replicas} healthy replicas again after ${((recoveredAt - killedAt) / 1000).toFixed(1)} s (replacement ${replacement ?? "?"})`);
+            ctx.progress.line(
+              `  swarm runs ${replicas} healthy replicas again after ${((recoveredAt - killedAt) / 1000).toFixed(1)} s (replacement ${replacement ?? "?"})`,
+            );
           }
         }
         const active = await activeServers(ctx, r);
         if (active !== undefined && active < replicas && !downAt) downAt = Date.now();
         if (recoveredAt && !gatewayBackAt && active === replicas) {
           gatewayBackAt = Date.now();
-          ctx.progress.line(`  gateway routes to ${replicas} servers again after ${((gatewayBackAt - killedAt) / 1000).toFixed(1)} s`);
+          ctx.progress.line(
+            `  gateway routes to ${replicas} servers again after ${((gatewayBackAt - killedAt) / 1000).toFixed(1)} s`,
+          );
         }
       }
       await sleep(250);

@@ -36,19 +36,30 @@ export function listeningSockets(): Record<string, string[]> {
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host: "127.0.0.1", port });
-    const timer = setTimeout(() => { s.destroy(); resolve(false); }, 2000);
-    s.once("connect", () => { clearTimeout(timer); s.destroy(); resolve(true); });
-    s.once("error", () => { clearTimeout(timer); resolve(false); });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(false);
+    }, 2000);
+    s.once("connect", () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
   });
 }
 
 /** Every TCP port the stack might expose: container ports, published ports, plaintext MQTT. */
 export function candidatePorts(t: Topology): number[] {
   const ports = new Set<number>([1883]);
-  for (const s of t.services) for (const p of s.ports) {
-    if (p.protocol === "tcp") ports.add(p.port);
-    if (p.published !== undefined && p.protocol === "tcp") ports.add(p.published);
-  }
+  for (const s of t.services)
+    for (const p of s.ports) {
+      if (p.protocol === "tcp") ports.add(p.port);
+      if (p.published !== undefined && p.protocol === "tcp") ports.add(p.published);
+    }
   return [...ports].sort((a, b) => a - b);
 }
 
@@ -59,10 +70,18 @@ export async function snapshotHostPorts(t: Topology): Promise<HostPortSnapshot> 
 }
 
 /** Ports open after the deploy that were not before, with who holds them. */
-export function newPorts(before: HostPortSnapshot, after: HostPortSnapshot): { found: string[]; holders: Record<string, string[]> } {
+export function newPorts(
+  before: HostPortSnapshot,
+  after: HostPortSnapshot,
+): { found: string[]; holders: Record<string, string[]> } {
   const found = new Set<string>();
   for (const k of Object.keys(after.sockets)) if (!(k in before.sockets)) found.add(k);
   for (const k of after.accepting) if (!before.accepting.includes(k)) found.add(k);
   const sorted = [...found].sort((a, b) => parseInt(a) - parseInt(b) || a.localeCompare(b));
-  return { found: sorted, holders: Object.fromEntries(sorted.map((k) => [k, after.sockets[k] ?? ["(accepted a connection; no listening socket in ss)"]])) };
+  return {
+    found: sorted,
+    holders: Object.fromEntries(
+      sorted.map((k) => [k, after.sockets[k] ?? ["(accepted a connection; no listening socket in ss)"]]),
+    ),
+  };
 }

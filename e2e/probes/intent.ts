@@ -58,10 +58,17 @@ export function planProbes(t: Topology, exports: ProgramExports): ProbePlan {
 
   for (const s of services) if (!(s in intent)) problems.push(`intendedReachability has no entry for service ${s}`);
   for (const f of t.flows) {
-    if (!peers(f.from).has(f.to)) problems.push(`declared flow ${f.from} -> ${f.to}:${f.port} is outside intendedReachability`);
+    if (!peers(f.from).has(f.to))
+      problems.push(`declared flow ${f.from} -> ${f.to}:${f.port} is outside intendedReachability`);
   }
-  const key = (m: Matrix) => JSON.stringify(Object.keys(m).sort().map((k) => [k, [...m[k]].sort()]));
-  if (key(exports.reachability) !== key(intent)) problems.push("the exported reachability differs from intendedReachability");
+  const key = (m: Matrix) =>
+    JSON.stringify(
+      Object.keys(m)
+        .sort()
+        .map((k) => [k, [...m[k]].sort()]),
+    );
+  if (key(exports.reachability) !== key(intent))
+    problems.push("the exported reachability differs from intendedReachability");
 
   const forbidden: Pair[] = [];
   const sharedWithoutFlow: Pair[] = [];

@@ -41,7 +41,12 @@ export interface MqttExchange {
 const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 /** From `client`'s task, over TLS with its certificate, to `host:port`. */
-export async function mqttExchange(ctx: StackContext, client: string, host: string, port: number): Promise<MqttExchange> {
+export async function mqttExchange(
+  ctx: StackContext,
+  client: string,
+  host: string,
+  port: number,
+): Promise<MqttExchange> {
   const paths = mqttClientPaths(ctx, client);
   if (!paths) return { ok: false, evidence: [`${client} has no MQTT client certificate mounted`] };
   const tlsArgs = `-h ${q(host)} -p ${port} --cafile ${q(paths.ca)} --cert ${q(paths.cert)} --key ${q(paths.key)}`;
@@ -54,15 +59,23 @@ export async function mqttExchange(ctx: StackContext, client: string, host: stri
   if (device && (inbound || outbound)) {
     const leaf = ctx.leaf(mqttClientCertName(device));
     const conn = await connectDevice({
-      port: ctx.published("mosquitto", "mqtts"), servername: ctx.topology.tls.mqttHostname,
-      ca: ctx.caPem, cert: leaf.certPem, key: leaf.keyPem, clientId: `${device}-${nonce}`,
+      port: ctx.published("mosquitto", "mqtts"),
+      servername: ctx.topology.tls.mqttHostname,
+      ca: ctx.caPem,
+      cert: leaf.certPem,
+      key: leaf.keyPem,
+      clientId: `${device}-${nonce}`,
     });
     if (!conn.connected) return { ok: false, evidence: [`device ${device} could not connect: ${conn.error}`] };
     let ok = true;
     try {
       if (inbound) {
         // Device -> client: the client subscribes in its task while the device publishes until it is heard.
-        const sub = ctx.sh(client, `timeout 20 mosquitto_sub ${tlsArgs} -i e2e-${client}-${nonce} -q 1 -t ${q(inbound)} -C 1 -W 15`, { timeoutMs: 25_000 });
+        const sub = ctx.sh(
+          client,
+          `timeout 20 mosquitto_sub ${tlsArgs} -i e2e-${client}-${nonce} -q 1 -t ${q(inbound)} -C 1 -W 15`,
+          { timeoutMs: 25_000 },
+        );
         let finished = false;
         void sub.finally(() => (finished = true)).catch(() => undefined);
         let acks = "";
@@ -73,17 +86,25 @@ export async function mqttExchange(ctx: StackContext, client: string, host: stri
         const r = await sub;
         const heard = r.stdout.trim() === `to-${client}-${nonce}`;
         ok &&= heard;
-        evidence.push(`${device} -> ${client} on ${inbound}: ${heard ? "received" : `not received (exit ${r.exitCode}: ${(r.stderr || r.stdout).trim().slice(0, 200)})`}, PUBACK ${acks}`);
+        evidence.push(
+          `${device} -> ${client} on ${inbound}: ${heard ? "received" : `not received (exit ${r.exitCode}: ${(r.stderr || r.stdout).trim().slice(0, 200)})`}, PUBACK ${acks}`,
+        );
       }
       if (outbound) {
         // Client -> device: the device subscribes, the client publishes from its task.
         const sub = await subscribeGranted(conn.client, outbound);
         const message = nextMessage(conn.client, outbound, 10_000);
-        const r = await ctx.sh(client, `timeout 10 mosquitto_pub ${tlsArgs} -i e2e-${client}-${nonce} -q 1 -t ${q(outbound)} -m ${q(`from-${client}-${nonce}`)}`, { timeoutMs: 15_000 });
+        const r = await ctx.sh(
+          client,
+          `timeout 10 mosquitto_pub ${tlsArgs} -i e2e-${client}-${nonce} -q 1 -t ${q(outbound)} -m ${q(`from-${client}-${nonce}`)}`,
+          { timeoutMs: 15_000 },
+        );
         const got = await message;
         const heard = got === `from-${client}-${nonce}`;
         ok &&= heard && r.exitCode === 0 && sub.granted;
-        evidence.push(`${client} -> ${device} on ${outbound}: ${heard ? "received" : `not received (pub exit ${r.exitCode}: ${r.stderr.trim().slice(0, 200)})`}, SUBACK ${sub.code}`);
+        evidence.push(
+          `${client} -> ${device} on ${outbound}: ${heard ? "received" : `not received (pub exit ${r.exitCode}: ${r.stderr.trim().slice(0, 200)})`}, SUBACK ${sub.code}`,
+        );
       }
     } finally {
       await endDevice(conn.client);
@@ -93,9 +114,18 @@ export async function mqttExchange(ctx: StackContext, client: string, host: stri
 
   const sys = "$SYS/broker/uptime";
   if (ctx.topology.mqtt.acl.some((a) => a.user === client && a.access !== "write" && topicMatches(a.topic, sys))) {
-    const r = await ctx.sh(client, `timeout 15 mosquitto_sub ${tlsArgs} -i e2e-${client}-${nonce} -t ${q(sys)} -C 1 -W 10`, { timeoutMs: 20_000 });
+    const r = await ctx.sh(
+      client,
+      `timeout 15 mosquitto_sub ${tlsArgs} -i e2e-${client}-${nonce} -t ${q(sys)} -C 1 -W 10`,
+      { timeoutMs: 20_000 },
+    );
     const ok = r.exitCode === 0 && /\d/.test(r.stdout);
-    return { ok, evidence: [`${client} subscribed to ${sys}: ${ok ? JSON.stringify(r.stdout.trim()) : `exit ${r.exitCode}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`}`] };
+    return {
+      ok,
+      evidence: [
+        `${client} subscribed to ${sys}: ${ok ? JSON.stringify(r.stdout.trim()) : `exit ${r.exitCode}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`}`,
+      ],
+    };
   }
   return { ok: false, evidence: [`no topic the ACL lets ${client} exchange with a device or read from $SYS`] };
 }

@@ -33,12 +33,22 @@ async function httpFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
   const server = ctx.spec(f.to);
   const healthPort = server.ports.find((p) => p.name === server.health.portName)?.port;
   // Prometheus scrapes /metrics (its rendered config); other clients call the server's health endpoint.
-  const path = f.from === "prometheus" ? "/metrics" : healthPort === f.port && server.health.httpPath ? server.health.httpPath : "/";
+  const path =
+    f.from === "prometheus"
+      ? "/metrics"
+      : healthPort === f.port && server.health.httpPath
+        ? server.health.httpPath
+        : "/";
   const url = `http://${f.to}:${f.port}${path}`;
   const r = await ctx.sh(f.from, `curl -sS -o /dev/null --max-time 5 -w '%{http_code} %{remote_ip}' ${q(url)}`);
   const [code, ip] = r.stdout.trim().split(" ");
   const ok = r.exitCode === 0 && code === "200" && ctx.ips(f.to).includes(ip);
-  return { flow: flowName(f), protocol: "http", ok, evidence: [`GET ${url} -> ${code || r.stderr.trim().slice(0, 200)} from ${ip ?? "?"}`] };
+  return {
+    flow: flowName(f),
+    protocol: "http",
+    ok,
+    evidence: [`GET ${url} -> ${code || r.stderr.trim().slice(0, 200)} from ${ip ?? "?"}`],
+  };
 }
 
 async function redisFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
@@ -47,7 +57,10 @@ async function redisFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
   const evidence = [`PING without password -> ${noAuth.stdout.trim().slice(0, 120)}`];
   let ok = /NOAUTH/.test(noAuth.stdout);
   if (pw) {
-    const auth = await ctx.sh(f.from, `REDISCLI_AUTH=${q(ctx.password(pw.id))} timeout 5 redis-cli --no-auth-warning -h ${q(f.to)} -p ${f.port} PING 2>&1`);
+    const auth = await ctx.sh(
+      f.from,
+      `REDISCLI_AUTH=${q(ctx.password(pw.id))} timeout 5 redis-cli --no-auth-warning -h ${q(f.to)} -p ${f.port} PING 2>&1`,
+    );
     evidence.push(`PING with the program's password -> ${auth.stdout.trim().slice(0, 120)}`);
     ok &&= auth.stdout.trim() === "PONG";
   }
@@ -58,16 +71,24 @@ async function natsFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
   const pw = passwordFile(ctx, f.to);
   const user = pw ? /user:\s*"([^"]+)"/.exec(pw.template)?.[1] : undefined;
   const talk = (connect: object) =>
-    ctx.sh(f.from, `printf '%s\\r\\nPING\\r\\n' ${q(`CONNECT ${JSON.stringify(connect)}`)} | timeout 8 nc -q 2 -w 4 ${q(f.to)} ${f.port}`);
+    ctx.sh(
+      f.from,
+      `printf '%s\\r\\nPING\\r\\n' ${q(`CONNECT ${JSON.stringify(connect)}`)} | timeout 8 nc -q 2 -w 4 ${q(f.to)} ${f.port}`,
+    );
   const anon = await talk({ verbose: true, pedantic: false });
   const info = /^INFO \{.*"server_id"/m.test(anon.stdout);
   const refused = /Authorization Violation/.test(anon.stdout);
-  const evidence = [`server greeting: ${info ? "INFO line" : JSON.stringify(anon.stdout.slice(0, 80))}`, `CONNECT without credentials -> ${refused ? "-ERR 'Authorization Violation'" : JSON.stringify(anon.stdout.slice(-80))}`];
+  const evidence = [
+    `server greeting: ${info ? "INFO line" : JSON.stringify(anon.stdout.slice(0, 80))}`,
+    `CONNECT without credentials -> ${refused ? "-ERR 'Authorization Violation'" : JSON.stringify(anon.stdout.slice(-80))}`,
+  ];
   let ok = info;
   if (pw && user) {
     const authed = await talk({ verbose: true, pedantic: false, user, pass: ctx.password(pw.id) });
     const accepted = /\+OK/.test(authed.stdout) && /PONG/.test(authed.stdout);
-    evidence.push(`CONNECT as ${user} with the program's password -> ${accepted ? "+OK, PONG" : JSON.stringify(authed.stdout.slice(-120))}`);
+    evidence.push(
+      `CONNECT as ${user} with the program's password -> ${accepted ? "+OK, PONG" : JSON.stringify(authed.stdout.slice(-120))}`,
+    );
     ok &&= refused && accepted;
   }
   return { flow: flowName(f), protocol: "nats", ok, evidence };
@@ -76,10 +97,17 @@ async function natsFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
 async function tcpFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
   const r = await ctx.netprobe(f.from, { dns: [f.to], timeout: 3 });
   const ips = r.dns[f.to]?.addrs ?? [];
-  const c = ips.length ? await ctx.netprobe(f.from, { tcp: ips.map((ip) => [ip, f.port] as [string, number]) }) : undefined;
+  const c = ips.length
+    ? await ctx.netprobe(f.from, { tcp: ips.map((ip) => [ip, f.port] as [string, number]) })
+    : undefined;
   const results = Object.entries(c?.tcp ?? {}).map(([k, v]) => `${k} ${v.result}`);
   const ok = ips.length > 0 && Object.values(c?.tcp ?? {}).every((v) => v.result === "open");
-  return { flow: flowName(f), protocol: "tcp", ok, evidence: [`${f.to} -> ${ips.join(",") || "unresolved"}; ${results.join("; ")}`] };
+  return {
+    flow: flowName(f),
+    protocol: "tcp",
+    ok,
+    evidence: [`${f.to} -> ${ips.join(",") || "unresolved"}; ${results.join("; ")}`],
+  };
 }
 
 export const flowName = (f: FlowSpec) => `${f.from} -> ${f.to}:${f.port}`;
@@ -107,7 +135,11 @@ export async function probeFlow(ctx: StackContext, f: FlowSpec): Promise<FlowRes
  * Prometheus' own view of the declared scrape flows: every job's targets up (as many as the
  * service has tasks). Waits for the first scrapes, which come every scrape interval.
  */
-export async function prometheusTargets(ctx: StackContext, jobs: string[], timeoutMs = 60_000): Promise<Record<string, { up: number; total: number; expected: number; errors: string[] }>> {
+export async function prometheusTargets(
+  ctx: StackContext,
+  jobs: string[],
+  timeoutMs = 60_000,
+): Promise<Record<string, { up: number; total: number; expected: number; errors: string[] }>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await ctx.sh("prometheus", "curl -sS --max-time 5 http://127.0.0.1:9090/api/v1/targets?state=active");
@@ -143,23 +175,38 @@ export interface PairResult {
 }
 
 /** Probes every forbidden pair, one netprobe per client service (lookups and connects in parallel inside it). */
-export async function probeForbidden(ctx: StackContext, pairs: readonly Pair[], onClient?: (client: string, results: PairResult[]) => void): Promise<PairResult[]> {
+export async function probeForbidden(
+  ctx: StackContext,
+  pairs: readonly Pair[],
+  onClient?: (client: string, results: PairResult[]) => void,
+): Promise<PairResult[]> {
   const byClient = new Map<string, string[]>();
   for (const p of pairs) byClient.set(p.from, [...(byClient.get(p.from) ?? []), p.to]);
   const all = await mapLimit([...byClient.entries()], 3, async ([client, targets]) => {
     const names = targets.flatMap((to) => serviceNames(ctx.exports, to));
     const tcp: [string, number][] = targets.flatMap((to) =>
-      ctx.ips(to).flatMap((ip) => ctx.spec(to).ports.filter((p) => p.protocol === "tcp").map((p) => [ip, p.port] as [string, number])),
+      ctx.ips(to).flatMap((ip) =>
+        ctx
+          .spec(to)
+          .ports.filter((p) => p.protocol === "tcp")
+          .map((p) => [ip, p.port] as [string, number]),
+      ),
     );
     const routes = [...new Set(targets.flatMap((to) => ctx.ips(to)))];
     const r = await ctx.netprobe(client, { dns: names, tcp, routes, timeout: 3, parallel: 12 });
     const results = targets.map((to): PairResult => {
-      const dns = Object.fromEntries(serviceNames(ctx.exports, to).map((n) => {
-        const d = r.dns[n];
-        return [n, d ? `${d.status}${d.addrs.length ? ` ${d.addrs.join(",")}` : ""}` : "not asked"];
-      }));
+      const dns = Object.fromEntries(
+        serviceNames(ctx.exports, to).map((n) => {
+          const d = r.dns[n];
+          return [n, d ? `${d.status}${d.addrs.length ? ` ${d.addrs.join(",")}` : ""}` : "not asked"];
+        }),
+      );
       const ips = ctx.ips(to);
-      const tcpOut = Object.fromEntries(Object.entries(r.tcp).filter(([k]) => ips.includes(k.split(":")[0])).map(([k, v]) => [k, v.result]));
+      const tcpOut = Object.fromEntries(
+        Object.entries(r.tcp)
+          .filter(([k]) => ips.includes(k.split(":")[0]))
+          .map(([k, v]) => [k, v.result]),
+      );
       const routeOut = Object.fromEntries(ips.map((ip) => [ip, r.routes[ip] ?? "not asked"]));
       const resolved = serviceNames(ctx.exports, to).some((n) => (r.dns[n]?.addrs.length ?? 0) > 0);
       const open = Object.values(tcpOut).some((v) => v === "open");
@@ -179,6 +226,10 @@ export function describePair(p: PairResult): string {
     for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
     return [...counts].map(([k, n]) => `${k}${n > 1 ? `×${n}` : ""}`).join(", ");
   };
-  const routes = tally(Object.values(p.routes).map((r) => (/unreachable/i.test(r) ? "no route" : / via (\S+)/.test(r) ? `via ${/ via (\S+)/.exec(r)![1]}` : r)));
+  const routes = tally(
+    Object.values(p.routes).map((r) =>
+      /unreachable/i.test(r) ? "no route" : / via (\S+)/.test(r) ? `via ${/ via (\S+)/.exec(r)![1]}` : r,
+    ),
+  );
   return `names: ${tally(Object.values(p.dns).map((d) => d.split(" ")[0]))}; connects: ${tally(Object.values(p.tcp))}; routes: ${routes}`;
 }

@@ -34,24 +34,48 @@ export interface TlsReport {
 async function throwawayClient(commonName: string): Promise<{ cert: string; key: string }> {
   const caKey = await realiseTls("tls:index/privateKey:PrivateKey", { algorithm: "ECDSA", ecdsaCurve: "P256" });
   const ca = await realiseTls("tls:index/selfSignedCert:SelfSignedCert", {
-    privateKeyPem: caKey.privateKeyPem, subject: { commonName: "untrusted e2e CA", organization: "elsewhere" },
-    isCaCertificate: true, validityPeriodHours: 2, allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+    privateKeyPem: caKey.privateKeyPem,
+    subject: { commonName: "untrusted e2e CA", organization: "elsewhere" },
+    isCaCertificate: true,
+    validityPeriodHours: 2,
+    allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
   });
   const key = await realiseTls("tls:index/privateKey:PrivateKey", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-  const csr = await realiseTls("tls:index/certRequest:CertRequest", { privateKeyPem: key.privateKeyPem, subject: { commonName } });
+  const csr = await realiseTls("tls:index/certRequest:CertRequest", {
+    privateKeyPem: key.privateKeyPem,
+    subject: { commonName },
+  });
   const cert = await realiseTls("tls:index/locallySignedCert:LocallySignedCert", {
-    certRequestPem: csr.certRequestPem, caPrivateKeyPem: caKey.privateKeyPem, caCertPem: ca.certPem,
-    validityPeriodHours: 2, allowedUses: ["digital_signature", "key_encipherment", "client_auth"],
+    certRequestPem: csr.certRequestPem,
+    caPrivateKeyPem: caKey.privateKeyPem,
+    caCertPem: ca.certPem,
+    validityPeriodHours: 2,
+    allowedUses: ["digital_signature", "key_encipherment", "client_auth"],
   });
   return { cert: String(cert.certPem), key: String(key.privateKeyPem) };
 }
 
 /** The certificate a TLS server on this host presents, and whether it verified against `ca` for `servername`. */
-export function serverCertificate(port: number, servername: string, ca: string, client?: { cert: string; key: string }):
-  Promise<{ authorized: boolean; error?: string; cert?: crypto.X509Certificate; protocol?: string }> {
+export function serverCertificate(
+  port: number,
+  servername: string,
+  ca: string,
+  client?: { cert: string; key: string },
+): Promise<{ authorized: boolean; error?: string; cert?: crypto.X509Certificate; protocol?: string }> {
   return new Promise((resolve) => {
-    const sock = tls.connect({ host: "127.0.0.1", port, servername, ca, cert: client?.cert, key: client?.key, rejectUnauthorized: false });
-    const timer = setTimeout(() => { sock.destroy(); resolve({ authorized: false, error: "timeout" }); }, 8000);
+    const sock = tls.connect({
+      host: "127.0.0.1",
+      port,
+      servername,
+      ca,
+      cert: client?.cert,
+      key: client?.key,
+      rejectUnauthorized: false,
+    });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve({ authorized: false, error: "timeout" });
+    }, 8000);
     sock.once("secureConnect", () => {
       clearTimeout(timer);
       const cert = sock.getPeerX509Certificate();
@@ -60,16 +84,30 @@ export function serverCertificate(port: number, servername: string, ca: string, 
       const nameOk = cert?.checkHost(servername) !== undefined;
       resolve({
         authorized: sock.authorized && nameOk,
-        error: sock.authorizationError ? String(sock.authorizationError) : nameOk ? undefined : `${servername} is not a name of the certificate`,
-        cert, protocol: sock.getProtocol() ?? undefined,
+        error: sock.authorizationError
+          ? String(sock.authorizationError)
+          : nameOk
+            ? undefined
+            : `${servername} is not a name of the certificate`,
+        cert,
+        protocol: sock.getProtocol() ?? undefined,
       });
       sock.end();
     });
-    sock.once("error", (e) => { clearTimeout(timer); resolve({ authorized: false, error: e.message }); });
+    sock.once("error", (e) => {
+      clearTimeout(timer);
+      resolve({ authorized: false, error: e.message });
+    });
   });
 }
 
-function certificateCheck(name: string, served: Awaited<ReturnType<typeof serverCertificate>>, issuedPem: string, caPem: string, names: string[]): Check {
+function certificateCheck(
+  name: string,
+  served: Awaited<ReturnType<typeof serverCertificate>>,
+  issuedPem: string,
+  caPem: string,
+  names: string[],
+): Check {
   if (!served.cert) return { name, ok: false, detail: served.error ?? "no certificate" };
   const ca = new crypto.X509Certificate(caPem);
   const issued = new crypto.X509Certificate(issuedPem);
@@ -79,8 +117,10 @@ function certificateCheck(name: string, served: Awaited<ReturnType<typeof server
   const chain = served.cert.checkIssued(ca) && served.cert.verify(ca.publicKey);
   const ok = served.authorized && same && chain && missing.length === 0;
   return {
-    name, ok,
-    detail: `${served.protocol ?? "?"}, ${same ? "the program's certificate" : "NOT the program's certificate"}, chain ${chain ? "verifies" : "does NOT verify"} against the program's CA` +
+    name,
+    ok,
+    detail:
+      `${served.protocol ?? "?"}, ${same ? "the program's certificate" : "NOT the program's certificate"}, chain ${chain ? "verifies" : "does NOT verify"} against the program's CA` +
       `${served.authorized ? "" : ` (${served.error})`}; SANs ${missing.length ? `missing ${missing.join(",")}` : `include ${names.join(", ")}`}`,
   };
 }
@@ -88,17 +128,37 @@ function certificateCheck(name: string, served: Awaited<ReturnType<typeof server
 function tcpRefused(port: number): Promise<string> {
   return new Promise((resolve) => {
     const s = net.connect({ host: "127.0.0.1", port });
-    const timer = setTimeout(() => { s.destroy(); resolve("timeout"); }, 3000);
-    s.once("connect", () => { clearTimeout(timer); s.destroy(); resolve("open"); });
-    s.once("error", (e: NodeJS.ErrnoException) => { clearTimeout(timer); resolve(e.code ?? e.message); });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve("timeout");
+    }, 3000);
+    s.once("connect", () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve("open");
+    });
+    s.once("error", (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(e.code ?? e.message);
+    });
   });
 }
 
 /** Plain MQTT CONNECT to a port: resolves "CONNACK" if a broker answered in plaintext. */
 function plainMqtt(port: number): Promise<string> {
   return new Promise((resolve) => {
-    const c = mqtt.connect({ host: "127.0.0.1", port, protocol: "mqtt", reconnectPeriod: 0, connectTimeout: 4000, clientId: "e2e-plaintext" });
-    const done = (r: string) => { c.end(true); resolve(r); };
+    const c = mqtt.connect({
+      host: "127.0.0.1",
+      port,
+      protocol: "mqtt",
+      reconnectPeriod: 0,
+      connectTimeout: 4000,
+      clientId: "e2e-plaintext",
+    });
+    const done = (r: string) => {
+      c.end(true);
+      resolve(r);
+    };
     c.once("connect", () => done("CONNACK"));
     c.once("error", (e) => done(e.message));
     c.once("close", () => done("closed without CONNACK"));
@@ -110,7 +170,14 @@ function plainMqtt(port: number): Promise<string> {
  * and of two messages the in-swarm peer publishes under a wildcard the device subscribed to, only
  * the one under the device's own topic arrives (the other is the proof that filtering happened).
  */
-async function aclConfinement(ctx: StackContext, device: string, peer: string, port: number, brokerPort: number, nonce: string): Promise<Check> {
+async function aclConfinement(
+  ctx: StackContext,
+  device: string,
+  peer: string,
+  port: number,
+  brokerPort: number,
+  nonce: string,
+): Promise<Check> {
   const t = ctx.topology;
   const name = "MQTT ACL confines a device to its own topics";
   const own = sharedTopic(t, peer, device, `e2e/${nonce}`);
@@ -124,7 +191,14 @@ async function aclConfinement(ctx: StackContext, device: string, peer: string, p
   const foreign = foreignLevels.join("/");
   const wildcard = `${levels.slice(0, at).join("/")}/#`;
   const leaf = ctx.leaf(mqttClientCertName(device));
-  const conn = await connectDevice({ port, servername: t.tls.mqttHostname, ca: ctx.caPem, cert: leaf.certPem, key: leaf.keyPem, clientId: `${device}-acl-${nonce}` });
+  const conn = await connectDevice({
+    port,
+    servername: t.tls.mqttHostname,
+    ca: ctx.caPem,
+    cert: leaf.certPem,
+    key: leaf.keyPem,
+    clientId: `${device}-acl-${nonce}`,
+  });
   if (!conn.connected) return { name, ok: false, detail: `device could not connect: ${conn.error}` };
   try {
     const refused = await publishAcked(conn.client, foreign, "outside the device's ACL");
@@ -133,13 +207,19 @@ async function aclConfinement(ctx: StackContext, device: string, peer: string, p
     conn.client.on("message", (topic) => received.push(topic));
     const q = (x: string) => `'${x}'`;
     const tlsArgs = `-h mosquitto -p ${brokerPort} --cafile ${q(paths.ca)} --cert ${q(paths.cert)} --key ${q(paths.key)}`;
-    const pub = await ctx.sh(peer, `for t in ${q(foreign)} ${q(own)}; do timeout 10 mosquitto_pub ${tlsArgs} -i e2e-${peer}-acl-${nonce} -q 1 -t "$t" -m acl || exit 1; done`, { timeoutMs: 25_000 });
+    const pub = await ctx.sh(
+      peer,
+      `for t in ${q(foreign)} ${q(own)}; do timeout 10 mosquitto_pub ${tlsArgs} -i e2e-${peer}-acl-${nonce} -q 1 -t "$t" -m acl || exit 1; done`,
+      { timeoutMs: 25_000 },
+    );
     const heardOwn = received.includes(own) || (await nextMessage(conn.client, own, 8000)) !== undefined;
     const heardForeign = received.includes(foreign);
     const ok = refused !== "success" && pub.exitCode === 0 && heardOwn && !heardForeign;
     return {
-      name, ok,
-      detail: `publish to ${foreign}: ${refused}; subscribed ${wildcard}, ${peer} published to ${foreign} and ${own}: ` +
+      name,
+      ok,
+      detail:
+        `publish to ${foreign}: ${refused}; subscribed ${wildcard}, ${peer} published to ${foreign} and ${own}: ` +
         `device received ${[heardForeign ? foreign : "", heardOwn ? own : ""].filter(Boolean).join(" and ") || "nothing"}${pub.exitCode ? ` (pub exit ${pub.exitCode})` : ""}`,
     };
   } finally {
@@ -160,8 +240,12 @@ export async function probeTls(ctx: StackContext): Promise<TlsReport> {
   // 1. A device with the program's client certificate: connect, ACL-bound publish/subscribe, both ways with an in-swarm client.
   let mqttsOk = false;
   if (device) {
-    const peer = t.tls.mqttClients.find((c) => c !== device && (sharedTopic(t, device, c, "x") || sharedTopic(t, c, device, "x")));
-    const exchange = peer ? await mqttExchange(ctx, peer, "mosquitto", mqttsPort.port) : { ok: false, evidence: ["no in-swarm client shares a topic with the device"] };
+    const peer = t.tls.mqttClients.find(
+      (c) => c !== device && (sharedTopic(t, device, c, "x") || sharedTopic(t, c, device, "x")),
+    );
+    const exchange = peer
+      ? await mqttExchange(ctx, peer, "mosquitto", mqttsPort.port)
+      : { ok: false, evidence: ["no in-swarm client shares a topic with the device"] };
     details.mqtts = { device, peer, port: mqttsHost, evidence: exchange.evidence };
     mqttsOk = exchange.ok;
 
@@ -171,38 +255,81 @@ export async function probeTls(ctx: StackContext): Promise<TlsReport> {
   }
 
   // 2. No client certificate; 3. a certificate from another CA.
-  const noCert = await connectDevice({ port: mqttsHost, servername: t.tls.mqttHostname, ca: ctx.caPem, clientId: `e2e-nocert-${nonce}` });
+  const noCert = await connectDevice({
+    port: mqttsHost,
+    servername: t.tls.mqttHostname,
+    ca: ctx.caPem,
+    clientId: `e2e-nocert-${nonce}`,
+  });
   if (noCert.connected) await endDevice(noCert.client);
-  checks.push({ name: "MQTTS without a client certificate refused", ok: !noCert.connected, detail: noCert.connected ? "CONNACK received" : noCert.error });
+  checks.push({
+    name: "MQTTS without a client certificate refused",
+    ok: !noCert.connected,
+    detail: noCert.connected ? "CONNACK received" : noCert.error,
+  });
   const stranger = await throwawayClient(device ?? "e2e-device");
-  const untrusted = await connectDevice({ port: mqttsHost, servername: t.tls.mqttHostname, ca: ctx.caPem, ...stranger, clientId: `e2e-untrusted-${nonce}` });
+  const untrusted = await connectDevice({
+    port: mqttsHost,
+    servername: t.tls.mqttHostname,
+    ca: ctx.caPem,
+    ...stranger,
+    clientId: `e2e-untrusted-${nonce}`,
+  });
   if (untrusted.connected) await endDevice(untrusted.client);
   details.untrustedClient = untrusted.connected ? "CONNACK received" : untrusted.error;
 
   // 4. Plaintext MQTT: not on the host, not on the TLS port, not from any task that shares a network with the broker.
   const hostPlain = await tcpRefused(1883);
   const plainOnTls = await plainMqtt(mqttsHost);
-  const neighbours = Object.entries(ctx.exports.intendedReachability).filter(([, peers]) => peers.includes("mosquitto")).map(([s]) => s);
+  const neighbours = Object.entries(ctx.exports.intendedReachability)
+    .filter(([, peers]) => peers.includes("mosquitto"))
+    .map(([s]) => s);
   const inside: Record<string, string> = {};
   for (const s of neighbours) {
     const ips = ctx.ips("mosquitto", ctx.sharedNetworks(s, "mosquitto"));
     const r = await ctx.netprobe(s, { tcp: ips.map((ip) => [ip, 1883] as [string, number]) });
     for (const [k, v] of Object.entries(r.tcp)) inside[`${s} -> ${k}`] = v.result;
   }
-  const plaintextRefused = hostPlain === "ECONNREFUSED" && plainOnTls !== "CONNACK" && Object.keys(inside).length > 0 &&
+  const plaintextRefused =
+    hostPlain === "ECONNREFUSED" &&
+    plainOnTls !== "CONNACK" &&
+    Object.keys(inside).length > 0 &&
     Object.values(inside).every((v) => v !== "open");
   details.plaintext = { "127.0.0.1:1883": hostPlain, [`plain MQTT to 127.0.0.1:${mqttsHost}`]: plainOnTls, ...inside };
 
   // 5. The certificates served, against the ones the program issued and its CA.
   const deviceLeaf = device ? ctx.leaf(mqttClientCertName(device)) : undefined;
-  const broker = await serverCertificate(mqttsHost, t.tls.mqttHostname, ctx.caPem, deviceLeaf ? { cert: deviceLeaf.certPem, key: deviceLeaf.keyPem } : undefined);
-  checks.push(certificateCheck(`Broker serves the program's certificate on ${mqttsHost}`, broker, ctx.leaf("mosquitto").certPem, ctx.caPem, [t.tls.mqttHostname, "mosquitto", ...brokerSpec.aliases]));
+  const broker = await serverCertificate(
+    mqttsHost,
+    t.tls.mqttHostname,
+    ctx.caPem,
+    deviceLeaf ? { cert: deviceLeaf.certPem, key: deviceLeaf.keyPem } : undefined,
+  );
+  checks.push(
+    certificateCheck(
+      `Broker serves the program's certificate on ${mqttsHost}`,
+      broker,
+      ctx.leaf("mosquitto").certPem,
+      ctx.caPem,
+      [t.tls.mqttHostname, "mosquitto", ...brokerSpec.aliases],
+    ),
+  );
   const httpsPort = ctx.published("gateway", "https");
   const hosts = t.routes.map((r) => `${r.subdomain}.${t.domain}`);
   const gatewayCerts = await Promise.all(hosts.map((h) => serverCertificate(httpsPort, h, ctx.caPem)));
-  const gw = certificateCheck(`Gateway serves the program's certificate on ${httpsPort}`, gatewayCerts[0], ctx.leaf("gateway").certPem, ctx.caPem, [t.domain, ...hosts]);
+  const gw = certificateCheck(
+    `Gateway serves the program's certificate on ${httpsPort}`,
+    gatewayCerts[0],
+    ctx.leaf("gateway").certPem,
+    ctx.caPem,
+    [t.domain, ...hosts],
+  );
   const everyName = gatewayCerts.every((c) => c.authorized);
-  checks.push({ ...gw, ok: gw.ok && everyName, detail: `${gw.detail}; verified for SNI ${hosts.join(", ")}: ${everyName ? "yes" : gatewayCerts.map((c, i) => `${hosts[i]} ${c.error ?? "ok"}`).join(", ")}` });
+  checks.push({
+    ...gw,
+    ok: gw.ok && everyName,
+    detail: `${gw.detail}; verified for SNI ${hosts.join(", ")}: ${everyName ? "yes" : gatewayCerts.map((c, i) => `${hosts[i]} ${c.error ?? "ok"}`).join(", ")}`,
+  });
 
   return { mqttsOk, plaintextRefused, untrustedClientRefused: !untrusted.connected, checks, details };
 }

@@ -78,9 +78,12 @@ export function renderHaproxyConfig(t: Topology): string {
   ];
   // HAProxy evaluates every http-request rule before any use_backend; writing them in that order
   // says so (interleaved, HAProxy warns at start that the order on the page is not the order run).
-  for (const route of t.routes) lines.push(`  acl host_${id(route.subdomain)} hdr(host),field(1,:) -i ${route.subdomain}.${t.domain}`);
-  for (const route of t.routes.filter((r) => r.admin)) lines.push(`  http-request deny deny_status 403 if host_${id(route.subdomain)} !admin_src`);
-  for (const route of t.routes) lines.push(`  use_backend ${id(route.service)}_${route.port} if host_${id(route.subdomain)}`);
+  for (const route of t.routes)
+    lines.push(`  acl host_${id(route.subdomain)} hdr(host),field(1,:) -i ${route.subdomain}.${t.domain}`);
+  for (const route of t.routes.filter((r) => r.admin))
+    lines.push(`  http-request deny deny_status 403 if host_${id(route.subdomain)} !admin_src`);
+  for (const route of t.routes)
+    lines.push(`  use_backend ${id(route.service)}_${route.port} if host_${id(route.subdomain)}`);
   lines.push("  default_backend not_found", "");
   const backends = new Map(t.routes.map((r) => [`${id(r.service)}_${r.port}`, r]));
   for (const [name, route] of backends) {

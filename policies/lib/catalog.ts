@@ -63,7 +63,10 @@ export interface CatalogMapping {
 }
 
 /** Fields a policy carries for its mapping: the first CIS entry as its framework, every id as a tag. */
-export function mapsTo(domain: string, mapping: CatalogMapping): { framework?: PolicyComplianceFramework; tags: string[] } {
+export function mapsTo(
+  domain: string,
+  mapping: CatalogMapping,
+): { framework?: PolicyComplianceFramework; tags: string[] } {
   for (const id of mapping.cis ?? []) if (!(id in CIS)) throw new Error(`unknown CIS recommendation ${id}`);
   for (const id of mapping.kics ?? []) if (!(id in KICS)) throw new Error(`unknown KICS query ${id}`);
   const [first] = mapping.cis ?? [];
@@ -74,7 +77,9 @@ export function mapsTo(domain: string, mapping: CatalogMapping): { framework?: P
     ...(mapping.beyond ? ["beyond-catalogs"] : []),
   ];
   return {
-    framework: first ? { name: "CIS Docker Benchmark", version: CIS_VERSION, reference: first, specification: CIS[first] } : undefined,
+    framework: first
+      ? { name: "CIS Docker Benchmark", version: CIS_VERSION, reference: first, specification: CIS[first] }
+      : undefined,
     tags,
   };
 }

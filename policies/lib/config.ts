@@ -8,7 +8,8 @@ import { PolicyConfigSchema } from "@pulumi/policy";
 export function defaultsOf(schema: PolicyConfigSchema): Record<string, unknown> {
   const defaults: Record<string, unknown> = {};
   for (const [key, definition] of Object.entries(schema.properties)) {
-    if (typeof definition === "object" && definition.default !== undefined) defaults[key] = structuredClone(definition.default);
+    if (typeof definition === "object" && definition.default !== undefined)
+      defaults[key] = structuredClone(definition.default);
   }
   return defaults;
 }
@@ -27,5 +28,10 @@ export function stringList(description: string, defaults: readonly string[]) {
 }
 
 export function integerList(description: string, defaults: readonly number[]) {
-  return { type: "array" as const, items: { type: "integer" as const, minimum: 1, maximum: 65535 }, default: [...defaults], description };
+  return {
+    type: "array" as const,
+    items: { type: "integer" as const, minimum: 1, maximum: 65535 },
+    default: [...defaults],
+    description,
+  };
 }

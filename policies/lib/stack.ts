@@ -40,7 +40,12 @@ export interface StackGraph {
   readonly workloads: readonly WorkloadNode[];
 }
 
-const BUILTINS: Readonly<Record<string, BuiltinNetwork>> = { host: "host", bridge: "bridge", default: "bridge", none: "none" };
+const BUILTINS: Readonly<Record<string, BuiltinNetwork>> = {
+  host: "host",
+  bridge: "bridge",
+  default: "bridge",
+  none: "none",
+};
 
 function networkNode(resource: PolicyResource): NetworkNode {
   const props = plain(resource.props);
@@ -61,7 +66,10 @@ function networkNode(resource: PolicyResource): NetworkNode {
 }
 
 /** Network resources among `deps`, in order, without duplicates. */
-function networkDeps(deps: readonly PolicyResource[] | undefined, byUrn: ReadonlyMap<string, NetworkNode>): NetworkNode[] {
+function networkDeps(
+  deps: readonly PolicyResource[] | undefined,
+  byUrn: ReadonlyMap<string, NetworkNode>,
+): NetworkNode[] {
   const found: NetworkNode[] = [];
   for (const dep of deps ?? []) {
     const node = byUrn.get(dep.urn);
@@ -117,7 +125,8 @@ export function buildStackGraph(resources: readonly PolicyResource[]): StackGrap
       const fromProperty = networkDeps(resource.propertyDependencies?.[key], byUrn);
       const fromMode = isService ? [] : networkDeps(resource.propertyDependencies?.["networkMode"], byUrn);
       let candidates = [...fromProperty, ...fromMode].filter((n) => !attached.includes(n));
-      if (candidates.length === 0) candidates = networkDeps(resource.dependencies, byUrn).filter((n) => !attached.includes(n));
+      if (candidates.length === 0)
+        candidates = networkDeps(resource.dependencies, byUrn).filter((n) => !attached.includes(n));
       attached.push(...candidates);
       if (candidates.length === 0) unresolved = unknownRefs;
     }

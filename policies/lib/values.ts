@@ -34,7 +34,11 @@ export function isUnknownValue(value: unknown): boolean {
 
 /** The plain object behind CrossGuard's unknown-checking proxy (or the value itself when it is not proxied). */
 export function plain<T>(value: T): T {
-  if (value !== null && typeof value === "object" && (value as { __isSpecialProxy?: unknown }).__isSpecialProxy === true) {
+  if (
+    value !== null &&
+    typeof value === "object" &&
+    (value as { __isSpecialProxy?: unknown }).__isSpecialProxy === true
+  ) {
     return (value as unknown as { __getSpecialProxyTarget: T }).__getSpecialProxyTarget;
   }
   return value;

@@ -118,7 +118,9 @@ export function serviceView(props: unknown, resourceName: string): WorkloadView 
   const envValue = at(container, "env");
   const env =
     envValue !== null && typeof envValue === "object"
-      ? Object.entries(envValue as Record<string, unknown>).map(([key, value]): { name: string; value: Maybe<string> } => ({ name: key, value: str(value) }))
+      ? Object.entries(envValue as Record<string, unknown>).map(
+          ([key, value]): { name: string; value: Maybe<string> } => ({ name: key, value: str(value) }),
+        )
       : [];
   const networks = arr(at(props, "taskSpec", "networksAdvanceds"));
   const capDrop = arr(at(container, "capDrops"));
@@ -144,11 +146,15 @@ export function serviceView(props: unknown, resourceName: string): WorkloadView 
     env,
     mounts: mountsOf(at(container, "mounts")),
     capAdd: strings(at(container, "capAdds")).map(normaliseCap),
-    capDrop: capDrop === UNKNOWN ? UNKNOWN : capDrop.filter((c): c is string => typeof c === "string").map(normaliseCap),
+    capDrop:
+      capDrop === UNKNOWN ? UNKNOWN : capDrop.filter((c): c is string => typeof c === "string").map(normaliseCap),
     healthcheck: healthOf(at(container, "healthcheck")),
     memoryLimitBytes: num(at(props, "taskSpec", "resources", "limits", "memoryBytes")),
     restart: {
-      condition: at(props, "taskSpec", "restartPolicy") === undefined ? undefined : str(at(props, "taskSpec", "restartPolicy", "condition")) ?? "any",
+      condition:
+        at(props, "taskSpec", "restartPolicy") === undefined
+          ? undefined
+          : (str(at(props, "taskSpec", "restartPolicy", "condition")) ?? "any"),
       maxAttempts: num(at(props, "taskSpec", "restartPolicy", "maxAttempts")),
     },
     user: str(at(container, "user")),
@@ -207,7 +213,8 @@ export function containerView(props: unknown, resourceName: string): WorkloadVie
     env,
     mounts: [...mountsOf(at(props, "mounts")), ...volumeMounts],
     capAdd: strings(at(props, "capabilities", "adds")).map(normaliseCap),
-    capDrop: capDrop === UNKNOWN ? UNKNOWN : capDrop.filter((c): c is string => typeof c === "string").map(normaliseCap),
+    capDrop:
+      capDrop === UNKNOWN ? UNKNOWN : capDrop.filter((c): c is string => typeof c === "string").map(normaliseCap),
     healthcheck: healthOf(at(props, "healthcheck")),
     // The provider takes the container's memory limit in MB.
     memoryLimitBytes: isKnown(memoryMb) ? memoryMb * 1024 * 1024 : memoryMb,
@@ -215,20 +222,30 @@ export function containerView(props: unknown, resourceName: string): WorkloadVie
     user: str(at(props, "user")),
     readOnlyRootFilesystem: bool(at(props, "readOnly")),
     privileged: bool(at(props, "privileged")),
-    namespaces: { pid: str(at(props, "pidMode")), ipc: str(at(props, "ipcMode")), userns: str(at(props, "usernsMode")) },
+    namespaces: {
+      pid: str(at(props, "pidMode")),
+      ipc: str(at(props, "ipcMode")),
+      userns: str(at(props, "usernsMode")),
+    },
     securityOpts: securityOpts === UNKNOWN ? UNKNOWN : securityOpts.filter((o): o is string => typeof o === "string"),
     networkMode: str(at(props, "networkMode")) ?? "bridge",
     networks: networks === UNKNOWN ? UNKNOWN : networks.map((n) => ({ ref: str(at(n, "name")) })),
   };
 }
 
-export type WorkloadCheck = (workload: WorkloadView, args: ResourceValidationArgs, reportViolation: ReportViolation) => void;
+export type WorkloadCheck = (
+  workload: WorkloadView,
+  args: ResourceValidationArgs,
+  reportViolation: ReportViolation,
+) => void;
 
 /** Validations for both `docker.Service` and `docker.Container`, each through `validateResourceOfType`. */
 export function forWorkloads(check: WorkloadCheck): ResourceValidation[] {
   return [
     validateResourceOfType(docker.Service, (props, args, report) => check(serviceView(props, args.name), args, report)),
-    validateResourceOfType(docker.Container, (props, args, report) => check(containerView(props, args.name), args, report)),
+    validateResourceOfType(docker.Container, (props, args, report) =>
+      check(containerView(props, args.name), args, report),
+    ),
   ];
 }
 

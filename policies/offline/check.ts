@@ -42,7 +42,9 @@ export function readPolicyConfigFile(file: string): unknown {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new InputError(`cannot read policy config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new InputError(
+      `cannot read policy config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -56,9 +58,21 @@ export async function checkResources(options: CheckOptions): Promise<CheckResult
   const file = options.policyConfigFile ?? stackPolicyConfigFile(options.stack);
   const relative = file ? path.relative(process.cwd(), file) || file : undefined;
   const configSource = relative ? `policy config ${relative}` : `no policy config: pack default ${DEFAULT_ENFORCEMENT}`;
-  const config = resolvePackConfig(file ? readPolicyConfigFile(file) : undefined, policies, DEFAULT_ENFORCEMENT, relative ?? "pack defaults");
+  const config = resolvePackConfig(
+    file ? readPolicyConfigFile(file) : undefined,
+    policies,
+    DEFAULT_ENFORCEMENT,
+    relative ?? "pack defaults",
+  );
   const result = await runPolicies(options.resources, policies, config);
-  const violations = sortViolations(result.violations, policies.map((p) => p.name));
-  const lines = [...violations.map(formatViolation), ...(violations.length > 0 ? [""] : []), ...formatSummary(result, { packName: PACK_NAME, stack: options.stack, configSource })];
+  const violations = sortViolations(
+    result.violations,
+    policies.map((p) => p.name),
+  );
+  const lines = [
+    ...violations.map(formatViolation),
+    ...(violations.length > 0 ? [""] : []),
+    ...formatSummary(result, { packName: PACK_NAME, stack: options.stack, configSource }),
+  ];
   return { violations, lines, exitCode: countByLevel(violations).mandatory > 0 ? 1 : 0, configSource };
 }

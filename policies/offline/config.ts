@@ -28,37 +28,56 @@ function isLevel(value: unknown): value is EnforcementLevel {
 }
 
 /** Validates `value` against the subset of JSON Schema policies use; returns problems as `path: message`. */
-export function validateAgainstSchema(value: unknown, schema: PolicyConfigJSONSchema | boolean, path: string): string[] {
+export function validateAgainstSchema(
+  value: unknown,
+  schema: PolicyConfigJSONSchema | boolean,
+  path: string,
+): string[] {
   if (schema === true) return [];
   if (schema === false) return [`${path}: is not allowed`];
   const problems: string[] = [];
   const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
   const typeOf = (v: unknown) =>
-    v === null ? "null" : Array.isArray(v) ? "array" : typeof v === "number" ? (Number.isInteger(v) ? "integer" : "number") : typeof v;
+    v === null
+      ? "null"
+      : Array.isArray(v)
+        ? "array"
+        : typeof v === "number"
+          ? Number.isInteger(v)
+            ? "integer"
+            : "number"
+          : typeof v;
   if (types.length > 0) {
     const actual = typeOf(value);
     const ok = types.some((t) => t === actual || (t === "number" && actual === "integer"));
     if (!ok) return [`${path}: must be ${types.join(" or ")}, but ${JSON.stringify(value)} was provided`];
   }
   if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
-    problems.push(`${path}: must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}, but ${JSON.stringify(value)} was provided`);
+    problems.push(
+      `${path}: must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}, but ${JSON.stringify(value)} was provided`,
+    );
   }
   if (typeof value === "number") {
-    if (schema.minimum !== undefined && value < schema.minimum) problems.push(`${path}: must be at least ${schema.minimum}, but ${value} was provided`);
-    if (schema.maximum !== undefined && value > schema.maximum) problems.push(`${path}: must be at most ${schema.maximum}, but ${value} was provided`);
+    if (schema.minimum !== undefined && value < schema.minimum)
+      problems.push(`${path}: must be at least ${schema.minimum}, but ${value} was provided`);
+    if (schema.maximum !== undefined && value > schema.maximum)
+      problems.push(`${path}: must be at most ${schema.maximum}, but ${value} was provided`);
   }
   if (typeof value === "string" && schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) {
     problems.push(`${path}: must match ${schema.pattern}, but ${JSON.stringify(value)} was provided`);
   }
   if (Array.isArray(value) && schema.items !== undefined && !Array.isArray(schema.items)) {
-    value.forEach((item, i) => problems.push(...validateAgainstSchema(item, schema.items as PolicyConfigJSONSchema | boolean, `${path}[${i}]`)));
+    value.forEach((item, i) =>
+      problems.push(...validateAgainstSchema(item, schema.items as PolicyConfigJSONSchema | boolean, `${path}[${i}]`)),
+    );
   }
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
       const definition = schema.properties?.[key] ?? schema.additionalProperties;
       if (definition !== undefined) problems.push(...validateAgainstSchema(item, definition, `${path}.${key}`));
     }
-    for (const key of schema.required ?? []) if (!(key in (value as object))) problems.push(`${path}.${key}: is required`);
+    for (const key of schema.required ?? [])
+      if (!(key in (value as object))) problems.push(`${path}.${key}: is required`);
   }
   return problems;
 }
@@ -68,7 +87,12 @@ export function validateAgainstSchema(value: unknown, schema: PolicyConfigJSONSc
  * config. Unknown policies, unknown properties and bad values are errors (a typo must not silently
  * relax a rule).
  */
-export function resolvePackConfig(doc: unknown, policies: Policies, packDefault: EnforcementLevel, source: string): ResolvedPackConfig {
+export function resolvePackConfig(
+  doc: unknown,
+  policies: Policies,
+  packDefault: EnforcementLevel,
+  source: string,
+): ResolvedPackConfig {
   const problems: string[] = [];
   const entries = doc === undefined ? {} : doc;
   if (entries === null || typeof entries !== "object" || Array.isArray(entries)) {
@@ -97,13 +121,18 @@ export function resolvePackConfig(doc: unknown, policies: Policies, packDefault:
         for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
           if (key === "enforcementLevel") {
             if (isLevel(value)) level = value;
-            else problems.push(`${policy.name}.enforcementLevel: must be one of ${LEVELS.join(", ")}, but ${JSON.stringify(value)} was provided`);
+            else
+              problems.push(
+                `${policy.name}.enforcementLevel: must be one of ${LEVELS.join(", ")}, but ${JSON.stringify(value)} was provided`,
+              );
             continue;
           }
           const definition = schema.properties[key];
           if (definition === undefined) {
             const known = Object.keys(schema.properties);
-            problems.push(`${policy.name}.${key}: unknown config property${known.length > 0 ? ` (properties: ${known.join(", ")})` : " (the policy takes none)"}`);
+            problems.push(
+              `${policy.name}.${key}: unknown config property${known.length > 0 ? ` (properties: ${known.join(", ")})` : " (the policy takes none)"}`,
+            );
             continue;
           }
           const found = validateAgainstSchema(value, definition, `${policy.name}.${key}`);
@@ -111,14 +140,19 @@ export function resolvePackConfig(doc: unknown, policies: Policies, packDefault:
           if (found.length === 0) properties[key] = value;
         }
       } else {
-        problems.push(`${policy.name}: must be an enforcement level or an object, but ${JSON.stringify(entry)} was provided`);
+        problems.push(
+          `${policy.name}: must be an enforcement level or an object, but ${JSON.stringify(entry)} was provided`,
+        );
       }
     }
-    for (const key of schema.required ?? []) if (!(key in properties)) problems.push(`${policy.name}.${key}: is required`);
+    for (const key of schema.required ?? [])
+      if (!(key in properties)) problems.push(`${policy.name}.${key}: is required`);
     resolved.set(policy.name, { enforcementLevel: level, properties });
   }
   if (problems.length > 0) {
-    throw new InputError(`${source}: invalid policy config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    throw new InputError(
+      `${source}: invalid policy config (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
   }
   return resolved;
 }

@@ -26,10 +26,13 @@ export function countByLevel(violations: readonly Violation[]): { mandatory: num
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-export function formatSummary(result: RunResult, context: { packName: string; stack?: string; configSource: string }): string[] {
+export function formatSummary(
+  result: RunResult,
+  context: { packName: string; stack?: string; configSource: string },
+): string[] {
   const { mandatory, advisory } = countByLevel(result.violations);
   return [
-    `Policy pack ${context.packName}: ${(result.policyCount === 1 ? "1 policy" : `${result.policyCount} policies`)} enabled (${context.configSource}), ` +
+    `Policy pack ${context.packName}: ${result.policyCount === 1 ? "1 policy" : `${result.policyCount} policies`} enabled (${context.configSource}), ` +
       `${plural(result.resourceCount, "resource")} checked${context.stack ? ` in stack "${context.stack}"` : ""}.`,
     `${plural(mandatory, "mandatory violation")}, ${plural(advisory, "advisory violation")}.` +
       (mandatory > 0 ? " Mandatory violations block `pulumi up`." : ""),

@@ -39,18 +39,35 @@ export function toStackResource(r: FakeResource): StackResource {
   };
 }
 
-async function run(policy: Policy, resources: readonly FakeResource[], config?: Record<string, unknown>): Promise<Violation[]> {
-  const resolved = resolvePackConfig({ [policy.name]: { enforcementLevel: "mandatory", ...config } }, [policy], "mandatory", "test config");
+async function run(
+  policy: Policy,
+  resources: readonly FakeResource[],
+  config?: Record<string, unknown>,
+): Promise<Violation[]> {
+  const resolved = resolvePackConfig(
+    { [policy.name]: { enforcementLevel: "mandatory", ...config } },
+    [policy],
+    "mandatory",
+    "test config",
+  );
   const { violations } = await runPolicies(resources.map(toStackResource), [policy], resolved);
   return [...violations];
 }
 
 /** Violation messages of a resource policy on one resource (an empty array when it passes or does not apply). */
-export async function runResourcePolicy(policy: ResourceValidationPolicy, resource: FakeResource, config?: Record<string, unknown>): Promise<string[]> {
+export async function runResourcePolicy(
+  policy: ResourceValidationPolicy,
+  resource: FakeResource,
+  config?: Record<string, unknown>,
+): Promise<string[]> {
   return (await run(policy, [resource], config)).map((v) => v.message);
 }
 
 /** Violations (message and URN) of a stack policy on a set of resources. */
-export async function runStackPolicy(policy: StackValidationPolicy, resources: readonly FakeResource[], config?: Record<string, unknown>): Promise<Violation[]> {
+export async function runStackPolicy(
+  policy: StackValidationPolicy,
+  resources: readonly FakeResource[],
+  config?: Record<string, unknown>,
+): Promise<Violation[]> {
   return run(policy, resources, config);
 }

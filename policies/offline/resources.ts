@@ -81,8 +81,10 @@ export function parseStackExport(text: string, source: string): StackResource[] 
     };
     const propertyDependencies: Record<string, string[]> = {};
     if (r.propertyDependencies !== undefined && r.propertyDependencies !== null) {
-      if (typeof r.propertyDependencies !== "object") throw new InputError(`${source}: deployment.resources[${i}].propertyDependencies must be an object`);
-      for (const [key, value] of Object.entries(r.propertyDependencies)) propertyDependencies[key] = urns(value, `propertyDependencies.${key}`);
+      if (typeof r.propertyDependencies !== "object")
+        throw new InputError(`${source}: deployment.resources[${i}].propertyDependencies must be an object`);
+      for (const [key, value] of Object.entries(r.propertyDependencies))
+        propertyDependencies[key] = urns(value, `propertyDependencies.${key}`);
     }
     return {
       urn: r.urn,
@@ -108,6 +110,15 @@ export function stackNameOf(resources: readonly StackResource[]): string | undef
 }
 
 /** A stack export document for `resources` (what `pulumi stack export` writes, minus the manifest details). */
-export function toStackExport(resources: readonly StackResource[]): { version: number; deployment: { manifest: Record<string, unknown>; resources: StackResource[] } } {
-  return { version: 3, deployment: { manifest: { time: new Date(0).toISOString(), magic: "", version: "" }, resources: resources.map((r) => ({ ...r })) } };
+export function toStackExport(resources: readonly StackResource[]): {
+  version: number;
+  deployment: { manifest: Record<string, unknown>; resources: StackResource[] };
+} {
+  return {
+    version: 3,
+    deployment: {
+      manifest: { time: new Date(0).toISOString(), magic: "", version: "" },
+      resources: resources.map((r) => ({ ...r })),
+    },
+  };
 }

@@ -3,13 +3,27 @@
  * policies once per resource with its inputs, stack policies once with every resource's outputs, parent
  * and dependencies; props behind the same unknown-checking proxy; `notApplicable` ends one policy's run.
  */
-import { EnforcementLevel, Policies, Policy, PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import {
+  EnforcementLevel,
+  Policies,
+  Policy,
+  PolicyResource,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import { ResolvedPackConfig } from "./config";
 import { resourceName, StackResource, unwrapSecrets } from "./resources";
 
 // The analyzer's own proxy, so a rule that reads an unknown value fails here exactly as in a preview.
+// Its typings export nothing (it is internal to @pulumi/policy), hence require and a local type.
+interface AnalyzerProxy {
+  unknownCheckingProxy<T>(value: T): T;
+  UnknownValueError: new (...args: never[]) => Error;
+}
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const proxy: { unknownCheckingProxy<T>(value: T): T; UnknownValueError: new (...args: never[]) => Error } = require("@pulumi/policy/proxy");
+const proxy: AnalyzerProxy = require("@pulumi/policy/proxy");
 
 export type ReportedLevel = Exclude<EnforcementLevel, "disabled" | "remediate">;
 
@@ -40,7 +54,10 @@ export const isStackPolicy = (p: Policy): p is StackValidationPolicy => "validat
 /** Props a policy sees: inputs for resource policies, outputs (with the id) for stack policies. */
 function propsOf(r: StackResource, kind: "inputs" | "outputs"): Record<string, unknown> {
   const inputs = (unwrapSecrets(r.inputs ?? {}) ?? {}) as Record<string, unknown>;
-  if (kind === "inputs") return Object.keys(inputs).length > 0 ? inputs : ((unwrapSecrets(r.outputs ?? {}) ?? {}) as Record<string, unknown>);
+  if (kind === "inputs")
+    return Object.keys(inputs).length > 0
+      ? inputs
+      : ((unwrapSecrets(r.outputs ?? {}) ?? {}) as Record<string, unknown>);
   const outputs = (unwrapSecrets(r.outputs ?? {}) ?? {}) as Record<string, unknown>;
   const props: Record<string, unknown> = { ...inputs, ...outputs };
   if (r.id && r.custom !== false && props.id === undefined) props.id = r.id;
@@ -57,7 +74,14 @@ export function toPolicyResources(resources: readonly StackResource[]): PolicyRe
       props,
       urn: r.urn,
       name: resourceName(r),
-      opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: r.parent },
+      opts: {
+        protect: false,
+        ignoreChanges: [],
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+        parent: r.parent,
+      },
       dependencies: [],
       propertyDependencies: {},
       isType: (resourceClass) => pulumiTypeOf(resourceClass) === r.type,
@@ -68,9 +92,13 @@ export function toPolicyResources(resources: readonly StackResource[]): PolicyRe
   });
   for (const { r, resource } of made) {
     if (r.parent) resource.parent = byUrn.get(r.parent);
-    resource.dependencies = (r.dependencies ?? []).map((u) => byUrn.get(u)).filter((d): d is PolicyResource => d !== undefined);
+    resource.dependencies = (r.dependencies ?? [])
+      .map((u) => byUrn.get(u))
+      .filter((d): d is PolicyResource => d !== undefined);
     for (const [key, urns] of Object.entries(r.propertyDependencies ?? {})) {
-      resource.propertyDependencies[key] = urns.map((u) => byUrn.get(u)).filter((d): d is PolicyResource => d !== undefined);
+      resource.propertyDependencies[key] = urns
+        .map((u) => byUrn.get(u))
+        .filter((d): d is PolicyResource => d !== undefined);
     }
   }
   return made.map((m) => m.resource);
@@ -89,14 +117,25 @@ function deepFreeze<T>(value: T): T {
  * The args a resource policy receives for `r`. `inputs` may be passed pre-unwrapped (and frozen) so a
  * run over many policies unwraps each resource once.
  */
-export function resourceArgs(r: StackResource, getConfig: () => Record<string, unknown>, inputs?: Record<string, unknown>): ResourceValidationArgs {
+export function resourceArgs(
+  r: StackResource,
+  getConfig: () => Record<string, unknown>,
+  inputs?: Record<string, unknown>,
+): ResourceValidationArgs {
   const props = proxy.unknownCheckingProxy(inputs ?? propsOf(r, "inputs"));
   return {
     type: r.type,
     props,
     urn: r.urn,
     name: resourceName(r),
-    opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: r.parent },
+    opts: {
+      protect: false,
+      ignoreChanges: [],
+      aliases: [],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      additionalSecretOutputs: [],
+      parent: r.parent,
+    },
     stackTags: new Map(),
     isType: (resourceClass) => pulumiTypeOf(resourceClass) === r.type,
     asType: (resourceClass) => (pulumiTypeOf(resourceClass) === r.type ? (props as never) : undefined),
@@ -106,7 +145,12 @@ export function resourceArgs(r: StackResource, getConfig: () => Record<string, u
 }
 
 export function stackArgs(resources: PolicyResource[], getConfig: () => Record<string, unknown>): StackValidationArgs {
-  return { resources, stackTags: new Map(), getConfig: <T extends object>() => getConfig() as T, notApplicable: throwNotApplicable };
+  return {
+    resources,
+    stackTags: new Map(),
+    getConfig: <T extends object>() => getConfig() as T,
+    notApplicable: throwNotApplicable,
+  };
 }
 
 export interface RunResult {
@@ -116,7 +160,11 @@ export interface RunResult {
 }
 
 /** Runs every enabled policy of the pack over `resources` with the resolved config. */
-export async function runPolicies(resources: readonly StackResource[], policies: Policies, config: ResolvedPackConfig): Promise<RunResult> {
+export async function runPolicies(
+  resources: readonly StackResource[],
+  policies: Policies,
+  config: ResolvedPackConfig,
+): Promise<RunResult> {
   const violations: Violation[] = [];
   const stackResources = toPolicyResources(resources);
   // Unwrapping once per resource instead of once per policy and resource; policies only read props.
@@ -138,7 +186,12 @@ export async function runPolicies(resources: readonly StackResource[], policies:
       } catch (e) {
         if (e instanceof NotApplicableError) return;
         if (e instanceof proxy.UnknownValueError) {
-          violations.push({ policyName: policy.name, enforcementLevel: "advisory", message: `can't run policy '${policy.name}' during preview: ${(e as Error).message}`, urn });
+          violations.push({
+            policyName: policy.name,
+            enforcementLevel: "advisory",
+            message: `can't run policy '${policy.name}' during preview: ${(e as Error).message}`,
+            urn,
+          });
           return;
         }
         throw new Error(`policy ${policy.name} failed${urn ? ` on ${urn}` : ""}: ${(e as Error).stack ?? e}`);
@@ -149,11 +202,16 @@ export async function runPolicies(resources: readonly StackResource[], policies:
       for (const [i, r] of resources.entries()) {
         for (const validate of validations) {
           // A resource policy always reports against the resource it validates.
-          await guard(() => validate(resourceArgs(r, getConfig, inputProps[i]), (message) => push(message, r.urn)), r.urn);
+          await guard(
+            () => validate(resourceArgs(r, getConfig, inputProps[i]), (message) => push(message, r.urn)),
+            r.urn,
+          );
         }
       }
     } else if (isStackPolicy(policy)) {
-      await guard(() => policy.validateStack(stackArgs(stackResources, getConfig), (message, urn) => push(message, urn)));
+      await guard(() =>
+        policy.validateStack(stackArgs(stackResources, getConfig), (message, urn) => push(message, urn)),
+      );
     }
   }
   return { violations, resourceCount: resources.length, policyCount: enabled };

@@ -33,7 +33,9 @@ let client: any;
 let prod: StackResource[];
 
 const call = <T>(method: string, request: unknown): Promise<T> =>
-  new Promise((resolve, reject) => client[method](request, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))));
+  new Promise((resolve, reject) =>
+    client[method](request, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))),
+  );
 
 beforeAll(async () => {
   pack = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["index.ts"], { cwd: POLICIES });
@@ -66,8 +68,11 @@ function options(r: StackResource) {
 
 /** What the engine sends in a first preview: network ids and the services' network references unknown. */
 function firstPreviewProps(r: StackResource, kind: "inputs" | "outputs"): Record<string, unknown> {
-  const props = structuredClone(unwrapSecrets(kind === "inputs" ? r.inputs : { ...r.inputs, ...r.outputs }) as Record<string, any>);
-  if (r.type === "docker:index/service:Service") for (const n of props.taskSpec.networksAdvanceds) n.name = UNKNOWN_STRING_SENTINEL;
+  const props = structuredClone(
+    unwrapSecrets(kind === "inputs" ? r.inputs : { ...r.inputs, ...r.outputs }) as Record<string, any>,
+  );
+  if (r.type === "docker:index/service:Service")
+    for (const n of props.taskSpec.networksAdvanceds) n.name = UNKNOWN_STRING_SENTINEL;
   delete props.id;
   return props;
 }
@@ -97,7 +102,12 @@ function stackRequest(resources: readonly StackResource[]) {
 }
 
 const diagnostics = (response: any) =>
-  response.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), level: LEVEL_NAMES[d.getEnforcementlevel()], message: d.getMessage(), urn: d.getUrn() }));
+  response.getDiagnosticsList().map((d: any) => ({
+    policy: d.getPolicyname(),
+    level: LEVEL_NAMES[d.getEnforcementlevel()],
+    message: d.getMessage(),
+    urn: d.getUrn(),
+  }));
 
 describe("the pack under the CrossGuard analyzer", () => {
   it("serves every policy with its config schema", async () => {
@@ -106,11 +116,21 @@ describe("the pack under the CrossGuard analyzer", () => {
     const served = info.getPoliciesList().map((p: any) => p.getName());
     expect(served).toEqual(allPolicies.map((p) => p.name));
     const segmentation = info.getPoliciesList().find((p: any) => p.getName() === "enforce-declared-segmentation");
-    expect(Object.keys(segmentation.getConfigschema().getProperties().toJavaScript()).sort()).toEqual(["allowedFlows", "externalNetworks", "tiers", "useLabels"]);
+    expect(Object.keys(segmentation.getConfigschema().getProperties().toJavaScript()).sort()).toEqual([
+      "allowedFlows",
+      "externalNetworks",
+      "tiers",
+      "useLabels",
+    ]);
   });
 
   it("finds no mandatory violation in a first preview of prod, per resource and for the stack", async () => {
-    const resolved = resolvePackConfig(readPolicyConfigFile(path.join(POLICIES, "config/prod.json")), allPolicies, DEFAULT_ENFORCEMENT, "prod.json");
+    const resolved = resolvePackConfig(
+      readPolicyConfigFile(path.join(POLICIES, "config/prod.json")),
+      allPolicies,
+      DEFAULT_ENFORCEMENT,
+      "prod.json",
+    );
     const configure = new messages.ConfigureAnalyzerRequest();
     for (const [name, { enforcementLevel, properties }] of resolved) {
       const config = new messages.PolicyConfig();
@@ -139,15 +159,20 @@ describe("the pack under the CrossGuard analyzer", () => {
   it("reports an undeclared pair in a first preview through the engine's property dependencies", async () => {
     const mutated = structuredClone(prod);
     const redis = mutated.find((r) => r.type === "docker:index/service:Service" && r.urn.endsWith("::iot-redis"))!;
-    const frontend = mutated.find((r) => r.type === "docker:index/network:Network" && r.outputs?.name === "iot-frontend-network")!;
-    for (const props of [redis.inputs, redis.outputs] as any[]) props.taskSpec.networksAdvanceds.push({ name: frontend.id, aliases: [] });
+    const frontend = mutated.find(
+      (r) => r.type === "docker:index/network:Network" && r.outputs?.name === "iot-frontend-network",
+    )!;
+    for (const props of [redis.inputs, redis.outputs] as any[])
+      props.taskSpec.networksAdvanceds.push({ name: frontend.id, aliases: [] });
     (redis.propertyDependencies as Record<string, string[]>).taskSpec.push(frontend.urn);
     const found = diagnostics(await call("analyzeStack", stackRequest(mutated)));
     expect(found).toContainEqual({
       policy: "enforce-declared-segmentation",
       level: "mandatory",
       // The engine puts the policy's description on the first line.
-      message: expect.stringMatching(/\nservice "redis" and service "grafana" can reach each other on "iot-frontend-network"/),
+      message: expect.stringMatching(
+        /\nservice "redis" and service "grafana" can reach each other on "iot-frontend-network"/,
+      ),
       urn: redis.urn,
     });
   });

@@ -17,7 +17,11 @@ const PROD_CONFIG = path.join(ROOT, "policies/config/prod.json");
 async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(argv, (l) => out.push(l), (l) => err.push(l));
+  const code = await main(
+    argv,
+    (l) => out.push(l),
+    (l) => err.push(l),
+  );
   return { code, out, err };
 }
 
@@ -33,16 +37,26 @@ describe("npm run policy -- --state", () => {
     const { code, out } = await run("--state", CLEAN, "--policy-config", PROD_CONFIG);
     expect(code).toBe(0);
     expect(out).toEqual([
-      expect.stringMatching(/^Policy pack iot-swarm-net-policies: \d+ policies enabled \(policy config .*prod\.json\), 15 resources checked in stack "site"\.$/),
+      expect.stringMatching(
+        /^Policy pack iot-swarm-net-policies: \d+ policies enabled \(policy config .*prod\.json\), 15 resources checked in stack "site"\.$/,
+      ),
       "0 mandatory violations, 0 advisory violations.",
     ]);
   });
 
   it("catches, in that export, a shared network that no declared flow explains any more", async () => {
     const doc = JSON.parse(fs.readFileSync(CLEAN, "utf8"));
-    const proxy = doc.deployment.resources.find((r: { urn: string }) => r.urn.endsWith("docker:index/service:Service::proxy"));
-    for (const props of [proxy.inputs, proxy.outputs]) props.labels.find((l: { label: string }) => l.label === "iot.flows").value = "";
-    const { code, out } = await run("--state", tempFile("export.json", JSON.stringify(doc)), "--policy-config", PROD_CONFIG);
+    const proxy = doc.deployment.resources.find((r: { urn: string }) =>
+      r.urn.endsWith("docker:index/service:Service::proxy"),
+    );
+    for (const props of [proxy.inputs, proxy.outputs])
+      props.labels.find((l: { label: string }) => l.label === "iot.flows").value = "";
+    const { code, out } = await run(
+      "--state",
+      tempFile("export.json", JSON.stringify(doc)),
+      "--policy-config",
+      PROD_CONFIG,
+    );
     expect(code).toBe(1);
     expect(out).toContainEqual(
       expect.stringMatching(
@@ -58,10 +72,16 @@ describe("npm run policy -- --state", () => {
     expect(out).toContain(
       `[mandatory] disallow-host-and-default-bridge-networks: container "redis" joins the host network: it shares the node's network stack and every port it opens is open on the node. (${redis})`,
     );
-    expect(out).toContain(`[mandatory] disallow-sensitive-port-publishing: container "redis" publishes 6379->6379/tcp, a Redis port that must stay inside the swarm. (${redis})`);
-    expect(out).toContainEqual(expect.stringMatching(/^\[mandatory\] disallow-plaintext-mqtt: service "broker" publishes plaintext MQTT/));
+    expect(out).toContain(
+      `[mandatory] disallow-sensitive-port-publishing: container "redis" publishes 6379->6379/tcp, a Redis port that must stay inside the swarm. (${redis})`,
+    );
+    expect(out).toContainEqual(
+      expect.stringMatching(/^\[mandatory\] disallow-plaintext-mqtt: service "broker" publishes plaintext MQTT/),
+    );
     expect(out).toContainEqual(expect.stringMatching(/^\[mandatory\] disallow-docker-socket-mount: container "redis"/));
-    expect(out[out.length - 1]).toMatch(/^\d+ mandatory violations, \d+ advisory violations\. Mandatory violations block `pulumi up`\.$/);
+    expect(out[out.length - 1]).toMatch(
+      /^\d+ mandatory violations, \d+ advisory violations\. Mandatory violations block `pulumi up`\.$/,
+    );
     // Mandatory lines come first.
     const firstAdvisory = out.findIndex((l) => l.startsWith("[advisory]"));
     expect(out.slice(firstAdvisory).some((l) => l.startsWith("[mandatory]"))).toBe(false);
@@ -105,7 +125,10 @@ describe("npm run policy -- --state", () => {
   });
 
   it("exits 2 on an invalid policy config, naming the bad key", async () => {
-    const config = tempFile("policy.json", JSON.stringify({ all: "mandatory", "restrict-port-publishers": { allowedPublisher: ["gateway"] } }));
+    const config = tempFile(
+      "policy.json",
+      JSON.stringify({ all: "mandatory", "restrict-port-publishers": { allowedPublisher: ["gateway"] } }),
+    );
     const { code, err } = await run("--state", CLEAN, "--policy-config", config);
     expect(code).toBe(2);
     expect(err.join("\n")).toContain("restrict-port-publishers.allowedPublisher: unknown config property");
@@ -120,7 +143,8 @@ describe("npm run policy -- --state", () => {
 
 describe("npm run policy -- --stack (as a process)", () => {
   const tsx = path.join(ROOT, "node_modules/.bin/tsx");
-  const cli = (...args: string[]) => spawnSync(tsx, ["tools/policyCheck.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  const cli = (...args: string[]) =>
+    spawnSync(tsx, ["tools/policyCheck.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
 
   it("exits 0 on the reference prod stack", () => {
     const result = cli("--stack", "prod");

@@ -40,7 +40,7 @@ export function network(name: string, options: NetworkOptions = {}): FakeResourc
       ipamConfigs: [{ subnet: "10.231.1.0/24", gateway: "10.231.1.1" }],
       labels: [
         { label: "iot.network-kind", value: kind },
-        { label: "iot.tiers", value: kind === "tier" ? options.tier ?? name : "" },
+        { label: "iot.tiers", value: kind === "tier" ? (options.tier ?? name) : "" },
       ],
     },
   };
@@ -69,7 +69,10 @@ export function service(name: string, options: ServiceOptions = {}): FakeResourc
         { label: "iot.flows", value: (options.flows ?? []).join(",") },
       ],
       mode: { replicated: { replicas: 1 } },
-      endpointSpec: { mode: "vip", ports: (options.ports ?? []).map((p) => ({ protocol: "tcp", publishMode: "ingress", ...p })) },
+      endpointSpec: {
+        mode: "vip",
+        ports: (options.ports ?? []).map((p) => ({ protocol: "tcp", publishMode: "ingress", ...p })),
+      },
       taskSpec: {
         containerSpec: {
           image: `example/${name}:1.2.3@${DIGEST}`,
@@ -77,7 +80,12 @@ export function service(name: string, options: ServiceOptions = {}): FakeResourc
           user: "1000:1000",
           readOnly: true,
           capDrops: ["ALL"],
-          healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"], interval: "10s", timeout: "5s", retries: 3 },
+          healthcheck: {
+            tests: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"],
+            interval: "10s",
+            timeout: "5s",
+            retries: 3,
+          },
           mounts: [{ type: "volume", source: `${name}-data`, target: "/data" }],
           secrets: [],
           configs: [],
@@ -136,11 +144,19 @@ export function caCert(name = "ca"): FakeResource {
 
 export function certRequest(name: string, dnsNames: readonly string[]): FakeResource {
   const pem = `-----BEGIN CERTIFICATE REQUEST-----\n${name}\n-----END CERTIFICATE REQUEST-----\n`;
-  return { type: TYPES.certRequest, name, props: { dnsNames: [...dnsNames], subject: { commonName: dnsNames[0] ?? name }, certRequestPem: pem } };
+  return {
+    type: TYPES.certRequest,
+    name,
+    props: { dnsNames: [...dnsNames], subject: { commonName: dnsNames[0] ?? name }, certRequestPem: pem },
+  };
 }
 
 /** A leaf signed by the CA from `request`, linked the way the engine records it. */
-export function leafCert(name: string, request: FakeResource, usage: "server_auth" | "client_auth" = "server_auth"): FakeResource {
+export function leafCert(
+  name: string,
+  request: FakeResource,
+  usage: "server_auth" | "client_auth" = "server_auth",
+): FakeResource {
   return {
     type: TYPES.locallySignedCert,
     name,
@@ -194,7 +210,11 @@ export function happyStack(): FakeResource[] {
       ],
     }),
     service("app", { tiers: ["backend"], flows: ["broker:8883"], networks: ["backend-id", "mqtt-id"] }),
-    service("broker", { tiers: ["mqtt"], networks: ["mqtt-id", "broker-egress-id"], ports: [{ targetPort: 8883, publishedPort: 8883 }] }),
+    service("broker", {
+      tiers: ["mqtt"],
+      networks: ["mqtt-id", "broker-egress-id"],
+      ports: [{ targetPort: 8883, publishedPort: 8883 }],
+    }),
     privateKey("ca-key"),
     caCert(),
     privateKey("broker-key"),
@@ -206,7 +226,11 @@ export function happyStack(): FakeResource[] {
 }
 
 /** The happy stack with the resource named `name` replaced by `change(resource)`. */
-export function changeIn(stack: FakeResource[], name: string, change: (r: FakeResource) => FakeResource): FakeResource[] {
+export function changeIn(
+  stack: FakeResource[],
+  name: string,
+  change: (r: FakeResource) => FakeResource,
+): FakeResource[] {
   if (!stack.some((r) => r.name === name)) throw new Error(`no resource named ${name} in the fixture`);
   return stack.map((r) => (r.name === name ? change(r) : r));
 }

@@ -53,13 +53,21 @@ describe("disallow-docker-socket-mount", () => {
   });
 
   it("fails when a service bind-mounts /var/run/docker.sock", async () => {
-    const r = edit(app(), (p) => p.taskSpec.containerSpec.mounts.push(bind("/var/run/docker.sock", "/var/run/docker.sock")));
-    assertHasViolation(await runResourcePolicy(disallowDockerSocketMount, r), 'service "app" mounts the Docker socket /var/run/docker.sock');
+    const r = edit(app(), (p) =>
+      p.taskSpec.containerSpec.mounts.push(bind("/var/run/docker.sock", "/var/run/docker.sock")),
+    );
+    assertHasViolation(
+      await runResourcePolicy(disallowDockerSocketMount, r),
+      'service "app" mounts the Docker socket /var/run/docker.sock',
+    );
   });
 
   it("fails when a container mounts the socket through a volume's hostPath", async () => {
     const r = edit(legacy(), (p) => (p.volumes = [{ hostPath: "/run/docker.sock", containerPath: "/docker.sock" }]));
-    assertHasViolation(await runResourcePolicy(disallowDockerSocketMount, r), "mounts the Docker socket /run/docker.sock");
+    assertHasViolation(
+      await runResourcePolicy(disallowDockerSocketMount, r),
+      "mounts the Docker socket /run/docker.sock",
+    );
   });
 });
 
@@ -71,7 +79,10 @@ describe("disallow-sensitive-host-mounts", () => {
 
   it("fails when a service bind-mounts /etc", async () => {
     const r = edit(app(), (p) => p.taskSpec.containerSpec.mounts.push(bind("/etc", "/host-etc")));
-    assertHasViolation(await runResourcePolicy(disallowSensitiveHostMounts, r), "bind-mounts the host path /etc (under /etc)");
+    assertHasViolation(
+      await runResourcePolicy(disallowSensitiveHostMounts, r),
+      "bind-mounts the host path /etc (under /etc)",
+    );
   });
 
   it("fails when a container mounts a directory below /proc", async () => {
@@ -81,7 +92,10 @@ describe("disallow-sensitive-host-mounts", () => {
 
   it("fails when the host's root is mounted", async () => {
     const r = edit(app(), (p) => p.taskSpec.containerSpec.mounts.push(bind("/", "/host")));
-    assertHasViolation(await runResourcePolicy(disallowSensitiveHostMounts, r), "bind-mounts the host path / (under /)");
+    assertHasViolation(
+      await runResourcePolicy(disallowSensitiveHostMounts, r),
+      "bind-mounts the host path / (under /)",
+    );
   });
 });
 
@@ -143,12 +157,18 @@ describe("require-bounded-restart-policy", () => {
 
   it("fails when on-failure has no attempt limit", async () => {
     const r = edit(app(), (p) => (p.taskSpec.restartPolicy.maxAttempts = 0));
-    assertHasViolation(await runResourcePolicy(requireBoundedRestartPolicy, r), 'restarts on "on-failure" without an attempt limit');
+    assertHasViolation(
+      await runResourcePolicy(requireBoundedRestartPolicy, r),
+      'restarts on "on-failure" without an attempt limit',
+    );
   });
 
   it("fails when attempts exceed the maximum", async () => {
     const r = edit(app(), (p) => (p.taskSpec.restartPolicy.maxAttempts = 20));
-    assertHasViolation(await runResourcePolicy(requireBoundedRestartPolicy, r), "allows 20 restart attempts; at most 5");
+    assertHasViolation(
+      await runResourcePolicy(requireBoundedRestartPolicy, r),
+      "allows 20 restart attempts; at most 5",
+    );
   });
 
   it("fails when a container restarts always", async () => {
@@ -159,7 +179,12 @@ describe("require-bounded-restart-policy", () => {
 
 describe("require-pinned-image", () => {
   it("passes for a tag and for a digest", async () => {
-    assertNoViolations(await runResourcePolicy(requirePinnedImage, edit(app(), (p) => (p.taskSpec.containerSpec.image = "redis:7.4.1-alpine"))));
+    assertNoViolations(
+      await runResourcePolicy(
+        requirePinnedImage,
+        edit(app(), (p) => (p.taskSpec.containerSpec.image = "redis:7.4.1-alpine")),
+      ),
+    );
     assertNoViolations(await runResourcePolicy(requirePinnedImage, app()));
   });
 
@@ -174,7 +199,11 @@ describe("require-pinned-image", () => {
   });
 
   it("parses registry, tag and digest", () => {
-    expect(parseImageRef("registry.local:5000/team/redis:7.4@sha256:abc")).toEqual({ name: "registry.local:5000/team/redis", tag: "7.4", digest: "sha256:abc" });
+    expect(parseImageRef("registry.local:5000/team/redis:7.4@sha256:abc")).toEqual({
+      name: "registry.local:5000/team/redis",
+      tag: "7.4",
+      digest: "sha256:abc",
+    });
   });
 });
 
@@ -185,7 +214,10 @@ describe("require-image-digest", () => {
 
   it("fails for a tag without a digest", async () => {
     const r = edit(app(), (p) => (p.taskSpec.containerSpec.image = "redis:7.4.1-alpine"));
-    assertHasViolation(await runResourcePolicy(requireImageDigest, r), 'uses image "redis:7.4.1-alpine" without a digest');
+    assertHasViolation(
+      await runResourcePolicy(requireImageDigest, r),
+      'uses image "redis:7.4.1-alpine" without a digest',
+    );
   });
 });
 
@@ -204,7 +236,10 @@ describe("disallow-secrets-in-env", () => {
 
   it("fails for an inline password", async () => {
     const r = edit(app(), (p) => (p.taskSpec.containerSpec.env.DB_PASSWORD = "hunter2"));
-    assertHasViolation(await runResourcePolicy(disallowSecretsInEnv, r), "sets DB_PASSWORD inline (its name contains PASSWORD)");
+    assertHasViolation(
+      await runResourcePolicy(disallowSecretsInEnv, r),
+      "sets DB_PASSWORD inline (its name contains PASSWORD)",
+    );
   });
 
   it("fails for an API key in a container's envs", async () => {
@@ -252,7 +287,10 @@ describe("require-read-only-root-filesystem", () => {
 
   it("fails for a writable root", async () => {
     const r = edit(app(), (p) => (p.taskSpec.containerSpec.readOnly = false));
-    assertHasViolation(await runResourcePolicy(requireReadOnlyRootFilesystem, r), 'service "app" has a writable root filesystem');
+    assertHasViolation(
+      await runResourcePolicy(requireReadOnlyRootFilesystem, r),
+      'service "app" has a writable root filesystem',
+    );
   });
 
   it("passes for a reviewed exception", async () => {
@@ -295,7 +333,10 @@ describe("require-container-security-options", () => {
 
   it("fails when seccomp is unconfined", async () => {
     const r = edit(legacy(), (p) => p.securityOpts.push("seccomp=unconfined"));
-    assertHasViolation(await runResourcePolicy(requireContainerSecurityOptions, r), "disables a security profile (seccomp:unconfined)");
+    assertHasViolation(
+      await runResourcePolicy(requireContainerSecurityOptions, r),
+      "disables a security profile (seccomp:unconfined)",
+    );
   });
 
   it("does not apply to Swarm services", async () => {

@@ -9,7 +9,9 @@ export function assertHasViolation(messages: Messages, expected: string | RegExp
   const texts = messages.map(textOf);
   const found = texts.some((t) => (typeof expected === "string" ? t.includes(expected) : expected.test(t)));
   if (!found) {
-    throw new Error(`expected a violation matching ${String(expected)}, got ${texts.length === 0 ? "none" : `:\n  ${texts.join("\n  ")}`}`);
+    throw new Error(
+      `expected a violation matching ${String(expected)}, got ${texts.length === 0 ? "none" : `:\n  ${texts.join("\n  ")}`}`,
+    );
   }
 }
 

@@ -15,7 +15,9 @@ describe("enforce-declared-segmentation", () => {
   });
 
   it("fails when a service joins another tier's network without a declared flow, naming both URNs", async () => {
-    const stack = changeIn(happyStack(), "svc-broker", (r) => edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "edge-id" })));
+    const stack = changeIn(happyStack(), "svc-broker", (r) =>
+      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "edge-id" })),
+    );
     const violations = await runStackPolicy(enforceDeclaredSegmentation, stack);
     expect(violations).toHaveLength(1);
     const [v] = violations;
@@ -26,18 +28,31 @@ describe("enforce-declared-segmentation", () => {
   });
 
   it("fails when a network joins services by Docker name as well as by id", async () => {
-    const stack = changeIn(happyStack(), "svc-broker", (r) => edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "backend" })));
-    assertHasViolation(await runStackPolicy(enforceDeclaredSegmentation, stack), 'service "gateway" and service "broker" can reach each other on "backend"');
+    const stack = changeIn(happyStack(), "svc-broker", (r) =>
+      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "backend" })),
+    );
+    assertHasViolation(
+      await runStackPolicy(enforceDeclaredSegmentation, stack),
+      'service "gateway" and service "broker" can reach each other on "backend"',
+    );
   });
 
   it("passes when the extra pair is a flow declared in the policy config", async () => {
-    const stack = changeIn(happyStack(), "svc-broker", (r) => edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "edge-id" })));
-    assertNoViolations(await runStackPolicy(enforceDeclaredSegmentation, stack, { allowedFlows: ["gateway -> broker:8883"] }));
+    const stack = changeIn(happyStack(), "svc-broker", (r) =>
+      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "edge-id" })),
+    );
+    assertNoViolations(
+      await runStackPolicy(enforceDeclaredSegmentation, stack, { allowedFlows: ["gateway -> broker:8883"] }),
+    );
   });
 
   it("passes when the policy config puts both services in one tier", async () => {
-    const stack = changeIn(happyStack(), "svc-broker", (r) => edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "edge-id" })));
-    assertNoViolations(await runStackPolicy(enforceDeclaredSegmentation, stack, { tiers: { edge: ["gateway", "broker"] } }));
+    const stack = changeIn(happyStack(), "svc-broker", (r) =>
+      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "edge-id" })),
+    );
+    assertNoViolations(
+      await runStackPolicy(enforceDeclaredSegmentation, stack, { tiers: { edge: ["gateway", "broker"] } }),
+    );
   });
 
   it("fails when labels are not trusted and the config declares nothing", async () => {
@@ -54,12 +69,17 @@ describe("enforce-declared-segmentation", () => {
       const joined = (r.props as any).taskSpec.networksAdvanceds.map((n: { name: string }) => n.name);
       if (r.name === "svc-broker") joined.push("edge-id");
       return {
-        ...edit(r, (p) => (p.taskSpec.networksAdvanceds = joined.map(() => ({ name: UNKNOWN_STRING_SENTINEL, aliases: [] })))),
+        ...edit(
+          r,
+          (p) => (p.taskSpec.networksAdvanceds = joined.map(() => ({ name: UNKNOWN_STRING_SENTINEL, aliases: [] }))),
+        ),
         propertyDependencies: { taskSpec: networks.filter((n) => joined.includes(n.id)).map(urnOf) },
       };
     });
     const violations = await runStackPolicy(enforceDeclaredSegmentation, preview);
-    expect(violations.map((v) => v.message)).toEqual([expect.stringContaining('service "gateway" and service "broker" can reach each other on "edge"')]);
+    expect(violations.map((v) => v.message)).toEqual([
+      expect.stringContaining('service "gateway" and service "broker" can reach each other on "edge"'),
+    ]);
   });
 
   it("passes during a preview of the compliant stack, resolving networks through plain dependencies", async () => {
@@ -76,39 +96,64 @@ describe("enforce-declared-segmentation", () => {
   });
 
   it("fails when a service joins a network the stack does not declare", async () => {
-    const stack = changeIn(happyStack(), "svc-app", (r) => edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "shared-ops" })));
-    assertHasViolation(await runStackPolicy(enforceDeclaredSegmentation, stack), 'joins network "shared-ops", which this stack does not declare');
+    const stack = changeIn(happyStack(), "svc-app", (r) =>
+      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "shared-ops" })),
+    );
+    assertHasViolation(
+      await runStackPolicy(enforceDeclaredSegmentation, stack),
+      'joins network "shared-ops", which this stack does not declare',
+    );
   });
 
   it("passes when that external network is listed in externalNetworks", async () => {
-    const stack = changeIn(happyStack(), "svc-app", (r) => edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "shared-ops" })));
+    const stack = changeIn(happyStack(), "svc-app", (r) =>
+      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "shared-ops" })),
+    );
     assertNoViolations(await runStackPolicy(enforceDeclaredSegmentation, stack, { externalNetworks: ["shared-ops"] }));
   });
 
   it("fails when two containers share Docker's default bridge", async () => {
-    const stack = [...happyStack(), edit(container("legacy-a", "bridge"), (p) => delete p.networksAdvanced), edit(container("legacy-b", "bridge"), (p) => delete p.networksAdvanced)];
-    assertHasViolation(await runStackPolicy(enforceDeclaredSegmentation, stack), 'container "legacy-a" and container "legacy-b" can reach each other on the default bridge');
+    const stack = [
+      ...happyStack(),
+      edit(container("legacy-a", "bridge"), (p) => delete p.networksAdvanced),
+      edit(container("legacy-b", "bridge"), (p) => delete p.networksAdvanced),
+    ];
+    assertHasViolation(
+      await runStackPolicy(enforceDeclaredSegmentation, stack),
+      'container "legacy-a" and container "legacy-b" can reach each other on the default bridge',
+    );
   });
 });
 
 describe("disallow-host-and-default-bridge-networks", () => {
   it("passes for a service on the stack's own networks", async () => {
-    assertNoViolations(await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, service("app", { networks: ["backend-id"] })));
+    assertNoViolations(
+      await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, service("app", { networks: ["backend-id"] })),
+    );
   });
 
   it("fails when a service joins the host network", async () => {
     const r = service("app", { networks: ["backend-id", "host"] });
-    assertHasViolation(await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, r), 'service "app" joins the host network');
+    assertHasViolation(
+      await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, r),
+      'service "app" joins the host network',
+    );
   });
 
   it("fails when a service joins the default bridge", async () => {
     const r = service("app", { networks: ["bridge"] });
-    assertHasViolation(await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, r), "joins Docker's default bridge");
+    assertHasViolation(
+      await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, r),
+      "joins Docker's default bridge",
+    );
   });
 
   it("fails when a container runs with networkMode host", async () => {
     const r = edit(container("legacy", "backend"), (p) => (p.networkMode = "host"));
-    assertHasViolation(await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, r), 'container "legacy" joins the host network');
+    assertHasViolation(
+      await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, r),
+      'container "legacy" joins the host network',
+    );
   });
 
   it("fails when a container leaves networkMode unset (the provider puts it on the default bridge)", async () => {
@@ -118,7 +163,10 @@ describe("disallow-host-and-default-bridge-networks", () => {
 
   it("fails when a container shares another container's network namespace", async () => {
     const r = edit(container("sidecar", "backend"), (p) => (p.networkMode = "container:app"));
-    assertHasViolation(await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, r), 'shares the network namespace of app ("container:app")');
+    assertHasViolation(
+      await runResourcePolicy(disallowHostAndDefaultBridgeNetworks, r),
+      'shares the network namespace of app ("container:app")',
+    );
   });
 
   it("passes for a container whose networkMode is its own network", async () => {
@@ -137,7 +185,10 @@ describe("require-internal-networks", () => {
 
   it("fails when a tier network is not internal", async () => {
     const r = edit(network("backend"), (p) => (p.internal = false));
-    assertHasViolation(await runResourcePolicy(requireInternalNetworks, r), 'network "backend" (tier backend) is not internal');
+    assertHasViolation(
+      await runResourcePolicy(requireInternalNetworks, r),
+      'network "backend" (tier backend) is not internal',
+    );
   });
 
   it("fails when a network without labels leaves internal unset", async () => {
@@ -165,7 +216,10 @@ describe("require-overlay-networks", () => {
 
   it("fails when a swarm stack declares a bridge network", async () => {
     const stack = changeIn(happyStack(), "net-backend", (r) => edit(r, (p) => (p.driver = "bridge")));
-    assertHasViolation(await runStackPolicy(requireOverlayNetworks, stack), 'network "backend" uses the "bridge" driver');
+    assertHasViolation(
+      await runStackPolicy(requireOverlayNetworks, stack),
+      'network "backend" uses the "bridge" driver',
+    );
   });
 
   it("fails when the driver is unset (the provider creates a bridge)", async () => {

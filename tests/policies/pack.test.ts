@@ -12,7 +12,8 @@ describe("the pack", () => {
   it("has unique kebab-case policy names that start with a verb", () => {
     const names = allPolicies.map((p) => p.name);
     expect(new Set(names).size).toBe(names.length);
-    for (const name of names) expect(name).toMatch(/^(enforce|disallow|require|restrict|limit)-[a-z0-9]+(-[a-z0-9]+)*$/);
+    for (const name of names)
+      expect(name).toMatch(/^(enforce|disallow|require|restrict|limit)-[a-z0-9]+(-[a-z0-9]+)*$/);
   });
 
   it("gives every policy a one-sentence description, a severity, remediation steps and a catalog mapping or a reason", () => {
@@ -23,8 +24,10 @@ describe("the pack", () => {
       const tags = p.tags ?? [];
       const mapped = tags.some((t) => t.startsWith("cis-docker-") || t.startsWith("kics-"));
       expect(mapped || tags.includes("beyond-catalogs")).toBe(true);
-      for (const tag of tags.filter((t) => t.startsWith("cis-docker-"))) expect(CIS[tag.slice("cis-docker-".length)]).toBeDefined();
-      for (const tag of tags.filter((t) => t.startsWith("kics-"))) expect(KICS[tag.slice("kics-".length)]).toBeDefined();
+      for (const tag of tags.filter((t) => t.startsWith("cis-docker-")))
+        expect(CIS[tag.slice("cis-docker-".length)]).toBeDefined();
+      for (const tag of tags.filter((t) => t.startsWith("kics-")))
+        expect(KICS[tag.slice("kics-".length)]).toBeDefined();
     }
   });
 
@@ -58,7 +61,12 @@ describe("the pack", () => {
 
   it("pins the policy toolchain exactly", () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(POLICIES_DIR, "package.json"), "utf8"));
-    expect(pkg.dependencies).toMatchObject({ "@pulumi/policy": "1.21.0", "@pulumi/pulumi": "3.248.0", "@pulumi/docker": "5.2.0", "@pulumi/tls": "5.6.1" });
+    expect(pkg.dependencies).toMatchObject({
+      "@pulumi/policy": "1.21.0",
+      "@pulumi/pulumi": "3.248.0",
+      "@pulumi/docker": "5.2.0",
+      "@pulumi/tls": "5.6.1",
+    });
     expect(pkg.devDependencies.typescript).toBe("5.9.3");
     expect(fs.readFileSync(path.join(POLICIES_DIR, "PulumiPolicy.yaml"), "utf8")).toMatch(/^runtime: nodejs$/m);
   });
@@ -70,11 +78,18 @@ describe("policy config", () => {
   it("defaults every policy to advisory with its schema defaults", () => {
     const resolved = levels(undefined);
     expect(resolved.get("require-healthcheck")?.enforcementLevel).toBe("advisory");
-    expect(resolved.get("limit-certificate-validity")?.properties).toEqual({ maxLeafValidityDays: 397, maxCaValidityDays: 3650 });
+    expect(resolved.get("limit-certificate-validity")?.properties).toEqual({
+      maxLeafValidityDays: 397,
+      maxCaValidityDays: 3650,
+    });
   });
 
   it("lets `all` set every level and a policy's own entry override it", () => {
-    const resolved = levels({ all: "mandatory", "require-image-digest": "advisory", "require-healthcheck": { enforcementLevel: "disabled" } });
+    const resolved = levels({
+      all: "mandatory",
+      "require-image-digest": "advisory",
+      "require-healthcheck": { enforcementLevel: "disabled" },
+    });
     expect(resolved.get("enforce-declared-segmentation")?.enforcementLevel).toBe("mandatory");
     expect(resolved.get("require-image-digest")?.enforcementLevel).toBe("advisory");
     expect(resolved.get("require-healthcheck")?.enforcementLevel).toBe("disabled");
@@ -99,11 +114,19 @@ describe("policy config", () => {
       message = (e as Error).message;
     }
     expect(message).toContain("invalid policy config (5 problems)");
-    expect(message).toContain('all: must be one of advisory, mandatory, remediate, disabled, but "strict" was provided');
+    expect(message).toContain(
+      'all: must be one of advisory, mandatory, remediate, disabled, but "strict" was provided',
+    );
     expect(message).toContain("require-helthcheck: no such policy in the pack");
-    expect(message).toContain("restrict-port-publishers.allowedPublisher: unknown config property (properties: allowedPublishers)");
-    expect(message).toContain('limit-certificate-validity.maxLeafValidityDays: must be integer, but "397" was provided');
-    expect(message).toContain('enforce-publish-mode.publishMode: must be one of "ingress", "host", but "routing-mesh" was provided');
+    expect(message).toContain(
+      "restrict-port-publishers.allowedPublisher: unknown config property (properties: allowedPublishers)",
+    );
+    expect(message).toContain(
+      'limit-certificate-validity.maxLeafValidityDays: must be integer, but "397" was provided',
+    );
+    expect(message).toContain(
+      'enforce-publish-mode.publishMode: must be one of "ingress", "host", but "routing-mesh" was provided',
+    );
   });
 
   it("ships dev (advisory) and prod (mandatory) configs that validate", () => {

@@ -10,7 +10,13 @@ import {
 import { changeIn, container, edit, happyStack, service } from "./fixtures";
 import { assertHasViolation, assertNoViolations, runResourcePolicy, runStackPolicy } from "./helpers";
 
-const gateway = () => service("gateway", { ports: [{ targetPort: 8443, publishedPort: 443 }, { targetPort: 8080, publishedPort: 80 }] });
+const gateway = () =>
+  service("gateway", {
+    ports: [
+      { targetPort: 8443, publishedPort: 443 },
+      { targetPort: 8080, publishedPort: 80 },
+    ],
+  });
 const broker = () => service("mosquitto", { role: "broker", ports: [{ targetPort: 8883, publishedPort: 8883 }] });
 
 describe("restrict-port-publishers", () => {
@@ -25,7 +31,10 @@ describe("restrict-port-publishers", () => {
 
   it("fails when another service publishes a port", async () => {
     const r = service("node-red", { role: "flows", ports: [{ targetPort: 8081, publishedPort: 8081 }] });
-    assertHasViolation(await runResourcePolicy(restrictPortPublishers, r), 'service "node-red" publishes 8081->8081/tcp but is not an allowlisted publisher');
+    assertHasViolation(
+      await runResourcePolicy(restrictPortPublishers, r),
+      'service "node-red" publishes 8081->8081/tcp but is not an allowlisted publisher',
+    );
   });
 
   it("fails when a port is listed without a host port (Swarm publishes it on a random one)", async () => {
@@ -34,13 +43,21 @@ describe("restrict-port-publishers", () => {
   });
 
   it("fails for a container publishing a port", async () => {
-    const r = edit(container("legacy", "backend"), (p) => (p.ports = [{ internal: 8080, external: 8080, ip: "127.0.0.1" }]));
-    assertHasViolation(await runResourcePolicy(restrictPortPublishers, r), 'container "legacy" publishes 8080->8080/tcp');
+    const r = edit(
+      container("legacy", "backend"),
+      (p) => (p.ports = [{ internal: 8080, external: 8080, ip: "127.0.0.1" }]),
+    );
+    assertHasViolation(
+      await runResourcePolicy(restrictPortPublishers, r),
+      'container "legacy" publishes 8080->8080/tcp',
+    );
   });
 
   it("passes for a service added to allowedPublishers", async () => {
     const r = service("node-red", { role: "flows", ports: [{ targetPort: 8081, publishedPort: 8081 }] });
-    assertNoViolations(await runResourcePolicy(restrictPortPublishers, r, { allowedPublishers: ["gateway", "node-red"] }));
+    assertNoViolations(
+      await runResourcePolicy(restrictPortPublishers, r, { allowedPublishers: ["gateway", "node-red"] }),
+    );
   });
 });
 
@@ -50,8 +67,17 @@ describe("disallow-plaintext-mqtt", () => {
   });
 
   it("fails when 1883 is published", async () => {
-    const r = service("mosquitto", { role: "broker", ports: [{ targetPort: 8883, publishedPort: 8883 }, { targetPort: 1883, publishedPort: 1883 }] });
-    assertHasViolation(await runResourcePolicy(disallowPlaintextMqtt, r), 'service "mosquitto" publishes plaintext MQTT (1883->1883/tcp)');
+    const r = service("mosquitto", {
+      role: "broker",
+      ports: [
+        { targetPort: 8883, publishedPort: 8883 },
+        { targetPort: 1883, publishedPort: 1883 },
+      ],
+    });
+    assertHasViolation(
+      await runResourcePolicy(disallowPlaintextMqtt, r),
+      'service "mosquitto" publishes plaintext MQTT (1883->1883/tcp)',
+    );
   });
 
   it("fails when the plaintext listener hides behind another host port", async () => {
@@ -67,7 +93,10 @@ describe("disallow-sensitive-port-publishing", () => {
 
   it("fails when Redis 6379 is published", async () => {
     const r = service("redis", { ports: [{ targetPort: 6379, publishedPort: 6379 }] });
-    assertHasViolation(await runResourcePolicy(disallowSensitivePortPublishing, r), "a Redis port that must stay inside the swarm");
+    assertHasViolation(
+      await runResourcePolicy(disallowSensitivePortPublishing, r),
+      "a Redis port that must stay inside the swarm",
+    );
   });
 
   it("fails when Grafana's 3000 is published on another host port", async () => {
@@ -87,18 +116,32 @@ describe("disallow-host-port-conflicts", () => {
   });
 
   it("fails when two services publish the same host port, naming both", async () => {
-    const stack = changeIn(happyStack(), "svc-broker", (r) => edit(r, (p) => (p.endpointSpec.ports[0].publishedPort = 443)));
+    const stack = changeIn(happyStack(), "svc-broker", (r) =>
+      edit(r, (p) => (p.endpointSpec.ports[0].publishedPort = 443)),
+    );
     const violations = await runStackPolicy(disallowHostPortConflicts, stack);
-    assertHasViolation(violations, 'host port 443/tcp is published by both service "gateway" (443->8443/tcp) and service "broker" (443->8883/tcp)');
+    assertHasViolation(
+      violations,
+      'host port 443/tcp is published by both service "gateway" (443->8443/tcp) and service "broker" (443->8883/tcp)',
+    );
   });
 
   it("fails when a container takes a port a service publishes", async () => {
-    const stack = [...happyStack(), edit(container("legacy", "backend"), (p) => (p.ports = [{ internal: 1883, external: 8883, ip: "127.0.0.1" }]))];
-    assertHasViolation(await runStackPolicy(disallowHostPortConflicts, stack), "host port 8883/tcp is published by both");
+    const stack = [
+      ...happyStack(),
+      edit(container("legacy", "backend"), (p) => (p.ports = [{ internal: 1883, external: 8883, ip: "127.0.0.1" }])),
+    ];
+    assertHasViolation(
+      await runStackPolicy(disallowHostPortConflicts, stack),
+      "host port 8883/tcp is published by both",
+    );
   });
 
   it("passes when the same number is published over tcp and udp", async () => {
-    const stack = [...happyStack(), service("dns", { ports: [{ targetPort: 8883, publishedPort: 8883, protocol: "udp" }] })];
+    const stack = [
+      ...happyStack(),
+      service("dns", { ports: [{ targetPort: 8883, publishedPort: 8883, protocol: "udp" }] }),
+    ];
     assertNoViolations(await runStackPolicy(disallowHostPortConflicts, stack));
   });
 });
@@ -110,7 +153,10 @@ describe("disallow-privileged-host-ports", () => {
 
   it("fails when another service publishes below 1024", async () => {
     const r = service("mosquitto", { role: "broker", ports: [{ targetPort: 8883, publishedPort: 883 }] });
-    assertHasViolation(await runResourcePolicy(disallowPrivilegedHostPorts, r), 'service "mosquitto" publishes privileged host port 883');
+    assertHasViolation(
+      await runResourcePolicy(disallowPrivilegedHostPorts, r),
+      'service "mosquitto" publishes privileged host port 883',
+    );
   });
 
   it("fails when the gateway publishes a privileged port other than 80 and 443", async () => {
@@ -119,8 +165,14 @@ describe("disallow-privileged-host-ports", () => {
   });
 
   it("fails for a container mapping a privileged port (KICS bc2908f3)", async () => {
-    const r = edit(container("web", "frontend"), (p) => (p.ports = [{ internal: 8080, external: 80, ip: "127.0.0.1" }]));
-    assertHasViolation(await runResourcePolicy(disallowPrivilegedHostPorts, r), 'container "web" publishes privileged host port 80');
+    const r = edit(
+      container("web", "frontend"),
+      (p) => (p.ports = [{ internal: 8080, external: 80, ip: "127.0.0.1" }]),
+    );
+    assertHasViolation(
+      await runResourcePolicy(disallowPrivilegedHostPorts, r),
+      'container "web" publishes privileged host port 80',
+    );
   });
 });
 
@@ -131,7 +183,10 @@ describe("enforce-publish-mode", () => {
 
   it("fails when a port is published in host mode", async () => {
     const r = service("gateway", { ports: [{ targetPort: 8443, publishedPort: 443, publishMode: "host" }] });
-    assertHasViolation(await runResourcePolicy(enforcePublishMode, r), 'publishes 443->8443/tcp in "host" mode; this stack publishes in "ingress" mode');
+    assertHasViolation(
+      await runResourcePolicy(enforcePublishMode, r),
+      'publishes 443->8443/tcp in "host" mode; this stack publishes in "ingress" mode',
+    );
   });
 
   it("passes for host mode when the stack is configured for it", async () => {
@@ -140,14 +195,19 @@ describe("enforce-publish-mode", () => {
   });
 
   it("fails when the publish mode is unset and the stack publishes in host mode (Swarm defaults to ingress)", async () => {
-    const r = edit(gateway(), (p) => p.endpointSpec.ports.forEach((port: Record<string, unknown>) => delete port.publishMode));
+    const r = edit(gateway(), (p) =>
+      p.endpointSpec.ports.forEach((port: Record<string, unknown>) => delete port.publishMode),
+    );
     assertHasViolation(await runResourcePolicy(enforcePublishMode, r, { publishMode: "host" }), '"ingress" mode');
   });
 });
 
 describe("require-host-interface-binding", () => {
   it("passes for a container port bound to one interface", async () => {
-    const r = edit(container("web", "frontend"), (p) => (p.ports = [{ internal: 8080, external: 8080, ip: "127.0.0.1" }]));
+    const r = edit(
+      container("web", "frontend"),
+      (p) => (p.ports = [{ internal: 8080, external: 8080, ip: "127.0.0.1" }]),
+    );
     assertNoViolations(await runResourcePolicy(requireHostInterfaceBinding, r));
   });
 

@@ -12,7 +12,8 @@ import { fromEvaluation } from "../../tools/policyCheck";
 import { base64 } from "./fixtures";
 
 const PROD_CONFIG = path.resolve(__dirname, "../../policies/config/prod.json");
-const KEY_PEM = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
+const KEY_PEM =
+  "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
 
 let prod: StackResource[];
 
@@ -26,12 +27,17 @@ beforeAll(async () => {
   }));
 });
 
-const check = (resources: readonly StackResource[]) => checkResources({ resources, stack: "prod", policyConfigFile: PROD_CONFIG });
+const check = (resources: readonly StackResource[]) =>
+  checkResources({ resources, stack: "prod", policyConfigFile: PROD_CONFIG });
 const mandatory = async (resources: readonly StackResource[]) =>
   (await check(resources)).violations.filter((v) => v.enforcementLevel === "mandatory");
 
 /** A copy of the prod resources with `change` applied to the inputs and outputs of one resource. */
-function mutate(type: string, name: string, change: (props: any, all: readonly StackResource[]) => void): StackResource[] {
+function mutate(
+  type: string,
+  name: string,
+  change: (props: any, all: readonly StackResource[]) => void,
+): StackResource[] {
   const copy = structuredClone(prod);
   const target = copy.find((r) => r.type === type && r.urn.endsWith(`::${name}`));
   if (!target) throw new Error(`the prod stack has no ${type} named ${name}`);
@@ -59,39 +65,97 @@ const mutations: Mutation[] = [
   {
     policy: "enforce-declared-segmentation",
     change: "redis also joins the frontend network",
-    apply: () => mutate(SERVICE, "iot-redis", (p, all) => p.taskSpec.networksAdvanceds.push({ name: networkId(all, "iot-frontend-network"), aliases: [] })),
+    apply: () =>
+      mutate(SERVICE, "iot-redis", (p, all) =>
+        p.taskSpec.networksAdvanceds.push({ name: networkId(all, "iot-frontend-network"), aliases: [] }),
+      ),
   },
   {
     policy: "disallow-host-and-default-bridge-networks",
     change: "redis also joins the host network",
     apply: () => mutate(SERVICE, "iot-redis", (p) => p.taskSpec.networksAdvanceds.push({ name: "host", aliases: [] })),
   },
-  { policy: "require-internal-networks", change: "the backend network is not internal", apply: () => mutate(NETWORK, "iot-net-iot-backend-network", (p) => (p.internal = false)) },
-  { policy: "require-overlay-networks", change: "the backend network uses the bridge driver", apply: () => mutate(NETWORK, "iot-net-iot-backend-network", (p) => (p.driver = "bridge")) },
-  { policy: "restrict-attachable-networks", change: "the cache network is attachable", apply: () => mutate(NETWORK, "iot-net-iot-cache-network", (p) => (p.attachable = true)) },
+  {
+    policy: "require-internal-networks",
+    change: "the backend network is not internal",
+    apply: () => mutate(NETWORK, "iot-net-iot-backend-network", (p) => (p.internal = false)),
+  },
+  {
+    policy: "require-overlay-networks",
+    change: "the backend network uses the bridge driver",
+    apply: () => mutate(NETWORK, "iot-net-iot-backend-network", (p) => (p.driver = "bridge")),
+  },
+  {
+    policy: "restrict-attachable-networks",
+    change: "the cache network is attachable",
+    apply: () => mutate(NETWORK, "iot-net-iot-cache-network", (p) => (p.attachable = true)),
+  },
   {
     policy: "restrict-port-publishers",
     change: "node-red publishes 8081",
-    apply: () => mutate(SERVICE, "iot-node-red", (p) => (p.endpointSpec.ports = [{ name: "debug", protocol: "tcp", targetPort: 8081, publishedPort: 8081, publishMode: "ingress" }])),
+    apply: () =>
+      mutate(
+        SERVICE,
+        "iot-node-red",
+        (p) =>
+          (p.endpointSpec.ports = [
+            { name: "debug", protocol: "tcp", targetPort: 8081, publishedPort: 8081, publishMode: "ingress" },
+          ]),
+      ),
   },
   {
     policy: "disallow-plaintext-mqtt",
     change: "mosquitto publishes 1883",
-    apply: () => mutate(SERVICE, "iot-mosquitto", (p) => p.endpointSpec.ports.push({ name: "mqtt", protocol: "tcp", targetPort: 1883, publishedPort: 1883, publishMode: "ingress" })),
+    apply: () =>
+      mutate(SERVICE, "iot-mosquitto", (p) =>
+        p.endpointSpec.ports.push({
+          name: "mqtt",
+          protocol: "tcp",
+          targetPort: 1883,
+          publishedPort: 1883,
+          publishMode: "ingress",
+        }),
+      ),
   },
   {
     policy: "disallow-sensitive-port-publishing",
     change: "the gateway publishes its metrics port 8405",
-    apply: () => mutate(SERVICE, "iot-gateway", (p) => p.endpointSpec.ports.push({ name: "metrics", protocol: "tcp", targetPort: 8405, publishedPort: 8405, publishMode: "ingress" })),
+    apply: () =>
+      mutate(SERVICE, "iot-gateway", (p) =>
+        p.endpointSpec.ports.push({
+          name: "metrics",
+          protocol: "tcp",
+          targetPort: 8405,
+          publishedPort: 8405,
+          publishMode: "ingress",
+        }),
+      ),
   },
   {
     policy: "disallow-host-port-conflicts",
     change: "the gateway's HTTP port moves to 8883, which mosquitto publishes",
-    apply: () => mutate(SERVICE, "iot-gateway", (p) => (p.endpointSpec.ports.find((x: any) => x.publishedPort === 80).publishedPort = 8883)),
+    apply: () =>
+      mutate(
+        SERVICE,
+        "iot-gateway",
+        (p) => (p.endpointSpec.ports.find((x: any) => x.publishedPort === 80).publishedPort = 8883),
+      ),
   },
-  { policy: "disallow-privileged-host-ports", change: "mosquitto publishes on 883", apply: () => mutate(SERVICE, "iot-mosquitto", (p) => (p.endpointSpec.ports[0].publishedPort = 883)) },
-  { policy: "enforce-publish-mode", change: "the gateway publishes HTTPS in host mode", apply: () => mutate(SERVICE, "iot-gateway", (p) => (p.endpointSpec.ports[0].publishMode = "host")) },
-  { policy: "require-encrypted-overlay-networks", change: "the mqtt network is not encrypted", apply: () => mutate(NETWORK, "iot-net-iot-mqtt-network", (p) => (p.options = {})) },
+  {
+    policy: "disallow-privileged-host-ports",
+    change: "mosquitto publishes on 883",
+    apply: () => mutate(SERVICE, "iot-mosquitto", (p) => (p.endpointSpec.ports[0].publishedPort = 883)),
+  },
+  {
+    policy: "enforce-publish-mode",
+    change: "the gateway publishes HTTPS in host mode",
+    apply: () => mutate(SERVICE, "iot-gateway", (p) => (p.endpointSpec.ports[0].publishMode = "host")),
+  },
+  {
+    policy: "require-encrypted-overlay-networks",
+    change: "the mqtt network is not encrypted",
+    apply: () => mutate(NETWORK, "iot-net-iot-mqtt-network", (p) => (p.options = {})),
+  },
   {
     policy: "require-strong-private-keys",
     change: "the broker key uses P-224",
@@ -100,12 +164,22 @@ const mutations: Mutation[] = [
   {
     policy: "limit-certificate-validity",
     change: "the gateway certificate lives 800 days",
-    apply: () => mutate("tls:index/locallySignedCert:LocallySignedCert", "iot-pki-gateway-cert", (p) => (p.validityPeriodHours = 800 * 24)),
+    apply: () =>
+      mutate(
+        "tls:index/locallySignedCert:LocallySignedCert",
+        "iot-pki-gateway-cert",
+        (p) => (p.validityPeriodHours = 800 * 24),
+      ),
   },
   {
     policy: "require-leaf-certificate-usage",
     change: "the node-red client certificate loses client_auth",
-    apply: () => mutate("tls:index/locallySignedCert:LocallySignedCert", "iot-pki-mqtt-client-node-red-cert", (p) => (p.allowedUses = ["digital_signature", "key_encipherment"])),
+    apply: () =>
+      mutate(
+        "tls:index/locallySignedCert:LocallySignedCert",
+        "iot-pki-mqtt-client-node-red-cert",
+        (p) => (p.allowedUses = ["digital_signature", "key_encipherment"]),
+      ),
   },
   {
     policy: "require-leaf-certificate-sans",
@@ -115,36 +189,79 @@ const mutations: Mutation[] = [
   {
     policy: "restrict-cert-signing-to-ca",
     change: "the gateway certificate may sign certificates",
-    apply: () => mutate("tls:index/locallySignedCert:LocallySignedCert", "iot-pki-gateway-cert", (p) => p.allowedUses.push("cert_signing")),
+    apply: () =>
+      mutate("tls:index/locallySignedCert:LocallySignedCert", "iot-pki-gateway-cert", (p) =>
+        p.allowedUses.push("cert_signing"),
+      ),
   },
   {
     policy: "require-private-keys-in-secrets",
     change: "the broker's certificate config carries the key",
-    apply: () => mutate("docker:index/serviceConfig:ServiceConfig", "iot-mosquitto-server-crt", (p) => (p.data = base64(KEY_PEM))),
+    apply: () =>
+      mutate("docker:index/serviceConfig:ServiceConfig", "iot-mosquitto-server-crt", (p) => (p.data = base64(KEY_PEM))),
   },
-  { policy: "require-healthcheck", change: "grafana has no health check", apply: () => mutate(SERVICE, "iot-grafana", (p) => delete containerSpec(p).healthcheck) },
+  {
+    policy: "require-healthcheck",
+    change: "grafana has no health check",
+    apply: () => mutate(SERVICE, "iot-grafana", (p) => delete containerSpec(p).healthcheck),
+  },
   {
     policy: "disallow-docker-socket-mount",
     change: "prometheus mounts the Docker socket",
-    apply: () => mutate(SERVICE, "iot-prometheus", (p) => containerSpec(p).mounts.push({ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" })),
+    apply: () =>
+      mutate(SERVICE, "iot-prometheus", (p) =>
+        containerSpec(p).mounts.push({ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" }),
+      ),
   },
   {
     policy: "disallow-sensitive-host-mounts",
     change: "node-red bind-mounts /etc",
-    apply: () => mutate(SERVICE, "iot-node-red", (p) => containerSpec(p).mounts.push({ type: "bind", source: "/etc", target: "/host/etc" })),
+    apply: () =>
+      mutate(SERVICE, "iot-node-red", (p) =>
+        containerSpec(p).mounts.push({ type: "bind", source: "/etc", target: "/host/etc" }),
+      ),
   },
-  { policy: "disallow-dangerous-capabilities", change: "nats adds SYS_ADMIN", apply: () => mutate(SERVICE, "iot-nats", (p) => (containerSpec(p).capAdds = ["SYS_ADMIN"])) },
-  { policy: "require-dropped-capabilities", change: "redis keeps default capabilities", apply: () => mutate(SERVICE, "iot-redis", (p) => (containerSpec(p).capDrops = [])) },
-  { policy: "require-memory-limit", change: "influxdb has no memory limit", apply: () => mutate(SERVICE, "iot-influxdb", (p) => delete p.taskSpec.resources.limits.memoryBytes) },
-  { policy: "require-bounded-restart-policy", change: "grafana restarts without limit", apply: () => mutate(SERVICE, "iot-grafana", (p) => (p.taskSpec.restartPolicy.maxAttempts = 0)) },
-  { policy: "require-pinned-image", change: "redis runs redis:latest", apply: () => mutate(SERVICE, "iot-redis", (p) => (containerSpec(p).image = "redis:latest")) },
+  {
+    policy: "disallow-dangerous-capabilities",
+    change: "nats adds SYS_ADMIN",
+    apply: () => mutate(SERVICE, "iot-nats", (p) => (containerSpec(p).capAdds = ["SYS_ADMIN"])),
+  },
+  {
+    policy: "require-dropped-capabilities",
+    change: "redis keeps default capabilities",
+    apply: () => mutate(SERVICE, "iot-redis", (p) => (containerSpec(p).capDrops = [])),
+  },
+  {
+    policy: "require-memory-limit",
+    change: "influxdb has no memory limit",
+    apply: () => mutate(SERVICE, "iot-influxdb", (p) => delete p.taskSpec.resources.limits.memoryBytes),
+  },
+  {
+    policy: "require-bounded-restart-policy",
+    change: "grafana restarts without limit",
+    apply: () => mutate(SERVICE, "iot-grafana", (p) => (p.taskSpec.restartPolicy.maxAttempts = 0)),
+  },
+  {
+    policy: "require-pinned-image",
+    change: "redis runs redis:latest",
+    apply: () => mutate(SERVICE, "iot-redis", (p) => (containerSpec(p).image = "redis:latest")),
+  },
   {
     policy: "disallow-secrets-in-env",
     change: "influxdb gets its admin password inline",
-    apply: () => mutate(SERVICE, "iot-influxdb", (p) => (containerSpec(p).env.DOCKER_INFLUXDB_INIT_PASSWORD = "changeme")),
+    apply: () =>
+      mutate(SERVICE, "iot-influxdb", (p) => (containerSpec(p).env.DOCKER_INFLUXDB_INIT_PASSWORD = "changeme")),
   },
-  { policy: "require-non-root-user", change: "nats runs as root", apply: () => mutate(SERVICE, "iot-nats", (p) => (containerSpec(p).user = "0:0")) },
-  { policy: "require-read-only-root-filesystem", change: "grafana's root filesystem is writable", apply: () => mutate(SERVICE, "iot-grafana", (p) => (containerSpec(p).readOnly = false)) },
+  {
+    policy: "require-non-root-user",
+    change: "nats runs as root",
+    apply: () => mutate(SERVICE, "iot-nats", (p) => (containerSpec(p).user = "0:0")),
+  },
+  {
+    policy: "require-read-only-root-filesystem",
+    change: "grafana's root filesystem is writable",
+    apply: () => mutate(SERVICE, "iot-grafana", (p) => (containerSpec(p).readOnly = false)),
+  },
 ];
 
 describe("the reference prod stack", () => {
@@ -170,10 +287,15 @@ describe("the reference prod stack", () => {
     const mutated = mutations[0].apply();
     const redis = mutated.find((r) => r.type === SERVICE && r.urn.endsWith("::iot-redis"))!;
     const frontend = mutated.find((r) => r.type === NETWORK && r.outputs?.name === "iot-frontend-network")!;
-    (redis.propertyDependencies as Record<string, string[]>).taskSpec = [...(redis.propertyDependencies?.taskSpec ?? []), frontend.urn];
+    (redis.propertyDependencies as Record<string, string[]>).taskSpec = [
+      ...(redis.propertyDependencies?.taskSpec ?? []),
+      frontend.urn,
+    ];
     const inPreview = (await mandatory(asFirstPreview(mutated))).map((v) => v.message);
     expect(inPreview).toEqual((await mandatory(mutated)).map((v) => v.message));
-    expect(inPreview).toContainEqual(expect.stringMatching(/^service "redis" and service "grafana" can reach each other on "iot-frontend-network"/));
+    expect(inPreview).toContainEqual(
+      expect.stringMatching(/^service "redis" and service "grafana" can reach each other on "iot-frontend-network"/),
+    );
   });
 });
 

@@ -8,7 +8,22 @@ import {
   restrictCertSigningToCa,
 } from "../../policies/tls";
 import { UNKNOWN_STRING_SENTINEL } from "../../policies/lib/values";
-import { base64, byName, caCert, certRequest, changeIn, container, edit, happyStack, leafCert, network, privateKey, service, serviceConfig, urnOf } from "./fixtures";
+import {
+  base64,
+  byName,
+  caCert,
+  certRequest,
+  changeIn,
+  container,
+  edit,
+  happyStack,
+  leafCert,
+  network,
+  privateKey,
+  service,
+  serviceConfig,
+  urnOf,
+} from "./fixtures";
 import { assertHasViolation, assertNoViolations, runResourcePolicy, runStackPolicy } from "./helpers";
 
 const KEY_PEM = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n";
@@ -20,7 +35,10 @@ describe("require-encrypted-overlay-networks", () => {
 
   it("fails when an overlay has no encrypted option", async () => {
     const r = edit(network("backend"), (p) => (p.options = {}));
-    assertHasViolation(await runResourcePolicy(requireEncryptedOverlayNetworks, r), 'overlay network "backend" is not encrypted');
+    assertHasViolation(
+      await runResourcePolicy(requireEncryptedOverlayNetworks, r),
+      'overlay network "backend" is not encrypted',
+    );
   });
 
   it('fails when the option reads "false" (Docker would encrypt, but the intent is unclear)', async () => {
@@ -43,8 +61,18 @@ describe("require-strong-private-keys", () => {
   });
 
   it("passes for RSA 4096 and Ed25519", async () => {
-    assertNoViolations(await runResourcePolicy(requireStrongPrivateKeys, edit(privateKey("k"), (p) => Object.assign(p, { algorithm: "RSA", rsaBits: 4096 }))));
-    assertNoViolations(await runResourcePolicy(requireStrongPrivateKeys, edit(privateKey("k"), (p) => (p.algorithm = "ED25519"))));
+    assertNoViolations(
+      await runResourcePolicy(
+        requireStrongPrivateKeys,
+        edit(privateKey("k"), (p) => Object.assign(p, { algorithm: "RSA", rsaBits: 4096 })),
+      ),
+    );
+    assertNoViolations(
+      await runResourcePolicy(
+        requireStrongPrivateKeys,
+        edit(privateKey("k"), (p) => (p.algorithm = "ED25519")),
+      ),
+    );
   });
 
   it("fails for ECDSA without a curve (the provider defaults to P224)", async () => {
@@ -54,7 +82,10 @@ describe("require-strong-private-keys", () => {
 
   it("fails for RSA 1024", async () => {
     const r = edit(privateKey("k"), (p) => Object.assign(p, { algorithm: "RSA", rsaBits: 1024 }));
-    assertHasViolation(await runResourcePolicy(requireStrongPrivateKeys, r), 'RSA key "k" has 1024 bits; at least 2048 are required');
+    assertHasViolation(
+      await runResourcePolicy(requireStrongPrivateKeys, r),
+      'RSA key "k" has 1024 bits; at least 2048 are required',
+    );
   });
 
   it("fails for RSA 2048 when the config asks for 3072", async () => {
@@ -73,15 +104,23 @@ describe("limit-certificate-validity", () => {
 
   it("fails when a leaf is valid for more than 397 days", async () => {
     const r = edit(leafCert("leaf", csr), (p) => (p.validityPeriodHours = 24 * 825));
-    assertHasViolation(await runResourcePolicy(limitCertificateValidity, r), 'leaf certificate "leaf" is valid for 825 days (19800 hours); the maximum is 397 days');
+    assertHasViolation(
+      await runResourcePolicy(limitCertificateValidity, r),
+      'leaf certificate "leaf" is valid for 825 days (19800 hours); the maximum is 397 days',
+    );
   });
 
   it("fails when a leaf exceeds a stricter configured maximum", async () => {
-    assertHasViolation(await runResourcePolicy(limitCertificateValidity, leafCert("leaf", csr), { maxLeafValidityDays: 90 }), "the maximum is 90 days");
+    assertHasViolation(
+      await runResourcePolicy(limitCertificateValidity, leafCert("leaf", csr), { maxLeafValidityDays: 90 }),
+      "the maximum is 90 days",
+    );
   });
 
   it("fails when a self-signed leaf lives too long", async () => {
-    const r = edit(caCert("selfsigned"), (p) => Object.assign(p, { isCaCertificate: false, allowedUses: ["server_auth"], validityPeriodHours: 24 * 3650 }));
+    const r = edit(caCert("selfsigned"), (p) =>
+      Object.assign(p, { isCaCertificate: false, allowedUses: ["server_auth"], validityPeriodHours: 24 * 3650 }),
+    );
     assertHasViolation(await runResourcePolicy(limitCertificateValidity, r), 'leaf certificate "selfsigned"');
   });
 
@@ -117,7 +156,10 @@ describe("require-leaf-certificate-sans", () => {
   it("fails when a server certificate's request has no SANs", async () => {
     const stack = changeIn(happyStack(), "broker-csr", (r) => edit(r, (p) => (p.dnsNames = [])));
     const violations = await runStackPolicy(requireLeafCertificateSans, stack);
-    assertHasViolation(violations, 'server certificate "broker-cert" has no subject alternative names (its request "broker-csr" sets no dnsNames');
+    assertHasViolation(
+      violations,
+      'server certificate "broker-cert" has no subject alternative names (its request "broker-csr" sets no dnsNames',
+    );
     expect(violations[0].urn).toBe(urnOf(byName(stack, "broker-cert")));
   });
 
@@ -146,7 +188,10 @@ describe("restrict-cert-signing-to-ca", () => {
 
   it("fails when a leaf allows cert_signing", async () => {
     const r = edit(leafCert("leaf", csr), (p) => p.allowedUses.push("cert_signing"));
-    assertHasViolation(await runResourcePolicy(restrictCertSigningToCa, r), 'leaf certificate "leaf" allows cert_signing');
+    assertHasViolation(
+      await runResourcePolicy(restrictCertSigningToCa, r),
+      'leaf certificate "leaf" allows cert_signing',
+    );
   });
 
   it("fails when a locally signed certificate is itself a CA", async () => {
@@ -156,7 +201,10 @@ describe("restrict-cert-signing-to-ca", () => {
 
   it("fails when a self-signed certificate signs without being the CA", async () => {
     const r = edit(caCert("rogue"), (p) => (p.isCaCertificate = false));
-    assertHasViolation(await runResourcePolicy(restrictCertSigningToCa, r), 'self-signed certificate "rogue" allows cert_signing without being the CA');
+    assertHasViolation(
+      await runResourcePolicy(restrictCertSigningToCa, r),
+      'self-signed certificate "rogue" allows cert_signing without being the CA',
+    );
   });
 });
 
@@ -167,7 +215,10 @@ describe("require-private-keys-in-secrets", () => {
 
   it("fails when a service config holds a private key", async () => {
     const stack = [...happyStack(), serviceConfig("broker-key-config", KEY_PEM)];
-    assertHasViolation(await runStackPolicy(requirePrivateKeysInSecrets, stack), 'service config "broker-key-config" holds a private key');
+    assertHasViolation(
+      await runStackPolicy(requirePrivateKeysInSecrets, stack),
+      'service config "broker-key-config" holds a private key',
+    );
   });
 
   it("fails during a preview when a config's unknown data comes from a private key", async () => {
@@ -175,7 +226,10 @@ describe("require-private-keys-in-secrets", () => {
       ...edit(serviceConfig("broker-key-config", ""), (p) => (p.data = UNKNOWN_STRING_SENTINEL)),
       propertyDependencies: { data: [urnOf(privateKey("broker-key"))] },
     };
-    assertHasViolation(await runStackPolicy(requirePrivateKeysInSecrets, [...happyStack(), config]), 'is built from the output of private key "broker-key"');
+    assertHasViolation(
+      await runStackPolicy(requirePrivateKeysInSecrets, [...happyStack(), config]),
+      'is built from the output of private key "broker-key"',
+    );
   });
 
   it("passes during a preview when a config's unknown data comes from a certificate", async () => {
@@ -187,13 +241,24 @@ describe("require-private-keys-in-secrets", () => {
   });
 
   it("fails when a service carries a private key in its environment", async () => {
-    const stack = changeIn(happyStack(), "svc-app", (r) => edit(r, (p) => (p.taskSpec.containerSpec.env.MQTT_CLIENT_KEY_PEM = KEY_PEM)));
-    assertHasViolation(await runStackPolicy(requirePrivateKeysInSecrets, stack), 'service "app" carries a private key in environment variable MQTT_CLIENT_KEY_PEM');
+    const stack = changeIn(happyStack(), "svc-app", (r) =>
+      edit(r, (p) => (p.taskSpec.containerSpec.env.MQTT_CLIENT_KEY_PEM = KEY_PEM)),
+    );
+    assertHasViolation(
+      await runStackPolicy(requirePrivateKeysInSecrets, stack),
+      'service "app" carries a private key in environment variable MQTT_CLIENT_KEY_PEM',
+    );
   });
 
   it("fails when a container uploads a private key into its filesystem", async () => {
-    const r = edit(container("legacy", "backend"), (p) => (p.uploads = [{ file: "/certs/key.pem", contentBase64: base64(KEY_PEM) }]));
-    assertHasViolation(await runStackPolicy(requirePrivateKeysInSecrets, [r]), 'container "legacy" uploads a private key to /certs/key.pem');
+    const r = edit(
+      container("legacy", "backend"),
+      (p) => (p.uploads = [{ file: "/certs/key.pem", contentBase64: base64(KEY_PEM) }]),
+    );
+    assertHasViolation(
+      await runStackPolicy(requirePrivateKeysInSecrets, [r]),
+      'container "legacy" uploads a private key to /certs/key.pem',
+    );
   });
 
   it("fails during a preview when a container's unknown environment comes from a private key", async () => {
@@ -201,7 +266,10 @@ describe("require-private-keys-in-secrets", () => {
       ...edit(container("legacy", "backend"), (p) => p.envs.push(UNKNOWN_STRING_SENTINEL)),
       propertyDependencies: { envs: [urnOf(privateKey("broker-key"))] },
     };
-    assertHasViolation(await runStackPolicy(requirePrivateKeysInSecrets, [privateKey("broker-key"), r]), 'container "legacy" builds its environment from private key "broker-key"');
+    assertHasViolation(
+      await runStackPolicy(requirePrivateKeysInSecrets, [privateKey("broker-key"), r]),
+      'container "legacy" builds its environment from private key "broker-key"',
+    );
   });
 
   it("passes for a service that points at its key file", async () => {
