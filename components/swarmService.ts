@@ -101,7 +101,9 @@ export class SwarmService extends pulumi.ComponentResource {
             ],
             stopGracePeriod: "20s",
           },
-          networksAdvanceds: args.networkIds.map((id) => ({ name: id, aliases: [...spec.aliases] })),
+          // `id`, not the deprecated `name`: the provider reads back only `id`, so a name would replace the
+          // service on every run (networks_advanced is ForceNew).
+          networksAdvanceds: args.networkIds.map((id) => ({ id, aliases: [...spec.aliases] })),
           resources: {
             limits: {
               nanoCpus: Math.round(spec.resources.cpus * 1e9),

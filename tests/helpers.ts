@@ -35,7 +35,7 @@ export const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8
 export function reachabilityFromResources(resources: readonly RecordedResource[]): Record<string, string[]> {
   const services = ofType(resources, SERVICE);
   const nets = (s: RecordedResource) =>
-    new Set<string>((s.inputs.taskSpec.networksAdvanceds ?? []).map((n: { name: string }) => n.name));
+    new Set<string>((s.inputs.taskSpec.networksAdvanceds ?? []).map((n: { id: string }) => n.id));
   const result: Record<string, string[]> = {};
   for (const a of services) {
     result[a.inputs.name] = services

@@ -37,7 +37,7 @@ export function describeProgram(stack: "dev" | "prod"): void {
   it("attaches services to overlay networks by id, and the resulting reachability equals the intent output", () => {
     for (const s of services()) {
       for (const n of s.inputs.taskSpec.networksAdvanceds) {
-        const network = networkById(n.name);
+        const network = networkById(n.id);
         expect(network).toBeDefined();
         expect(network.inputs.driver).toBe("overlay");
       }
@@ -182,7 +182,7 @@ export function describeProgram(stack: "dev" | "prod"): void {
       const spec = s.inputs.taskSpec;
       const direct = e.resources.filter(
         (r) =>
-          (r.type === NETWORK && spec.networksAdvanceds.some((n: { name: string }) => n.name === r.id)) ||
+          (r.type === NETWORK && spec.networksAdvanceds.some((n: { id: string }) => n.id === r.id)) ||
           (r.type === SECRET &&
             (spec.containerSpec.secrets ?? []).some((x: { secretId: string }) => x.secretId === r.id)) ||
           (r.type === CONFIG &&

@@ -59,7 +59,7 @@ export function renderPlan(e: Evaluation): string {
   const services = e.resources.filter((r) => r.type === "docker:index/service:Service");
   const members = (id: string) =>
     services
-      .filter((s) => (s.inputs.taskSpec?.networksAdvanceds ?? []).some((n: { name: string }) => n.name === id))
+      .filter((s) => (s.inputs.taskSpec?.networksAdvanceds ?? []).some((n: { id: string }) => n.id === id))
       .map((s) => s.inputs.name);
   out.push("Networks:");
   out.push(

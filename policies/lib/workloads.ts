@@ -164,8 +164,17 @@ export function serviceView(props: unknown, resourceName: string): WorkloadView 
     namespaces: { pid: undefined, ipc: undefined, userns: undefined },
     securityOpts: [],
     networkMode: undefined,
-    networks: networks === UNKNOWN ? UNKNOWN : networks.map((n) => ({ ref: str(at(n, "name")) })),
+    networks: networks === UNKNOWN ? UNKNOWN : networks.map(networkRef),
   };
+}
+
+/**
+ * A `networksAdvanced(s)` entry: the network's id in `id` (what the provider reads back), or in the
+ * deprecated `name` field that older programs and stacks still carry (also an id or a name).
+ */
+function networkRef(entry: unknown): NetworkRef {
+  const id = str(at(entry, "id"));
+  return { ref: id !== undefined ? id : str(at(entry, "name")) };
 }
 
 /** A `docker.Container`'s props as a workload. */
@@ -229,7 +238,7 @@ export function containerView(props: unknown, resourceName: string): WorkloadVie
     },
     securityOpts: securityOpts === UNKNOWN ? UNKNOWN : securityOpts.filter((o): o is string => typeof o === "string"),
     networkMode: str(at(props, "networkMode")) ?? "bridge",
-    networks: networks === UNKNOWN ? UNKNOWN : networks.map((n) => ({ ref: str(at(n, "name")) })),
+    networks: networks === UNKNOWN ? UNKNOWN : networks.map(networkRef),
   };
 }
 

@@ -72,7 +72,7 @@ function firstPreviewProps(r: StackResource, kind: "inputs" | "outputs"): Record
     unwrapSecrets(kind === "inputs" ? r.inputs : { ...r.inputs, ...r.outputs }) as Record<string, any>,
   );
   if (r.type === "docker:index/service:Service")
-    for (const n of props.taskSpec.networksAdvanceds) n.name = UNKNOWN_STRING_SENTINEL;
+    for (const n of props.taskSpec.networksAdvanceds) n.id = UNKNOWN_STRING_SENTINEL;
   delete props.id;
   return props;
 }
@@ -163,7 +163,7 @@ describe("the pack under the CrossGuard analyzer", () => {
       (r) => r.type === "docker:index/network:Network" && r.outputs?.name === "iot-frontend-network",
     )!;
     for (const props of [redis.inputs, redis.outputs] as any[])
-      props.taskSpec.networksAdvanceds.push({ name: frontend.id, aliases: [] });
+      props.taskSpec.networksAdvanceds.push({ id: frontend.id, aliases: [] });
     (redis.propertyDependencies as Record<string, string[]>).taskSpec.push(frontend.urn);
     const found = diagnostics(await call("analyzeStack", stackRequest(mutated)));
     expect(found).toContainEqual({

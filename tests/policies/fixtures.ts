@@ -90,7 +90,7 @@ export function service(name: string, options: ServiceOptions = {}): FakeResourc
           secrets: [],
           configs: [],
         },
-        networksAdvanceds: (options.networks ?? []).map((id) => ({ name: id, aliases: [] })),
+        networksAdvanceds: (options.networks ?? []).map((id) => ({ id, aliases: [] })),
         resources: { limits: { memoryBytes: 256 * MiB, nanoCpus: 500_000_000 } },
         restartPolicy: { condition: "on-failure", delay: "5s", maxAttempts: 5, window: "120s" },
       },

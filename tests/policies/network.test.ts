@@ -16,7 +16,7 @@ describe("enforce-declared-segmentation", () => {
 
   it("fails when a service joins another tier's network without a declared flow, naming both URNs", async () => {
     const stack = changeIn(happyStack(), "svc-broker", (r) =>
-      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "edge-id" })),
+      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ id: "edge-id" })),
     );
     const violations = await runStackPolicy(enforceDeclaredSegmentation, stack);
     expect(violations).toHaveLength(1);
@@ -29,7 +29,7 @@ describe("enforce-declared-segmentation", () => {
 
   it("fails when a network joins services by Docker name as well as by id", async () => {
     const stack = changeIn(happyStack(), "svc-broker", (r) =>
-      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "backend" })),
+      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ id: "backend" })),
     );
     assertHasViolation(
       await runStackPolicy(enforceDeclaredSegmentation, stack),
@@ -37,9 +37,20 @@ describe("enforce-declared-segmentation", () => {
     );
   });
 
-  it("passes when the extra pair is a flow declared in the policy config", async () => {
+  it("fails when a service joins another tier's network through the deprecated name field", async () => {
+    // Stacks written for older provider versions (or other programs) carry the network id in `name`.
     const stack = changeIn(happyStack(), "svc-broker", (r) =>
       edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "edge-id" })),
+    );
+    assertHasViolation(
+      await runStackPolicy(enforceDeclaredSegmentation, stack),
+      'service "gateway" and service "broker" can reach each other on "edge"',
+    );
+  });
+
+  it("passes when the extra pair is a flow declared in the policy config", async () => {
+    const stack = changeIn(happyStack(), "svc-broker", (r) =>
+      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ id: "edge-id" })),
     );
     assertNoViolations(
       await runStackPolicy(enforceDeclaredSegmentation, stack, { allowedFlows: ["gateway -> broker:8883"] }),
@@ -48,7 +59,7 @@ describe("enforce-declared-segmentation", () => {
 
   it("passes when the policy config puts both services in one tier", async () => {
     const stack = changeIn(happyStack(), "svc-broker", (r) =>
-      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "edge-id" })),
+      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ id: "edge-id" })),
     );
     assertNoViolations(
       await runStackPolicy(enforceDeclaredSegmentation, stack, { tiers: { edge: ["gateway", "broker"] } }),
@@ -66,12 +77,12 @@ describe("enforce-declared-segmentation", () => {
       if (r.type === "docker:index/network:Network") return edit(r, (p) => delete p.id);
       if (r.type !== "docker:index/service:Service") return r;
       const networks = happyStack().filter((n) => n.type === "docker:index/network:Network");
-      const joined = (r.props as any).taskSpec.networksAdvanceds.map((n: { name: string }) => n.name);
+      const joined = (r.props as any).taskSpec.networksAdvanceds.map((n: { id: string }) => n.id);
       if (r.name === "svc-broker") joined.push("edge-id");
       return {
         ...edit(
           r,
-          (p) => (p.taskSpec.networksAdvanceds = joined.map(() => ({ name: UNKNOWN_STRING_SENTINEL, aliases: [] }))),
+          (p) => (p.taskSpec.networksAdvanceds = joined.map(() => ({ id: UNKNOWN_STRING_SENTINEL, aliases: [] }))),
         ),
         propertyDependencies: { taskSpec: networks.filter((n) => joined.includes(n.id)).map(urnOf) },
       };
@@ -86,7 +97,7 @@ describe("enforce-declared-segmentation", () => {
     const networks = happyStack().filter((n) => n.type === "docker:index/network:Network");
     const preview = happyStack().map((r) => {
       if (r.type !== "docker:index/service:Service") return r;
-      const joined = (r.props as any).taskSpec.networksAdvanceds.map((n: { name: string }) => n.name);
+      const joined = (r.props as any).taskSpec.networksAdvanceds.map((n: { id: string }) => n.id);
       return {
         ...edit(r, (p) => (p.taskSpec.networksAdvanceds = UNKNOWN_STRING_SENTINEL)),
         dependencies: networks.filter((n) => joined.includes(n.id)).map(urnOf),
@@ -97,7 +108,7 @@ describe("enforce-declared-segmentation", () => {
 
   it("fails when a service joins a network the stack does not declare", async () => {
     const stack = changeIn(happyStack(), "svc-app", (r) =>
-      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "shared-ops" })),
+      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ id: "shared-ops" })),
     );
     assertHasViolation(
       await runStackPolicy(enforceDeclaredSegmentation, stack),
@@ -107,7 +118,7 @@ describe("enforce-declared-segmentation", () => {
 
   it("passes when that external network is listed in externalNetworks", async () => {
     const stack = changeIn(happyStack(), "svc-app", (r) =>
-      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ name: "shared-ops" })),
+      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ id: "shared-ops" })),
     );
     assertNoViolations(await runStackPolicy(enforceDeclaredSegmentation, stack, { externalNetworks: ["shared-ops"] }));
   });

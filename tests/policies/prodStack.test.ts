@@ -67,13 +67,13 @@ const mutations: Mutation[] = [
     change: "redis also joins the frontend network",
     apply: () =>
       mutate(SERVICE, "iot-redis", (p, all) =>
-        p.taskSpec.networksAdvanceds.push({ name: networkId(all, "iot-frontend-network"), aliases: [] }),
+        p.taskSpec.networksAdvanceds.push({ id: networkId(all, "iot-frontend-network"), aliases: [] }),
       ),
   },
   {
     policy: "disallow-host-and-default-bridge-networks",
     change: "redis also joins the host network",
-    apply: () => mutate(SERVICE, "iot-redis", (p) => p.taskSpec.networksAdvanceds.push({ name: "host", aliases: [] })),
+    apply: () => mutate(SERVICE, "iot-redis", (p) => p.taskSpec.networksAdvanceds.push({ id: "host", aliases: [] })),
   },
   {
     policy: "require-internal-networks",
@@ -308,7 +308,7 @@ function asFirstPreview(resources: readonly StackResource[]): StackResource[] {
     }
     if (r.type === SERVICE) {
       for (const props of [r.inputs!, r.outputs!]) {
-        for (const n of (props as any).taskSpec.networksAdvanceds) n.name = UNKNOWN_STRING_SENTINEL;
+        for (const n of (props as any).taskSpec.networksAdvanceds) n.id = UNKNOWN_STRING_SENTINEL;
       }
     }
     return r;
