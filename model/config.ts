@@ -85,6 +85,10 @@ export const stackConfigSchema = z.strictObject({
   caproverCoexistence: z.boolean().default(false),
   subnetPool: cidr.default("10.231.0.0/16"),
   subnetPrefixLength: z.number().int().min(16).max(28).default(24),
+  /** Link networks carry two services each, so they are smaller than tier networks. */
+  linkSubnetPrefixLength: z.number().int().min(16).max(28).default(26),
+  /** Subnets pinned by network name, e.g. to resolve two planned networks landing on one subnet. */
+  subnets: z.record(z.string(), cidr).default({}),
   /** Subnets already used on the site's LAN; overlays must not overlap them. */
   lanSubnets: z.array(cidr).default([]),
   /** Source ranges allowed on the gateway's admin routes (Node-RED editor, InfluxDB UI). */

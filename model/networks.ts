@@ -2,8 +2,17 @@
  * Network planning: which overlay networks exist and who joins them, so that the pairs of services
  * sharing a network (= able to reach each other) equal the declared intent exactly:
  * same tier, or a declared flow. Nothing more.
+ *
+ * The plan is a function of sets, never of list order, and each network depends only on what it carries:
+ * a tier network holds the tier's members; the declared flows between two services that share no tier ride
+ * a network of just those two; a service that leaves the swarm gets a network of its own. Adding a flow
+ * therefore adds at most one network and re-members only its two services, and no subnet ever moves
+ * because another network appeared (see `planSubnets`).
  */
-import { Cidr, formatCidr, gatewayOf, parseCidr, subnetAt, subnetCount } from "./cidr";
+import { createHash } from "crypto";
+import { Cidr, formatCidr, gatewayOf, overlaps, parseCidr, size, subnetAt, subnetCount } from "./cidr";
+import { ConfigProblem, configKey, StackConfigError } from "./config";
+import { egressNetworkName, linkNetworkName } from "./naming";
 import { Topology } from "./types";
 
 export type NetworkKind = "tier" | "link" | "egress";
@@ -14,7 +23,7 @@ export interface PlannedNetwork {
   readonly kind: NetworkKind;
   /** Tier name for tier networks; the two services for link networks; the service for egress networks. */
   readonly owner: string;
-  /** Services attached, members first, in a stable order. */
+  /** Services attached, in the topology's service order. */
   readonly services: readonly string[];
   /** No route out of the swarm: everything but a service's own egress network. */
   readonly internal: boolean;
@@ -22,6 +31,8 @@ export interface PlannedNetwork {
   readonly encrypted: boolean;
   readonly subnet: string;
   readonly gateway: string;
+  /** VXLAN id, derived from the subnet (unique because subnets never overlap); see `vxlanId`. */
+  readonly vxlanId: number;
   readonly description: string;
 }
 
@@ -50,56 +61,54 @@ export function declaredPairs(topology: Topology): Set<string> {
   return allowed;
 }
 
-export function planNetworks(topology: Topology): NetworkPlan {
-  const allowed = declaredPairs(topology);
-  const isAllowed = (a: string, b: string) => a === b || allowed.has(pairKey(a, b));
+interface Draft {
+  readonly name: string;
+  readonly kind: NetworkKind;
+  readonly owner: string;
+  readonly services: readonly string[];
+  readonly attachable: boolean;
+  readonly description: string;
+}
 
-  interface Draft {
-    name: string;
-    kind: NetworkKind;
-    owner: string;
-    services: string[];
-    attachable: boolean;
-    description: string;
-  }
+function draftNetworks(topology: Topology): Draft[] {
+  const order = new Map(topology.services.map((s, i) => [s.name, i]));
+  const inOrder = (names: Iterable<string>) => [...names].sort((a, b) => order.get(a)! - order.get(b)!);
   const drafts: Draft[] = topology.tiers.map((tier) => ({
     name: tier.network,
-    kind: "tier" as const,
+    kind: "tier",
     owner: tier.name,
     services: topology.services.filter((s) => s.tiers.includes(tier.name)).map((s) => s.name),
     attachable: tier.attachable,
     description: tier.description,
   }));
-  const tierNetwork = new Map(drafts.map((d) => [d.owner, d]));
-  const shareNetwork = (a: string, b: string) => drafts.some((d) => d.services.includes(a) && d.services.includes(b));
 
-  // Each flow is carried by a tier network of the server that the client can join without gaining an
-  // undeclared peer; failing that, by a two-member link network.
-  const serverTiers = new Map(topology.services.map((s) => [s.name, s.tiers]));
-  for (const flow of topology.flows) {
-    if (shareNetwork(flow.from, flow.to)) continue;
-    const host = (serverTiers.get(flow.to) ?? [])
-      .map((t) => tierNetwork.get(t))
-      .find((d) => d !== undefined && d.services.every((peer) => isAllowed(flow.from, peer)));
-    if (host) {
-      host.services.push(flow.from);
-    } else {
-      const [a, b] = [flow.from, flow.to].sort();
-      drafts.push({
-        name: `iot-link-${a}-${b}`,
-        kind: "link",
-        owner: `${a},${b}`,
-        services: [a, b],
-        attachable: false,
-        description: `Link for ${flow.from} -> ${flow.to}:${flow.port}`,
-      });
-    }
+  const tiersOf = new Map(topology.services.map((s) => [s.name, new Set(s.tiers)]));
+  const shareTier = (a: string, b: string) => [...(tiersOf.get(a) ?? [])].some((t) => tiersOf.get(b)?.has(t));
+  const links = new Map<string, { a: string; b: string; flows: string[] }>();
+  for (const f of topology.flows) {
+    if (f.from === f.to || shareTier(f.from, f.to)) continue;
+    const [a, b] = inOrder([f.from, f.to]);
+    const link = links.get(pairKey(a, b)) ?? { a, b, flows: [] };
+    link.flows.push(`${f.from} -> ${f.to}:${f.port}`);
+    links.set(pairKey(a, b), link);
+  }
+  for (const { a, b, flows } of [...links.values()].sort((x, y) =>
+    pairKey(x.a, x.b).localeCompare(pairKey(y.a, y.b)),
+  )) {
+    drafts.push({
+      name: linkNetworkName(a, b),
+      kind: "link",
+      owner: `${a},${b}`,
+      services: [a, b],
+      attachable: false,
+      description: `Link for ${flows.sort().join(", ")}`,
+    });
   }
   // Services that must leave the swarm (published ports, external endpoints) get a network of their own:
   // Docker only routes out through docker_gwbridge for non-internal networks, and one member shares nothing.
   for (const s of topology.services.filter((x) => x.egress)) {
     drafts.push({
-      name: `iot-${s.name}-egress`,
+      name: egressNetworkName(s.name),
       kind: "egress",
       owner: s.name,
       services: [s.name],
@@ -107,24 +116,28 @@ export function planNetworks(topology: Topology): NetworkPlan {
       description: `Egress and published ports of ${s.name}`,
     });
   }
+  return drafts;
+}
 
-  const subnets = allocateSubnets(
-    drafts.map((d) => d.name),
-    topology.subnetPool,
-    topology.subnetPrefixLength,
+/** Plans the stack's networks; throws StackConfigError when two networks would need the same subnet. */
+export function planNetworks(topology: Topology): NetworkPlan {
+  const allowed = declaredPairs(topology);
+  const drafts = draftNetworks(topology);
+  const subnets = planSubnets(
+    drafts.map((d) => ({ name: d.name, kind: d.kind })),
+    topology,
   );
-  const networks: PlannedNetwork[] = drafts.map((d) => ({
-    name: d.name,
-    kind: d.kind,
-    owner: d.owner,
-    services: d.services,
-    internal: d.kind !== "egress",
-    attachable: d.attachable,
-    encrypted: topology.encryptOverlays,
-    subnet: formatCidr(subnets.get(d.name)!),
-    gateway: gatewayOf(subnets.get(d.name)!),
-    description: d.description,
-  }));
+  const networks: PlannedNetwork[] = drafts.map((d) => {
+    const subnet = subnets.get(d.name)!;
+    return {
+      ...d,
+      internal: d.kind !== "egress",
+      encrypted: topology.encryptOverlays,
+      subnet: formatCidr(subnet),
+      gateway: gatewayOf(subnet),
+      vxlanId: vxlanId(subnet),
+    };
+  });
 
   const attachments: Record<string, string[]> = {};
   const reachability: Record<string, Set<string>> = {};
@@ -167,33 +180,120 @@ export function diffReachability(
 }
 
 /**
- * Stable subnets: each network hashes to a slot in the pool and probes forward on collision, so adding
- * or removing a network does not renumber the others (a subnet change replaces a Docker network).
+ * Docker's VXLAN id for a network. Docker allocates ids from 4096 upwards unless the network's options name
+ * one, and reads them back into `options`; sending the id makes what the provider reads back equal what the
+ * program sends. Derived from the subnet's base address at /28 granularity (the smallest subnet allowed), so
+ * non-overlapping subnets of one pool get distinct ids, far above Docker's own sequential range.
  */
-export function allocateSubnets(names: readonly string[], pool: string, prefixLength: number): Map<string, Cidr> {
-  const poolCidr = parseCidr(pool);
-  const slots = subnetCount(poolCidr, prefixLength);
-  if (names.length > slots) {
-    throw new Error(
-      `subnetPool ${pool} holds ${slots} /${prefixLength} subnets, but ${names.length} networks are planned; widen subnetPool or raise subnetPrefixLength`,
-    );
-  }
-  const used = new Set<number>();
+export function vxlanId(subnet: Cidr): number {
+  return 0x800000 + ((subnet.base >>> 4) & 0x7fffff);
+}
+
+export interface SubnetRequest {
+  readonly name: string;
+  readonly kind: NetworkKind;
+}
+
+/**
+ * Subnets as a pure function of each network's name, never of the other networks: the first half of the
+ * pool holds tier and egress networks (subnetPrefixLength), the second half link networks
+ * (linkSubnetPrefixLength). A subnet change replaces a Docker network and every service on it, so nothing
+ * probes past a collision (probing would move a deployed network when a new one lands on its slot): two
+ * networks on one slot are a config error naming both, with a free subnet to pin in `subnets`.
+ */
+export function planSubnets(requests: readonly SubnetRequest[], topology: Topology): Map<string, Cidr> {
+  const problems: ConfigProblem[] = [];
+  const pool = parseCidr(topology.subnetPool);
+  const half = pool.prefix + 1;
+  const regions = {
+    base: { base: pool.base, prefix: half, length: topology.subnetPrefixLength },
+    link: {
+      base: (pool.base + size({ base: 0, prefix: half })) >>> 0,
+      prefix: half,
+      length: topology.linkSubnetPrefixLength,
+    },
+  };
+  const regionOf = (kind: NetworkKind) => (kind === "link" ? regions.link : regions.base);
   const result = new Map<string, Cidr>();
-  for (const name of [...names].sort()) {
-    let slot = fnv1a(name) % slots;
-    while (used.has(slot)) slot = (slot + 1) % slots;
-    used.add(slot);
-    result.set(name, subnetAt(poolCidr, prefixLength, slot));
+  const owners: { name: string; subnet: Cidr; pinned: boolean }[] = [];
+  const suggested: Cidr[] = [];
+  const kinds = new Map(requests.map((r) => [r.name, r.kind]));
+  const pins = topology.subnetPins;
+  for (const name of Object.keys(pins)) {
+    if (!requests.some((r) => r.name === name)) {
+      problems.push({
+        key: configKey(["subnets", name]),
+        message: `no planned network is named "${name}"; planned: ${requests.map((r) => r.name).join(", ")}`,
+      });
+    }
   }
+  for (const r of [...requests].sort((a, b) => a.name.localeCompare(b.name))) {
+    const region = regionOf(r.kind);
+    let subnet: Cidr;
+    const pinned = pins[r.name] !== undefined;
+    if (pinned) {
+      subnet = parseCidr(pins[r.name]);
+      if (!overlaps(subnet, pool) || subnet.prefix < pool.prefix) {
+        problems.push({
+          key: configKey(["subnets", r.name]),
+          message: `${pins[r.name]} is not inside subnetPool ${topology.subnetPool}`,
+        });
+      }
+    } else {
+      const slots = subnetCount(region, region.length);
+      if (slots === 0) {
+        const key = r.kind === "link" ? "linkSubnetPrefixLength" : "subnetPrefixLength";
+        problems.push({
+          key: configKey([key]),
+          message: `must be longer than /${region.prefix} (half of subnetPool ${topology.subnetPool} holds the ${r.kind === "link" ? "link" : "tier and egress"} networks), but ${region.length} was provided`,
+        });
+        break;
+      }
+      subnet = subnetAt(region, region.length, slotHash(r.name) % slots);
+    }
+    const clash = owners.find((o) => overlaps(o.subnet, subnet));
+    if (clash) {
+      // Either network may be the one already deployed, so both get a suggestion; suggestions avoid every
+      // planned subnet and every earlier suggestion, so any choice of them applies at once.
+      const taken = () => [...owners.map((o) => o.subnet), subnet, ...suggested];
+      const freeForNew = freeSubnet(regionOf(r.kind), taken());
+      if (freeForNew) suggested.push(freeForNew);
+      const freeForOld = clash.pinned ? undefined : freeSubnet(regionOf(kinds.get(clash.name)!), taken());
+      if (freeForOld) suggested.push(freeForOld);
+      const pinsText = [
+        ...(freeForNew && !pinned ? [`subnets: { ${r.name}: ${formatCidr(freeForNew)} }`] : []),
+        ...(freeForOld ? [`subnets: { ${clash.name}: ${formatCidr(freeForOld)} }`] : []),
+      ];
+      problems.push({
+        key: configKey(["subnets", pinned ? r.name : clash.pinned ? clash.name : r.name]),
+        message:
+          `networks "${clash.name}" and "${r.name}" would both use ${formatCidr(subnet)}; ` +
+          (pinsText.length > 0
+            ? `pin the one not deployed yet to a free subnet (${pinsText.join(" or ")}), or widen subnetPool`
+            : "pin another subnet or widen subnetPool"),
+      });
+    }
+    owners.push({ name: r.name, subnet, pinned });
+    result.set(r.name, subnet);
+  }
+  if (problems.length > 0) throw new StackConfigError(problems);
   return result;
 }
 
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
+function slotHash(name: string): number {
+  // sha256 rather than a short hash: slots must spread evenly for names that differ in one character.
+  return createHash("sha256").update(`subnet:${name}`).digest().readUInt32BE(0);
+}
+
+/** The first subnet of the region's size that overlaps none of `taken`. */
+function freeSubnet(
+  region: { base: number; prefix: number; length: number },
+  taken: readonly Cidr[],
+): Cidr | undefined {
+  const slots = subnetCount(region, region.length);
+  for (let i = 0; i < slots; i++) {
+    const candidate = subnetAt(region, region.length, i);
+    if (!taken.some((t) => overlaps(t, candidate))) return candidate;
   }
-  return hash;
+  return undefined;
 }

@@ -5,6 +5,7 @@
  */
 import { referenceFlows, referenceRoutes, referenceServices, referenceTiers } from "./catalog";
 import { Cidr, formatCidr, overlaps, parseCidr, subnetCount } from "./cidr";
+import { tierNetworkName } from "./naming";
 import { ConfigProblem, configKey, ServiceOverride, StackConfig, StackConfigError } from "./config";
 import { FlowSpec, PortSpec, RouteSpec, ServiceSpec, TierSpec, Topology } from "./types";
 
@@ -68,6 +69,8 @@ export function resolveTopology(config: StackConfig): Topology {
     caproverCoexistence: config.caproverCoexistence,
     subnetPool: config.subnetPool,
     subnetPrefixLength: config.subnetPrefixLength,
+    linkSubnetPrefixLength: config.linkSubnetPrefixLength,
+    subnetPins: config.subnets,
     adminCidrs: config.adminCidrs,
     tiers,
     services,
@@ -93,7 +96,7 @@ function resolveTiers(config: StackConfig, report: Report): TierSpec[] {
     const existing = tiers.get(tier.name);
     tiers.set(tier.name, {
       name: tier.name,
-      network: tier.network ?? existing?.network ?? `iot-${tier.name}-network`,
+      network: tier.network ?? existing?.network ?? tierNetworkName(tier.name),
       description: tier.description || existing?.description || tier.name,
       attachable: tier.attachable,
     });

@@ -142,7 +142,12 @@ export interface Topology {
   readonly publishMode: PublishMode;
   readonly caproverCoexistence: boolean;
   readonly subnetPool: string;
+  /** Prefix length of tier and egress networks (first half of the pool). */
   readonly subnetPrefixLength: number;
+  /** Prefix length of link networks (second half of the pool). */
+  readonly linkSubnetPrefixLength: number;
+  /** Subnets pinned by network name (resolves a collision of two planned subnets). */
+  readonly subnetPins: Readonly<Record<string, string>>;
   readonly adminCidrs: readonly string[];
   readonly tiers: readonly TierSpec[];
   readonly services: readonly ServiceSpec[];

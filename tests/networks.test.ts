@@ -1,6 +1,7 @@
-import { formatCidr, overlaps, parseCidr } from "../model/cidr";
-import { allocateSubnets, diffReachability, planNetworks } from "../model/networks";
+import { overlaps, parseCidr } from "../model/cidr";
+import { diffReachability, planNetworks } from "../model/networks";
 import { topologyFrom } from "./helpers";
+import { planWithSuggestedPins, suggestedPins } from "./subnetPins";
 
 const pairs = (m: Record<string, readonly string[]>) =>
   new Set(Object.entries(m).flatMap(([a, ps]) => ps.map((b) => [a, b].sort().join("<->"))));
@@ -94,23 +95,79 @@ describe("flows that no tier can carry", () => {
       const b = (a + 1 + rand(39)) % 40;
       return `svc${a} -> svc${b}:${8000 + (b % 5)}`;
     });
-    const plan = planNetworks(topologyFrom({ environment: "dev", tiers, services, flows }));
+    // A topology this size needs a wider pool than the default /16; a subnet collision is resolved as a user
+    // would: pin the subnets the error suggests and plan again.
+    const { plan } = planWithSuggestedPins(
+      topologyFrom({ environment: "dev", subnetPool: "10.64.0.0/12", tiers, services, flows }),
+    );
     expect(diffReachability(plan.reachability, plan.intent)).toEqual({ extra: [], missing: [] });
   });
 });
 
-describe("subnet allocation", () => {
-  it("does not renumber existing networks when one is added", () => {
-    const before = allocateSubnets(["iot-a", "iot-b", "iot-c"], "10.231.0.0/16", 24);
-    const after = allocateSubnets(["iot-a", "iot-b", "iot-c", "iot-d"], "10.231.0.0/16", 24);
-    for (const name of ["iot-a", "iot-b", "iot-c"])
-      expect(formatCidr(after.get(name)!)).toBe(formatCidr(before.get(name)!));
+describe("subnet planning", () => {
+  const subnetOf = (t: Parameters<typeof planNetworks>[0], name: string) =>
+    planNetworks(t).networks.find((n) => n.name === name)!.subnet;
+
+  it("puts tier and egress networks in the first half of the pool and link networks in the second", () => {
+    const plan = planNetworks(topologyFrom({ environment: "dev" }));
+    const pool = parseCidr("10.231.0.0/16");
+    const secondHalf = { base: pool.base + 2 ** 15, prefix: 17 };
+    for (const n of plan.networks) {
+      const subnet = parseCidr(n.subnet);
+      expect({ network: n.name, inSecondHalf: overlaps(subnet, secondHalf) }).toEqual({
+        network: n.name,
+        inSecondHalf: n.kind === "link",
+      });
+      expect(subnet.prefix).toBe(n.kind === "link" ? 26 : 24);
+    }
   });
 
-  it("refuses more networks than the pool holds, naming the pool", () => {
-    expect(() => allocateSubnets(["a", "b", "c"], "10.231.0.0/23", 24)).toThrow(
-      /subnetPool 10.231.0.0\/23 holds 2 \/24 subnets, but 3/,
+  it("keeps a network's subnet whatever else the plan holds", () => {
+    const before = topologyFrom({ environment: "dev" });
+    const after = topologyFrom({ environment: "dev", flows: ["grafana -> redis:6379"] });
+    for (const n of planNetworks(before).networks) expect(subnetOf(after, n.name)).toBe(n.subnet);
+  });
+
+  it("rejects two networks on one subnet, naming both and a free subnet to pin", () => {
+    const t = topologyFrom({ environment: "dev" });
+    const plan = planNetworks(t);
+    const [a, b] = plan.networks.filter((n) => n.kind === "link");
+    const pinned = { ...t, subnetPins: { [b.name]: a.subnet } };
+    const error = (() => {
+      try {
+        planNetworks(pinned);
+        return "";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    expect(error).toContain(`iot-swarm-net:subnets.${b.name}`);
+    expect(error).toContain("widen subnetPool");
+    expect(error).toContain(`networks "${a.name}" and "${b.name}" would both use ${a.subnet}`);
+    // The suggestion is for whichever of the two is not pinned already: here a.
+    const [[network, free]] = suggestedPins(error);
+    expect(network).toBe(a.name);
+    const replanned = planNetworks({ ...t, subnetPins: { [b.name]: a.subnet, [a.name]: free } });
+    expect(replanned.networks.find((n) => n.name === a.name)!.subnet).toBe(free);
+    expect(replanned.networks.find((n) => n.name === b.name)!.subnet).toBe(a.subnet);
+  });
+
+  it("rejects a pin for a network that is not planned, and one outside the pool", () => {
+    const t = topologyFrom({ environment: "dev" });
+    expect(() => planNetworks({ ...t, subnetPins: { "iot-nowhere": "10.231.1.0/24" } })).toThrow(
+      /iot-swarm-net:subnets\.iot-nowhere: no planned network is named "iot-nowhere"/,
     );
+    expect(() => planNetworks({ ...t, subnetPins: { "iot-edge-network": "10.99.0.0/24" } })).toThrow(
+      /iot-swarm-net:subnets\.iot-edge-network: 10\.99\.0\.0\/24 is not inside subnetPool 10\.231\.0\.0\/16/,
+    );
+  });
+
+  it("derives distinct VXLAN ids from the distinct subnets, above Docker's own range", () => {
+    const plan = planNetworks(topologyFrom({ environment: "prod" }));
+    const ids = plan.networks.map((n) => n.vxlanId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toBeGreaterThanOrEqual(0x800000);
+    for (const id of ids) expect(id).toBeLessThan(2 ** 24);
   });
 });
 

@@ -51,15 +51,12 @@ export function mermaidDiagram(t: Topology, plan: NetworkPlan): string {
   return lines.join("\n");
 }
 
-/** How the planner carries a flow: a shared tier, the client joining the server's tier network, or a link network. */
+/** How the planner carries a flow: a tier both ends belong to, or the link network of the pair. */
 export function flowCarrier(t: Topology, plan: NetworkPlan, f: FlowSpec): { network: string; how: string } {
   const network = carryingNetwork(plan, f);
   const n = plan.networks.find((x) => x.name === network)!;
-  const tiersOf = (name: string) => t.services.find((s) => s.name === name)?.tiers ?? [];
-  if (n.kind === "link") return { network, how: "link network: no tier network of the server could take the client without giving it an undeclared peer" };
-  if (tiersOf(f.from).includes(n.owner) && tiersOf(f.to).includes(n.owner)) return { network, how: `same tier (${n.owner})` };
-  const joiner = tiersOf(f.from).includes(n.owner) ? f.to : f.from;
-  return { network, how: `${joiner} joins the ${n.owner} tier network: every member is a declared peer of ${joiner}` };
+  if (n.kind === "link") return { network, how: "link network of the pair: the two services share no tier" };
+  return { network, how: `same tier (${n.owner})` };
 }
 
 export function renderNetworkingGuide(m: DocsModel): string {
@@ -146,13 +143,20 @@ export function renderNetworkingGuide(m: DocsModel): string {
       "`model/networks.ts`) builds the networks so that this relation equals the declared intent: two services share a " +
       "network if and only if they share a tier or a flow connects them (either way). It proceeds in three steps:",
     "",
-    "1. **Tier networks.** One network per tier, joined by the tier's members.",
-    "2. **Flows.** A flow whose ends already share a network needs nothing. Otherwise the client joins one of the server's " +
-      "tier networks, but only one whose every member is already a declared peer of the client (a tier peer or a flow " +
-      "partner); joining it then adds no pair that was not declared. When no tier network of the server qualifies, the flow " +
-      "gets its own two-member **link** network, `iot-link-<a>-<b>`.",
+    "1. **Tier networks.** One network per tier, joined by the tier's members and nobody else.",
+    "2. **Flows.** A flow between two services of one tier needs nothing. The flows between two services that share no " +
+      "tier ride one two-member **link** network for the pair, `iot-link-<a>_<b>` (`_` cannot occur in a service name, so " +
+      "no two pairs share a name; a name longer than Docker's 63 characters ends in a hash of the whole name).",
     "3. **Egress networks.** A service with published ports or external endpoints gets a network of its own, the only kind that is " +
       "not `internal` (Docker routes out of the swarm only through non-internal networks). It has one member, so it adds no peer.",
+    "",
+    "Each network depends only on what it carries, and the plan depends on sets, never on the order of config lists: " +
+      "listing tiers, services or flows in another order changes no resource, and a new flow adds at most its pair's link " +
+      "network and re-members only its two services. Subnets follow the same rule: each is a function of the network's " +
+      "name alone, tier and egress networks in the first half of `subnetPool` (`subnetPrefixLength`) and link networks " +
+      "in the second (`linkSubnetPrefixLength`). A subnet change replaces a network and every service on it, so the planner " +
+      "never moves one: two networks landing on one subnet is a config error naming both, with a free subnet to pin under " +
+      "`subnets` for the one not deployed yet.",
     "",
     "The reachability computed from the planned memberships is compared with the intent; the tests fail on any difference and `npm run plan` prints it. For the reference stacks:",
     "",
@@ -276,16 +280,14 @@ function renderAddService(m: DocsModel): string {
       }),
       "",
     );
-    const moved = dev.topology.flows.filter((f) => carryingNetwork(dev.plan, f) !== carryingNetwork(plan, f));
-    if (moved.length > 0) {
-      out.push(
-        "A new tier member changes what existing flows may use: a client that used to join the tier's network would now gain the new " +
-          "member as an undeclared peer, so the planner moves the flow to a link network instead:",
-        "",
-        ...moved.map((f) => `- ${f.from} -> ${f.to}:${f.port}: from ${code(carryingNetwork(dev.plan, f))} to ${code(carryingNetwork(plan, f))}.`),
-        "",
-      );
-    }
+    const moved = dev.topology.services
+      .map((x) => x.name)
+      .filter((x) => x !== "alerter" && JSON.stringify(dev.plan.attachments[x]) !== JSON.stringify(plan.attachments[x]));
+    out.push(
+      `Services whose networks change: ${["alerter", ...moved].map(code).join(", ")} (the new service and the ends of its ` +
+        "new flows); every other service and network stays as it was.",
+      "",
+    );
   } else {
     out.push("The validation currently rejects this example:", "", "```text", result.error ?? "", "```", "");
   }
