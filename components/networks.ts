@@ -3,6 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { NetworkPlan } from "../model/networks";
 import { LABELS, toLabelList } from "./labels";
 
+/** The overlay driver's option naming a network's VXLAN id. */
+export const VXLAN_ID_OPTION = "com.docker.network.driver.overlay.vxlanid_list";
+
 export interface SegmentedNetworksArgs {
   /** Networks and memberships from `planNetworks`. */
   readonly plan: NetworkPlan;
@@ -28,8 +31,14 @@ export class SegmentedNetworks extends pulumi.ComponentResource {
           driver: "overlay",
           internal: n.internal,
           attachable: n.attachable,
-          // Docker enables IPsec on the data plane when the option is present.
-          options: n.encrypted ? { encrypted: "true" } : {},
+          // Exactly what the provider reads back from `docker network inspect`: Docker adds the VXLAN id to an
+          // overlay's options, so a map without it (or `{}`) would replace the network on every run.
+          // `encrypted` turns on IPsec for the data plane.
+          options: {
+            [VXLAN_ID_OPTION]: String(n.vxlanId),
+            ...(n.encrypted ? { encrypted: "true" } : {}),
+          },
+          // The gateway too: a refresh reads it back, and a set element without it would replace the network.
           ipamConfigs: [{ subnet: n.subnet, gateway: n.gateway }],
           labels: toLabelList({
             [LABELS.stack]: args.stack,
@@ -38,7 +47,9 @@ export class SegmentedNetworks extends pulumi.ComponentResource {
             [LABELS.tiers]: n.kind === "tier" ? n.owner : "",
           }),
         },
-        { parent: this },
+        // Said explicitly (the provider's default for a named network): Swarm refuses two networks of one name,
+        // so a replacement deletes the original first.
+        { parent: this, deleteBeforeReplace: true },
       );
     }
     this.networks = networks;

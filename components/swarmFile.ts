@@ -41,8 +41,12 @@ export function createSwarmFile(
   const data = content.apply((c) => Buffer.from(c, "utf8").toString("base64"));
   const labels = toLabelList({ [LABELS.file]: `${service}/${spec.name}` });
   const resourceName = `${prefix}-${spec.name.replace(/[^a-zA-Z0-9-]/g, "-")}`;
+  // New content means a new object (the name carries its hash) that exists before the service moves to it;
+  // the original goes once no service mounts it. The provider would delete a named object first, and Docker
+  // refuses to delete a config or secret a service still mounts.
+  const opts = { parent, deleteBeforeReplace: false };
   const resource = isSecret
-    ? new docker.Secret(resourceName, { name: objectName, data: pulumi.secret(data), labels }, { parent })
-    : new docker.ServiceConfig(resourceName, { name: objectName, data }, { parent });
+    ? new docker.Secret(resourceName, { name: objectName, data: pulumi.secret(data), labels }, opts)
+    : new docker.ServiceConfig(resourceName, { name: objectName, data }, opts);
   return { spec, id: resource.id, objectName };
 }
