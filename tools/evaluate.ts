@@ -6,19 +6,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { PlanMocks } from "./mocks";
+import { Registration, setMocksWithRegistrations, waitForRegistrations } from "./runtimeHooks";
 import { PROJECT_NAME, PROJECT_ROOT, readStackConfig } from "./stackFile";
 
-export interface RecordedResource {
-  readonly urn: string;
-  readonly type: string;
-  readonly name: string;
-  readonly custom: boolean;
-  readonly parent?: string;
+export interface RecordedResource extends Registration {
   readonly id: string;
   readonly inputs: Record<string, any>;
   readonly outputs: Record<string, any>;
-  readonly dependencies: readonly string[];
-  readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
   /** Dotted paths of inputs that are Pulumi secrets (their values are unwrapped in `inputs`). */
   readonly secretInputs: readonly string[];
 }
@@ -39,14 +33,8 @@ export interface EvaluateOptions {
   readonly load?: () => Promise<Record<string, unknown>>;
 }
 
-// Internal runtime hooks, pinned with @pulumi/pulumi: the mock monitor is the only place that sees
-// parents and dependencies, and waitForRPCs is how the runtime itself waits for registrations.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const settings = require("@pulumi/pulumi/runtime/settings");
-
 export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
   const config = options.config ?? readStackConfig(options.stack).config;
-  const byUrn = new Map<string, RecordedResource>();
   const base = options.mocks ?? new PlanMocks();
   const recorded = new Map<
     string,
@@ -69,51 +57,25 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   };
 
   pulumi.runtime.setAllConfig(config, []);
-  await pulumi.runtime.setMocks(mocks, PROJECT_NAME, options.stack, false);
-  const monitor = settings.getMonitor();
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) => {
-    const propertyDependencies: Record<string, string[]> = {};
-    req
-      .getPropertydependenciesMap()
-      .forEach((deps: any, key: string) => (propertyDependencies[key] = deps.getUrnsList()));
-    const entry = {
-      type: req.getType(),
-      name: req.getName(),
-      parent: req.getParent(),
-      dependencies: req.getDependenciesList(),
-      propertyDependencies,
-      custom: req.getCustom(),
-    };
-    return register(req, (err: unknown, res: any) => {
-      if (!err && res) {
-        const r = recorded.get(`${entry.type}::${entry.name}`);
-        byUrn.set(res.getUrn(), {
-          urn: res.getUrn(),
-          type: entry.type,
-          name: entry.name,
-          custom: entry.custom,
-          parent: entry.parent || undefined,
-          id: r?.id ?? "",
-          inputs: r?.inputs ?? {},
-          outputs: r?.outputs ?? {},
-          dependencies: entry.dependencies,
-          propertyDependencies: entry.propertyDependencies,
-          secretInputs: r?.secretInputs ?? [],
-        });
-      }
-      callback(err, res);
-    });
-  };
-
+  const runtime = await setMocksWithRegistrations(mocks, PROJECT_NAME, options.stack);
   const program = await (options.load ?? (() => import(path.join(PROJECT_ROOT, "index"))))();
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {
     if (key === "default" || key === "__esModule") continue;
     outputs[key] = await resolveValue(value);
   }
-  await settings.waitForRPCs();
-  return { stack: options.stack, resources: [...byUrn.values()], outputs };
+  await waitForRegistrations();
+  const resources = runtime.registered.map((registration): RecordedResource => {
+    const r = recorded.get(`${registration.type}::${registration.name}`);
+    return {
+      ...registration,
+      id: r?.id ?? "",
+      inputs: r?.inputs ?? {},
+      outputs: r?.outputs ?? {},
+      secretInputs: r?.secretInputs ?? [],
+    };
+  });
+  return { stack: options.stack, resources, outputs };
 }
 
 /** Resolves an Output (or a structure holding Outputs) to its plain value. */
