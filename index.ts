@@ -6,8 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { IotStack } from "./components/iotStack";
 import { loadStackConfig } from "./components/stackConfig";
 
-const { topology, externalCa } = loadStackConfig();
-const stack = new IotStack("iot", { topology, stack: pulumi.getStack(), externalCa });
+const { topology, plan, externalCa } = loadStackConfig();
+const stack = new IotStack("iot", { topology, plan, stack: pulumi.getStack(), externalCa });
 
 export const environment = topology.environment;
 /** service -> services it can reach (shares a network with). Equals `intendedReachability`. */

@@ -1,3 +1,4 @@
+import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import {
@@ -9,16 +10,19 @@ import {
   ServiceEndpoints,
 } from "../model/discovery";
 import { passwordIds, Placeholder, serviceFiles } from "../model/files";
-import { planNetworks, ReachabilityMatrix } from "../model/networks";
+import { NetworkPlan, planNetworks, ReachabilityMatrix } from "../model/networks";
 import { planCertificates } from "../model/pki";
 import { Topology } from "../model/types";
 import { SegmentedNetworks } from "./networks";
 import { Pki } from "./pki";
+import { LABELS } from "./labels";
 import { SwarmService } from "./swarmService";
 
 export interface IotStackArgs {
   /** The resolved topology (see `loadStackConfig`). */
   readonly topology: Topology;
+  /** Its network plan. @default planNetworks(topology) */
+  readonly plan?: NetworkPlan;
   /** Stack name, used in labels and volume names. */
   readonly stack: string;
   readonly externalCa?: { readonly certPem: pulumi.Input<string>; readonly keyPem: pulumi.Input<string> };
@@ -41,7 +45,7 @@ export class IotStack extends pulumi.ComponentResource {
   constructor(name: string, args: IotStackArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("iot-swarm-net:stack:IotStack", name, {}, opts);
     const t = args.topology;
-    const plan = planNetworks(t);
+    const plan = args.plan ?? planNetworks(t);
 
     this.networks = new SegmentedNetworks(
       `${name}-net`,
@@ -55,13 +59,24 @@ export class IotStack extends pulumi.ComponentResource {
         organization: t.tls.organization,
         caValidityHours: t.tls.caValidityDays * 24,
         externalCa: args.externalCa,
+        reissue: t.tls.reissue,
+        rekey: t.rotations,
       },
       { parent: this },
     );
     const passwords = Object.fromEntries(
       passwordIds(t).map((id) => [
         id,
-        new random.RandomPassword(`${name}-${id}`, { length: 32, special: false }, { parent: this }).result,
+        new random.RandomPassword(
+          `${name}-${id}`,
+          // keepers are ForceNew: a new rotation generation draws a new password.
+          {
+            length: 32,
+            special: false,
+            keepers: t.rotations[id] === undefined ? undefined : { rotation: t.rotations[id] },
+          },
+          { parent: this },
+        ).result,
       ]),
     );
     const resolve = (p: Placeholder): pulumi.Output<string> => {
@@ -80,17 +95,27 @@ export class IotStack extends pulumi.ComponentResource {
     };
     this.caCertPem = this.pki.caCertPem;
 
+    const stackLabels = { [LABELS.stack]: args.stack, [LABELS.environment]: t.environment };
+    const images = new Map<string, pulumi.Input<string>>();
+    const image = (ref: string) => {
+      if (!images.has(ref)) images.set(ref, t.pinImageDigests ? pinnedImage(ref, this) : ref);
+      return images.get(ref)!;
+    };
     const services: Record<string, SwarmService> = {};
     for (const spec of t.services) {
       services[spec.name] = new SwarmService(
         `${name}-${spec.name}`,
         {
           spec,
-          topology: t,
           files: serviceFiles(t, spec),
           resolve,
-          networkIds: plan.attachments[spec.name].map((n) => this.networks.ids[n]),
-          stack: args.stack,
+          networks: plan.attachments[spec.name].map((n) => ({ name: n, id: this.networks.ids[n] })),
+          stackLabels,
+          volumePrefix: args.stack,
+          image: image(spec.image),
+          flows: t.flows.filter((f) => f.from === spec.name).map((f) => `${f.to}:${f.port}`),
+          publishMode: t.publishMode,
+          platforms: t.platforms,
         },
         { parent: this },
       );
@@ -112,4 +137,15 @@ export class IotStack extends pulumi.ComponentResource {
       );
     return cert;
   }
+}
+
+/**
+ * `ref` pinned to the digest its registry serves now. The Docker client pins a tag-only image when the provider
+ * creates a service, so state would hold `ref@sha256:...` and the next run would show every such service as
+ * changed; sending the pinned reference makes what is sent equal what is read back (and the policy pack's
+ * digest rule holds). A reference that already carries a digest is used as it is.
+ */
+function pinnedImage(ref: string, parent: pulumi.Resource): pulumi.Input<string> {
+  if (ref.includes("@")) return ref;
+  return docker.getRegistryImageOutput({ name: ref }, { parent }).sha256Digest.apply((digest) => `${ref}@${digest}`);
 }

@@ -3,6 +3,8 @@ export const LABELS = {
   stack: "iot.stack",
   environment: "iot.environment",
   role: "iot.role",
+  /** A service's logical name, which its Docker name may extend with a generation (see model/rollout.ts). */
+  service: "iot.service",
   /** Comma-separated tiers a service belongs to, or the tier a network carries. */
   tiers: "iot.tiers",
   /** Comma-separated declared outgoing flows of a service: `server:port`. */

@@ -8,6 +8,10 @@ export interface PkiArgs {
   readonly caValidityHours: number;
   /** Bring-your-own CA; when absent the stack generates its own. */
   readonly externalCa?: { readonly certPem: pulumi.Input<string>; readonly keyPem: pulumi.Input<string> };
+  /** Re-issue generation: a new value re-issues every leaf certificate (same keys). @default undefined */
+  readonly reissue?: string;
+  /** Rotation generation by leaf name: a new value gives that leaf a new key and certificate. @default {} */
+  readonly rekey?: Readonly<Record<string, string>>;
 }
 
 export interface IssuedCertificate {
@@ -48,10 +52,12 @@ export class Pki extends pulumi.ComponentResource {
 
     const certificates: Record<string, IssuedCertificate> = {};
     for (const leaf of args.leaves) {
+      // replacementTrigger: the engine replaces the resource when the value differs from the last one recorded.
+      const rekey = args.rekey?.[leaf.name];
       const key = new tls.PrivateKey(
         `${name}-${leaf.name}-key`,
         { algorithm: "ECDSA", ecdsaCurve: "P256" },
-        { parent: this },
+        { parent: this, ...(rekey === undefined ? {} : { replacementTrigger: rekey }) },
       );
       const csr = new tls.CertRequest(
         `${name}-${leaf.name}-csr`,
@@ -72,7 +78,7 @@ export class Pki extends pulumi.ComponentResource {
           earlyRenewalHours: leaf.earlyRenewalHours,
           allowedUses: [...LEAF_USES[leaf.usage]],
         },
-        { parent: this },
+        { parent: this, ...(args.reissue === undefined ? {} : { replacementTrigger: args.reissue }) },
       );
       certificates[leaf.name] = {
         certPem: cert.certPem,

@@ -1,49 +1,129 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ServiceFiles } from "../model/files";
-import { ServiceSpec, Topology } from "../model/types";
+import { discoveryAliases, dockerServiceName, replacementOrder, UpdateOrder, updateOrder } from "../model/rollout";
+import { PublishMode, ServiceSpec } from "../model/types";
 import { LABELS, toLabelList } from "./labels";
+import { failureRatio, goDuration } from "./providerFormat";
 import { createSwarmFile, PlaceholderResolver, SwarmFile } from "./swarmFile";
 
-export interface SwarmServiceArgs {
-  readonly spec: ServiceSpec;
-  readonly topology: Topology;
-  readonly files: ServiceFiles;
-  readonly resolve: PlaceholderResolver;
-  /** Ids of the networks this service joins. */
-  readonly networkIds: readonly pulumi.Input<string>[];
-  readonly stack: string;
+/** How Swarm rolls tasks during an update (or a rollback). */
+export interface RolloutSettings {
+  /** Tasks changed at once. @default 1 */
+  readonly parallelism?: number;
+  /** Seconds between batches. @default 10 for updates, 5 for rollbacks */
+  readonly delaySeconds?: number;
+  /** What a failed batch does. @default "rollback" for updates, "pause" for rollbacks */
+  readonly failureAction?: "pause" | "continue" | "rollback";
+  /** Seconds each new task is watched before the next batch. @default 30 */
+  readonly monitorSeconds?: number;
+  /** Share of tasks that may fail (one decimal, as the provider keeps it). @default 0 */
+  readonly maxFailureRatio?: number;
+  /** Start the new task before stopping the old one. @default model/rollout.ts `updateOrder` */
+  readonly order?: UpdateOrder;
 }
 
-const seconds = (s: number) => `${s}s`;
+export interface SwarmServiceArgs {
+  /** The service as the model describes it (model/types.ts). */
+  readonly spec: ServiceSpec;
+  /** Files the service reads and the environment pointing at them (model/files.ts). */
+  readonly files: ServiceFiles;
+  /** Deploy-time values for the files' placeholders (certificates, keys, passwords). */
+  readonly resolve: PlaceholderResolver;
+  /** The networks it joins: plan name (part of a create-first service's Docker name) and id. */
+  readonly networks: readonly { readonly name: string; readonly id: pulumi.Input<string> }[];
+  /** Labels every object of the stack carries (`iot.stack`, `iot.environment`). */
+  readonly stackLabels: Readonly<Record<string, string>>;
+  /** Prefix of the named volumes: `<volumePrefix>_<volume>`. */
+  readonly volumePrefix: string;
+  /** Image reference to run, e.g. pinned to a digest. @default spec.image */
+  readonly image?: pulumi.Input<string>;
+  /** Declared outgoing flows (`server:port`), written to the `iot.flows` label. @default [] */
+  readonly flows?: readonly string[];
+  /** How published ports are published. @default "ingress" */
+  readonly publishMode?: PublishMode;
+  /** Node platforms its tasks may run on. @default [{ os: "linux", architecture: "amd64" }] */
+  readonly platforms?: readonly { readonly os: string; readonly architecture: string }[];
+  /** Rolling updates. @default { parallelism: 1, delaySeconds: 10, failureAction: "rollback", monitorSeconds: 30, maxFailureRatio: 0 } */
+  readonly update?: RolloutSettings;
+  /** Rollbacks. @default { parallelism: 1, delaySeconds: 5, failureAction: "pause", monitorSeconds: 30, maxFailureRatio: 0 } */
+  readonly rollback?: RolloutSettings;
+  /** Waiting for a rollout before create and update return (without it a failed rollout reports success). @default { delaySeconds: 5, timeoutSeconds: 300 } */
+  readonly converge?: { readonly delaySeconds?: number; readonly timeoutSeconds?: number };
+  /** Seconds a task gets to stop before it is killed. @default 20 */
+  readonly stopGracePeriodSeconds?: number;
+}
 
-/** One hardened Swarm service with its configs and secrets. */
+/** Bounded restarts (CIS 5.15): five attempts in two minutes, then the task stays failed. */
+const RESTART_POLICY = { condition: "on-failure", delaySeconds: 5, maxAttempts: 5, windowSeconds: 120 } as const;
+const TMPFS_BYTES = 64 * 1024 * 1024;
+
+/** The args with every default applied: the one place defaults live. */
+export function withDefaults(args: SwarmServiceArgs) {
+  const order = updateOrder(args.spec, args.publishMode ?? "ingress");
+  const rollout = (given: RolloutSettings | undefined, delaySeconds: number, failureAction: "rollback" | "pause") => ({
+    parallelism: given?.parallelism ?? 1,
+    delaySeconds: given?.delaySeconds ?? delaySeconds,
+    failureAction: given?.failureAction ?? failureAction,
+    monitorSeconds: given?.monitorSeconds ?? 30,
+    maxFailureRatio: given?.maxFailureRatio ?? 0,
+    order: given?.order ?? order,
+  });
+  return {
+    ...args,
+    image: args.image ?? args.spec.image,
+    flows: args.flows ?? [],
+    publishMode: args.publishMode ?? "ingress",
+    platforms: args.platforms ?? [{ os: "linux", architecture: "amd64" }],
+    update: rollout(args.update, 10, "rollback"),
+    rollback: rollout(args.rollback, 5, "pause"),
+    converge: { delaySeconds: args.converge?.delaySeconds ?? 5, timeoutSeconds: args.converge?.timeoutSeconds ?? 300 },
+    stopGracePeriodSeconds: args.stopGracePeriodSeconds ?? 20,
+  };
+}
+
+const rolloutConfig = (r: ReturnType<typeof withDefaults>["update"]) => ({
+  parallelism: r.parallelism,
+  delay: goDuration(r.delaySeconds),
+  failureAction: r.failureAction,
+  monitor: goDuration(r.monitorSeconds),
+  maxFailureRatio: failureRatio(r.maxFailureRatio),
+  order: r.order,
+});
+
+/**
+ * One hardened Swarm service with its configs and secrets. Durations and modes are written in the form the
+ * docker provider reads back (components/providerFormat.ts), so an unchanged service shows no change.
+ */
 export class SwarmService extends pulumi.ComponentResource {
   public readonly service: docker.Service;
   public readonly files: readonly SwarmFile[];
+  /** The Docker service name (the logical name, or it with a generation for create-first services). */
   public readonly serviceName: pulumi.Output<string>;
 
   constructor(name: string, args: SwarmServiceArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("iot-swarm-net:swarm:SwarmService", name, {}, opts);
-    const { spec, topology } = args;
-    this.files = args.files.files.map((f) => createSwarmFile(name, spec.name, f, args.resolve, this));
+    const a = withDefaults(args);
+    const { spec } = a;
+    this.files = a.files.files.map((f) => createSwarmFile(name, spec.name, f, a.resolve, this));
     const owner = { fileUid: String(spec.uid), fileGid: String(spec.gid) };
     const published = spec.ports.filter((p) => p.published !== undefined);
-    // Host-mode ports and singletons cannot run old and new task side by side.
-    const order =
-      spec.singleton || (published.length > 0 && topology.publishMode === "host") ? "stop-first" : "start-first";
-    const flows = topology.flows.filter((f) => f.from === spec.name).map((f) => `${f.to}:${f.port}`);
+    const dockerName = dockerServiceName(
+      spec,
+      a.networks.map((n) => n.name),
+    );
+    const aliases = discoveryAliases(spec, dockerName);
 
     this.service = new docker.Service(
       name,
       {
-        name: spec.name,
+        name: dockerName,
         labels: toLabelList({
-          [LABELS.stack]: args.stack,
-          [LABELS.environment]: topology.environment,
+          ...a.stackLabels,
+          [LABELS.service]: spec.name,
           [LABELS.role]: spec.role,
           [LABELS.tiers]: spec.tiers.join(","),
-          [LABELS.flows]: flows.join(","),
+          [LABELS.flows]: a.flows.join(","),
         }),
         mode: { replicated: { replicas: spec.replicas } },
         endpointSpec: {
@@ -53,25 +133,25 @@ export class SwarmService extends pulumi.ComponentResource {
             protocol: p.protocol,
             targetPort: p.port,
             publishedPort: p.published,
-            publishMode: topology.publishMode,
+            publishMode: a.publishMode,
           })),
         },
         taskSpec: {
           containerSpec: {
-            image: spec.image,
+            image: a.image,
             commands: spec.command ? [...spec.command] : undefined,
             args: spec.args ? [...spec.args] : undefined,
-            env: { ...spec.env, ...args.files.env },
+            env: { ...spec.env, ...a.files.env },
             user: `${spec.uid}:${spec.gid}`,
             readOnly: spec.readOnlyRootFilesystem,
             capDrops: [...spec.capDrop],
             capAdds: spec.capAdd.length > 0 ? [...spec.capAdd] : undefined,
             healthcheck: {
               tests: [...spec.health.test],
-              interval: seconds(spec.health.intervalSeconds),
-              timeout: seconds(spec.health.timeoutSeconds),
+              interval: goDuration(spec.health.intervalSeconds),
+              timeout: goDuration(spec.health.timeoutSeconds),
               retries: spec.health.retries,
-              startPeriod: seconds(spec.health.startPeriodSeconds),
+              startPeriod: goDuration(spec.health.startPeriodSeconds),
             },
             secrets: this.files
               .filter((f) => f.spec.kind === "secret")
@@ -92,18 +172,17 @@ export class SwarmService extends pulumi.ComponentResource {
                 ...owner,
               })),
             mounts: [
-              ...spec.volumes.map((v) => ({ type: "volume", source: `${args.stack}_${v.name}`, target: v.target })),
-              ...spec.tmpfs.map((target) => ({
-                type: "tmpfs",
-                target,
-                tmpfsOptions: { sizeBytes: 64 * 1024 * 1024, mode: 0o1777 },
-              })),
+              ...spec.volumes.map((v) => ({ type: "volume", source: `${a.volumePrefix}_${v.name}`, target: v.target })),
+              // No mode: the kernel's 1777 for a tmpfs. The provider reads a mode back without its sticky bit,
+              // so 0o1777 would show as a change after every refresh.
+              ...spec.tmpfs.map((target) => ({ type: "tmpfs", target, tmpfsOptions: { sizeBytes: TMPFS_BYTES } })),
             ],
-            stopGracePeriod: "20s",
+            stopGracePeriod: goDuration(a.stopGracePeriodSeconds),
           },
           // `id`, not the deprecated `name`: the provider reads back only `id`, so a name would replace the
-          // service on every run (networks_advanced is ForceNew).
-          networksAdvanceds: args.networkIds.map((id) => ({ id, aliases: [...spec.aliases] })),
+          // service on every refresh (networks_advanced is ForceNew). The aliases carry the logical name, so a
+          // create-first successor and its original answer to the same discovery names while they overlap.
+          networksAdvanceds: a.networks.map((n) => ({ id: n.id, aliases })),
           resources: {
             limits: {
               nanoCpus: Math.round(spec.resources.cpus * 1e9),
@@ -114,29 +193,22 @@ export class SwarmService extends pulumi.ComponentResource {
               memoryBytes: spec.resources.reservedMemoryMb * 1024 * 1024,
             },
           },
-          restartPolicy: { condition: "on-failure", delay: "5s", maxAttempts: 5, window: "120s" },
-          placement: { constraints: [...spec.placement] },
+          restartPolicy: {
+            condition: RESTART_POLICY.condition,
+            delay: goDuration(RESTART_POLICY.delaySeconds),
+            maxAttempts: RESTART_POLICY.maxAttempts,
+            window: goDuration(RESTART_POLICY.windowSeconds),
+          },
+          // Platforms too: on create the Docker client adds the image's platforms from its registry, and a
+          // placement without them would show as a change on the next run.
+          placement: { constraints: [...spec.placement], platforms: a.platforms.map((p) => ({ ...p })) },
         },
-        updateConfig: {
-          parallelism: 1,
-          delay: "10s",
-          failureAction: "rollback",
-          monitor: "30s",
-          maxFailureRatio: "0",
-          order,
-        },
-        rollbackConfig: {
-          parallelism: 1,
-          delay: "5s",
-          failureAction: "pause",
-          monitor: "30s",
-          maxFailureRatio: "0",
-          order,
-        },
-        // Without it a failed rollout reports success.
-        convergeConfig: { delay: "5s", timeout: "5m" },
+        updateConfig: rolloutConfig(a.update),
+        rollbackConfig: rolloutConfig(a.rollback),
+        convergeConfig: { delay: goDuration(a.converge.delaySeconds), timeout: goDuration(a.converge.timeoutSeconds) },
       },
-      { parent: this },
+      // model/rollout.ts decides: stateless services without published ports are replaced create-first.
+      { parent: this, deleteBeforeReplace: replacementOrder(spec) === "delete-first" },
     );
     this.serviceName = this.service.name;
     this.registerOutputs({ serviceName: this.serviceName });

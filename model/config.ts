@@ -107,6 +107,21 @@ export const stackConfigSchema = z.strictObject({
       }),
     )
     .default([]),
+  /**
+   * Pin each image to its registry digest at deploy time (the provider pins a tag-only image on create, so an
+   * unpinned one shows as changed on the next run). Off only for images no registry serves.
+   */
+  pinImageDigests: z.boolean().default(true),
+  /** Platforms the services' tasks run on (node OS and architecture). */
+  platforms: z
+    .array(z.strictObject({ os: z.string().min(1), architecture: z.string().min(1) }))
+    .min(1)
+    .default([{ os: "linux", architecture: "amd64" }]),
+  /**
+   * Rotation generations by credential: a generated password's id or a certificate's name. Changing a value
+   * replaces that credential (a new password, a new key and certificate) and rolls only the services using it.
+   */
+  rotations: z.record(z.string(), z.union([z.string().min(1), z.number().int()])).default({}),
   /** Extra flows, each `"client -> server:port"`. */
   flows: z.array(z.string()).default([]),
   tls: z
@@ -117,6 +132,8 @@ export const stackConfigSchema = z.strictObject({
       organization: z.string().min(1).default("IoT Swarm"),
       mqttHostname: hostname.optional(),
       mqttClients: z.array(dnsLabel).default(["node-red", "mqtt-exporter"]),
+      /** Change this value to re-issue every leaf certificate now (same keys), ahead of earlyRenewalDays. */
+      reissue: z.union([z.string().min(1), z.number().int()]).optional(),
     })
     .prefault({}),
   mqtt: z

@@ -83,8 +83,12 @@ export function resolveTopology(config: StackConfig): Topology {
       organization: config.tls.organization,
       mqttHostname: config.tls.mqttHostname ?? `mqtt.${config.domain}`,
       mqttClients: config.tls.mqttClients,
+      reissue: config.tls.reissue === undefined ? undefined : String(config.tls.reissue),
     },
     mqtt: config.mqtt,
+    pinImageDigests: config.pinImageDigests,
+    platforms: config.platforms,
+    rotations: Object.fromEntries(Object.entries(config.rotations).map(([k, v]) => [k, String(v)])),
   };
 }
 

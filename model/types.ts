@@ -123,6 +123,8 @@ export interface TlsSettings {
   readonly mqttHostname: string;
   /** Client certificates issued by the CA (e.g. node-red for MQTT mTLS). */
   readonly mqttClients: readonly string[];
+  /** Re-issue generation: a change re-issues every leaf certificate. */
+  readonly reissue?: string;
 }
 
 export interface MqttSettings {
@@ -155,6 +157,12 @@ export interface Topology {
   readonly routes: readonly RouteSpec[];
   readonly tls: TlsSettings;
   readonly mqtt: MqttSettings;
+  /** Pin images to their registry digests at deploy time. */
+  readonly pinImageDigests: boolean;
+  /** Platforms tasks are placed on. */
+  readonly platforms: readonly { readonly os: string; readonly architecture: string }[];
+  /** Rotation generation by credential id (password id or certificate name). */
+  readonly rotations: Readonly<Record<string, string>>;
 }
 
 /** A gateway route: requests for `host` go to `service:port`. */

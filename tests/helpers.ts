@@ -3,10 +3,16 @@ import { resolveTopology } from "../model/resolve";
 import { Topology } from "../model/types";
 import { RecordedResource } from "../tools/evaluate";
 
-/** Resolves a topology from raw config values (as Pulumi passes them: JSON strings for objects). */
-export function topologyFrom(raw: Record<string, unknown>): Topology {
+/**
+ * Resolves a topology from raw config values (as Pulumi passes them: JSON strings for objects). With
+ * `namespaced`, keys carry the `iot-swarm-net:` prefix, as in a stack file (tools/stackFile.ts).
+ */
+export function topologyFrom(raw: Record<string, unknown>, opts: { namespaced?: boolean } = {}): Topology {
   const encoded = Object.fromEntries(
-    Object.entries(raw).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    Object.entries(raw).map(([k, v]) => [
+      opts.namespaced ? k.replace(/^iot-swarm-net:/, "") : k,
+      typeof v === "string" ? v : JSON.stringify(v),
+    ]),
   );
   return resolveTopology(parseStackConfig(encoded));
 }
@@ -65,3 +71,20 @@ export const apiServiceConfig = {
   flows: ["gateway -> api:8000", "api -> influxdb:8086"],
   routes: [{ subdomain: "api", service: "api", port: 8000, admin: false }],
 };
+
+/**
+ * Loads index.ts in a fresh module registry, so one test file can evaluate the program more than once
+ * (a cached module would not register its resources again).
+ */
+export function freshProgram(): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) =>
+    jest.isolateModules(() => {
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        resolve(require("../index"));
+      } catch (e) {
+        reject(e);
+      }
+    }),
+  );
+}

@@ -1,11 +1,20 @@
 /**
  * Pulumi mocks for reviewing a stack without the CLI or providers: every resource echoes its inputs,
- * and the tls and random resources get recognisable placeholder outputs. `call` throws, because the
- * program makes no provider calls and an unexpected one must not pass silently.
+ * and the tls and random resources get recognisable placeholder outputs. `call` answers the one provider
+ * function the program calls (the registry digest of an image) and throws on any other, so an unexpected
+ * call cannot pass silently.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 
 export const MOCK_PRIVATE_KEY_MARKER = "MOCK-PRIVATE-KEY";
+/** The docker provider's registry look-up (the program pins images to the digest it returns). */
+export const REGISTRY_IMAGE_TOKEN = "docker:index/getRegistryImage:getRegistryImage";
+
+/** A stable stand-in for the digest a registry would serve for `ref`. */
+export function mockDigest(ref: string): string {
+  return `sha256:${createHash("sha256").update(ref).digest("hex")}`;
+}
 export const MOCK_EPOCH = new Date("2026-01-01T00:00:00Z");
 
 export function placeholderOutputs(
@@ -49,6 +58,10 @@ export class PlanMocks implements pulumi.runtime.Mocks {
   }
 
   call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    if (args.token === REGISTRY_IMAGE_TOKEN) {
+      const name = String(args.inputs.name);
+      return { id: name, name, sha256Digest: mockDigest(name), insecureSkipVerify: false };
+    }
     throw new Error(`unexpected provider call ${args.token}`);
   }
 }

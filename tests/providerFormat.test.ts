@@ -1,0 +1,36 @@
+import { failureRatio, goDuration } from "../components/providerFormat";
+
+describe("goDuration: durations as the docker provider's shortDur writes them back", () => {
+  it.each([
+    [0, "0s"],
+    [5, "5s"],
+    [30, "30s"],
+    [60, "1m"],
+    [90, "1m30s"],
+    [120, "2m"],
+    [300, "5m"],
+    [3600, "1h"],
+    [3660, "1h1m"],
+    [3661, "1h1m1s"],
+    [0.5, "500ms"],
+    [1.5, "1.5s"],
+    [0.000002, "2µs"],
+  ])("%s seconds -> %s", (seconds, text) => {
+    expect(goDuration(seconds)).toBe(text);
+  });
+
+  it("refuses a negative duration", () => {
+    expect(() => goDuration(-1)).toThrow(/non-negative/);
+  });
+});
+
+describe("failureRatio: one decimal, as the provider reads it back", () => {
+  it("writes 0 as 0.0 and 0.2 as 0.2", () => {
+    expect(failureRatio(0)).toBe("0.0");
+    expect(failureRatio(0.2)).toBe("0.2");
+  });
+
+  it("refuses a ratio the provider would read back as another value", () => {
+    expect(() => failureRatio(0.25)).toThrow(/0.25 would read back as another value/);
+  });
+});
