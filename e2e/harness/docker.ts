@@ -6,7 +6,8 @@ import * as crypto from "node:crypto";
 import Docker from "dockerode";
 import { E2E_LABEL, E2E_RUN_LABEL, e2eLabels } from "./labels";
 import { base64Data, desiredReplicas, labelsToMap, networkCreateBody, parseDuration, serviceSpecBody } from "./spec";
-import { sleep, waitForService } from "./swarm";
+import { afterApply, readConfig, readNetwork, readSecret, readService } from "./read";
+import { serviceContainers, sleep, waitForService, waitForUpdate } from "./swarm";
 
 export type ObjectKind = "service" | "network" | "secret" | "config" | "volume";
 
@@ -82,16 +83,13 @@ export class DockerRealiser {
       const hint = statusOf(err) === 409 ? " (left over from an earlier run? e2e/cleanup.sh removes it)" : "";
       throw new Error(`e2e harness: ${type} ${logical} (${name}): ${messageOf(err)}${hint}`);
     };
+    const named = { ...inputs, name };
     switch (type) {
       case "docker:index/network:Network": {
         const body = networkCreateBody(name, inputs, labels);
         const net = await this.docker.createNetwork(body as Docker.NetworkCreateOptions).catch(fail);
         this.record({ kind: "network", id: net.id, name, type, resource: logical });
-        const info = await this.docker.getNetwork(net.id).inspect();
-        return {
-          id: net.id,
-          state: { ...inputs, name, driver: body.Driver, scope: info.Scope, internal: Boolean(inputs.internal) },
-        };
+        return { id: net.id, state: await this.applied(type, net.id, named) };
       }
       case "docker:index/secret:Secret": {
         const data = base64Data("secret", inputs.data);
@@ -99,7 +97,7 @@ export class DockerRealiser {
           .createSecret({ Name: name, Data: data, Labels: { ...labelsToMap(inputs.labels), ...labels } })
           .catch(fail);
         this.record({ kind: "secret", id: secret.id, name, type, resource: logical });
-        return { id: secret.id, state: { ...inputs, name } };
+        return { id: secret.id, state: await this.applied(type, secret.id, named) };
       }
       case "docker:index/serviceConfig:ServiceConfig": {
         const data = base64Data("config", inputs.data, inputs.dataRaw);
@@ -107,7 +105,7 @@ export class DockerRealiser {
           .createConfig({ Name: name, Data: data, Labels: { ...labelsToMap(inputs.labels), ...labels } })
           .catch(fail);
         this.record({ kind: "config", id: config.id, name, type, resource: logical });
-        return { id: config.id, state: { ...inputs, name, data } };
+        return { id: config.id, state: await this.applied(type, config.id, named) };
       }
       case "docker:index/volume:Volume": {
         const vol = await this.docker
@@ -119,7 +117,7 @@ export class DockerRealiser {
           })
           .catch(fail);
         this.record({ kind: "volume", id: vol.name, name, type, resource: logical });
-        return { id: name, state: { ...inputs, name, driver: inputs.driver ?? "local" } };
+        return { id: name, state: { ...named, driver: inputs.driver ?? "local" } };
       }
       case "docker:index/service:Service": {
         if (inputs.auth) this.opts.log(`service ${logical}: registry auth ignored (no registry here)`);
@@ -127,22 +125,161 @@ export class DockerRealiser {
         // An empty auth object: without it dockerode sends the spec itself as X-Registry-Auth.
         const svc = await this.docker.createService({} as Docker.AuthConfig, spec as Docker.ServiceSpec).catch(fail);
         this.record({ kind: "service", id: svc.id, name, type, resource: logical });
-        // As the provider: with convergeConfig the create waits for the rollout, and fails if it does not converge.
+        // As the provider (resource_docker_service_funcs.go resourceDockerServiceCreate): with convergeConfig
+        // the create waits for the rollout; a service that does not converge is deleted and the create fails.
         if (inputs.convergeConfig) {
-          const timeoutMs = this.opts.convergeTimeoutMs ?? parseDuration(inputs.convergeConfig.timeout ?? "3m")! / 1e6;
-          const pollMs = Math.min(1000, parseDuration(inputs.convergeConfig.delay ?? "7s")! / 1e6);
+          const { timeoutMs, pollMs } = this.convergeTiming(inputs);
           await waitForService(this.docker, svc.id, { timeoutMs, pollMs, replicas: desiredReplicas(inputs) }).catch(
-            (err) => {
-              throw new Error(`e2e harness: ${type} ${logical} (${name}) did not converge: ${messageOf(err)}`);
+            async (err) => {
+              await this.docker
+                .getService(svc.id)
+                .remove()
+                .catch(() => undefined);
+              this.forget(svc.id);
+              throw new Error(
+                `e2e harness: ${type} ${logical} (${name}) did not converge (deleted, as the provider does): ${messageOf(err)}`,
+              );
             },
           );
           this.opts.log(`service ${name} converged`);
         }
-        return { id: svc.id, state: { ...inputs, name } };
+        return { id: svc.id, state: await this.applied(type, svc.id, named) };
       }
       default:
         throw new Error(`e2e harness: unsupported docker resource type ${type} (${logical})`);
     }
+  }
+
+  private convergeTiming(inputs: Dict): { timeoutMs: number; pollMs: number } {
+    const timeoutMs = this.opts.convergeTimeoutMs ?? parseDuration(inputs.convergeConfig?.timeout ?? "3m")! / 1e6;
+    const pollMs = Math.min(1000, parseDuration(inputs.convergeConfig?.delay ?? "7s")! / 1e6);
+    return { timeoutMs, pollMs };
+  }
+
+  /** The provider's Read of a live object (`undefined` when it is gone). */
+  async read(type: string, id: string): Promise<Dict | undefined> {
+    const gone = (err: unknown) => {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    };
+    switch (type) {
+      case "docker:index/service:Service":
+        return this.docker.getService(id).inspect().then(readService, gone);
+      case "docker:index/network:Network":
+        return this.docker.getNetwork(id).inspect().then(readNetwork, gone);
+      case "docker:index/serviceConfig:ServiceConfig":
+        return this.docker.getConfig(id).inspect().then(readConfig, gone);
+      case "docker:index/secret:Secret":
+        return this.docker.getSecret(id).inspect().then(readSecret, gone);
+      case "docker:index/volume:Volume":
+        return this.docker
+          .getVolume(id)
+          .inspect()
+          .then((v: Dict) => ({ name: v.Name, driver: v.Driver, driverOpts: v.Options ?? undefined }), gone);
+      default:
+        throw new Error(`e2e harness: unsupported docker resource type ${type}`);
+    }
+  }
+
+  /** The state a create or update leaves: Read after the call, with the planned sets kept (read.ts afterApply). */
+  private async applied(type: string, id: string, inputs: Dict): Promise<Dict> {
+    const live = await this.read(type, id);
+    if (!live) throw new Error(`e2e harness: ${type} ${id} vanished right after it was written`);
+    return afterApply(type, inputs, live);
+  }
+
+  /**
+   * An update in place. Only services have one (every input of the other types is ForceNew). As the provider
+   * (resourceDockerServiceUpdate): the whole spec rebuilt from the inputs, the version from a fresh inspect,
+   * then a wait for the update to complete; a rollback or a pause fails the update and the service stays.
+   */
+  async update(type: string, id: string, logical: string, inputs: Dict): Promise<Dict> {
+    if (type !== "docker:index/service:Service") throw new Error(`e2e harness: ${type} has no update in place`);
+    const service = this.docker.getService(id);
+    const current = await service.inspect();
+    const spec = serviceSpecBody(current.Spec.Name, inputs, {
+      labels: e2eLabels(this.opts.runId, logical),
+      imageMap: this.opts.imageMap,
+    });
+    await service.update({ version: current.Version.Index, ...spec }).catch((err: unknown) => {
+      throw new Error(`e2e harness: update of service ${current.Spec.Name}: ${messageOf(err)}`);
+    });
+    if (inputs.convergeConfig) {
+      const { timeoutMs, pollMs } = this.convergeTiming(inputs);
+      await waitForUpdate(this.docker, id, desiredReplicas(inputs), timeoutMs, pollMs);
+      this.opts.log(`service ${current.Spec.Name} updated and converged`);
+    }
+    return this.applied(type, id, { ...inputs, name: current.Spec.Name });
+  }
+
+  /**
+   * A delete, as the provider does it: a service is removed, then (with a stop grace period other than 0s)
+   * its containers are waited for; a config or secret is removed once (Docker refuses while a service uses
+   * it, and the provider does not retry); a network is retried only while it "has active endpoints".
+   */
+  async delete(type: string, id: string, state: Dict): Promise<void> {
+    const d = this.docker;
+    const tolerateGone = (err: unknown) => {
+      if (statusOf(err) !== 404) throw new Error(`e2e harness: delete ${type} ${state.name ?? id}: ${messageOf(err)}`);
+    };
+    switch (type) {
+      case "docker:index/service:Service": {
+        const grace = String(state.taskSpec?.containerSpec?.stopGracePeriod ?? "0s");
+        const containers = grace === "0s" ? [] : await serviceContainers(d, id);
+        await d.getService(id).remove().catch(tolerateGone);
+        const deadline = Date.now() + parseDuration(grace)! / 1e6 + 5000;
+        for (const c of containers) {
+          while (
+            await d
+              .getContainer(c.Id)
+              .inspect()
+              .then(
+                () => true,
+                () => false,
+              )
+          ) {
+            if (Date.now() > deadline)
+              throw new Error(
+                `e2e harness: delete service ${state.name}: container ${c.Id.slice(0, 12)} outlived the stop grace period`,
+              );
+            await sleep(250);
+          }
+        }
+        break;
+      }
+      case "docker:index/serviceConfig:ServiceConfig":
+        await d.getConfig(id).remove().catch(tolerateGone);
+        break;
+      case "docker:index/secret:Secret":
+        await d.getSecret(id).remove().catch(tolerateGone);
+        break;
+      case "docker:index/network:Network": {
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          try {
+            await d.getNetwork(id).remove();
+            break;
+          } catch (err) {
+            if (statusOf(err) === 404) break;
+            if (!/has active endpoints/.test(messageOf(err)) || Date.now() > deadline) tolerateGone(err);
+            await sleep(2000);
+          }
+        }
+        break;
+      }
+      case "docker:index/volume:Volume":
+        await d.getVolume(id).remove({ force: true }).catch(tolerateGone);
+        break;
+      default:
+        throw new Error(`e2e harness: unsupported docker resource type ${type}`);
+    }
+    this.forget(id);
+  }
+
+  private forget(id: string): void {
+    const i = this.created.findIndex((o) => o.id === id);
+    if (i >= 0) this.opts.log(`deleted ${this.created[i].kind} ${this.created[i].name}`);
+    if (i >= 0) this.created.splice(i, 1);
   }
 
   /**

@@ -1,6 +1,10 @@
 /** Public API of the e2e harness (test stand-in for the Pulumi docker, tls and random providers). */
-export { E2eHarness, createHarness, runProgram, unwrapSecrets } from "./mocks";
-export type { HarnessOptions, RealisedResource, RunProgramOptions } from "./mocks";
+export { E2eHarness, createHarness, loadProgram, runProgram, unwrapSecrets } from "./mocks";
+export type { HarnessOptions, ProgramRun, RealisedResource, RunProgramOptions } from "./mocks";
+export { DeployEngine } from "./engine";
+export type { Step, StepOp, StateEntry } from "./engine";
+export { CONTRACTS, contractOf } from "./contract/rules";
+export { classify, diffInputs, unclassifiedInputs } from "./contract/diff";
 export { DockerRealiser, removeAllLabelled, DOCKER_TYPES } from "./docker";
 export type { CreatedObject, ObjectKind, TeardownReport } from "./docker";
 export { realiseTls, TLS_TYPES } from "./tls";

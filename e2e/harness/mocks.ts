@@ -1,17 +1,19 @@
 /**
- * The e2e harness: a `pulumi.runtime.Mocks` that stands in for the Pulumi docker, tls and
- * random providers. Under `pulumi.runtime.setMocks` the real program runs in-process; every
- * docker resource it declares is created for real on the local Swarm, every tls resource is
- * real X.509 and every random password is drawn from the CSPRNG, so probes can test the
- * deployed stack. Nothing else is faked: any other
- * resource type or provider function call throws.
+ * The e2e harness: a `pulumi.runtime.Mocks` that stands in for the Pulumi engine and the docker, tls and random
+ * providers. Under `pulumi.runtime.setMocks` the real program runs in-process; each registration becomes the
+ * step `pulumi up` would take against the stack's state (engine.ts): docker objects are created, updated and
+ * deleted for real on the local Swarm through the Engine API, tls resources are real X.509 and random passwords
+ * come from the CSPRNG. The state outlives one run, so the program can be applied a second and a third time
+ * to the live stack. Nothing else is faked: any other resource type or provider function call throws.
  */
 import * as crypto from "node:crypto";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import Docker from "dockerode";
+import { MockedRuntime, setMocksWithRegistrations, waitForRegistrations } from "../../tools/runtimeHooks";
 import { DockerRealiser, CreatedObject, TeardownReport } from "./docker";
-import { realiseRandom } from "./random";
-import { realiseTls } from "./tls";
+import { DeployEngine, ProviderPort, Step, StepOp } from "./engine";
+import { dockerProvider, randomProvider, tlsProvider } from "./providers";
 import { sleep } from "./swarm";
 
 export interface HarnessOptions {
@@ -51,14 +53,15 @@ export function unwrapSecrets(v: unknown): any {
 export class E2eHarness implements pulumi.runtime.Mocks {
   readonly docker: Docker;
   readonly runId: string;
-  /** Every resource realised, in creation order (tls, docker, components, providers). */
-  readonly resources: RealisedResource[] = [];
+  /** The engine stand-in: the stack's state and the steps of the last update. */
+  readonly engine: DeployEngine;
   /** Errors thrown back to the program, so a run can fail loudly even if the program swallows them. */
   readonly failures: Error[] = [];
   private readonly realiser: DockerRealiser;
   private readonly log: (line: string) => void;
   private inFlight = 0;
   private readonly failureListeners: ((e: Error) => void)[] = [];
+  private runtime?: MockedRuntime;
 
   constructor(opts: HarnessOptions = {}) {
     this.docker = opts.docker ?? new Docker();
@@ -71,19 +74,55 @@ export class E2eHarness implements pulumi.runtime.Mocks {
       log: this.log,
       convergeTimeoutMs: opts.convergeTimeoutMs,
     });
+    const providers: Record<string, ProviderPort> = {
+      docker: dockerProvider(this.realiser),
+      tls: tlsProvider(),
+      random: randomProvider(),
+    };
+    this.engine = new DeployEngine((type) => {
+      const provider = providers[type.split(":")[0]];
+      if (!provider) throw new Error(`e2e harness: unsupported resource type ${type}`);
+      return provider;
+    });
   }
 
-  /** Docker objects created and not yet torn down. */
+  /** Docker objects created and not yet deleted or torn down. */
   get created(): readonly CreatedObject[] {
     return this.realiser.created;
+  }
+
+  /** The resources in the stack's state now, as the program last saw them. */
+  get resources(): RealisedResource[] {
+    return [...this.engine.state.values()]
+      .filter((e) => e.custom)
+      .map((e) => ({ type: e.type, name: e.name, id: e.id, state: e.outputs }));
+  }
+
+  /** Steps of the last update. */
+  get steps(): readonly Step[] {
+    return this.engine.steps;
+  }
+
+  /** Used by runProgram: the registrations of the program run under way. */
+  attach(runtime: MockedRuntime): void {
+    this.runtime = runtime;
   }
 
   async newResource(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
     this.inFlight++;
     try {
-      const result = await this.realise(args);
-      this.resources.push({ type: args.type, name: args.name, id: result.id, state: result.state });
-      return result;
+      if (args.type.startsWith("pulumi:providers:")) return { id: `${args.name}-provider`, state: args.inputs };
+      if (args.id)
+        throw new Error(
+          `e2e harness: reading existing resources is not supported (${args.type} ${args.name} id=${args.id})`,
+        );
+      const registration = this.runtime?.registration(args.type, args.name);
+      if (!registration) throw new Error(`e2e harness: no registration seen for ${args.type} ${args.name}`);
+      if (registration.ignoreChanges.length > 0) {
+        throw new Error(`e2e harness: ignoreChanges is not modelled (${args.type} ${args.name})`);
+      }
+      const result = await this.engine.register(registration, unwrapSecrets(args.inputs ?? {}));
+      return { id: result.id, state: result.state };
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       this.fail(e);
@@ -92,31 +131,6 @@ export class E2eHarness implements pulumi.runtime.Mocks {
     } finally {
       this.inFlight--;
     }
-  }
-
-  private async realise(args: pulumi.runtime.MockResourceArgs): Promise<pulumi.runtime.MockResourceResult> {
-    const inputs = unwrapSecrets(args.inputs ?? {}) as Record<string, any>;
-    // Explicit providers (new docker.Provider(...)) and component resources carry no objects.
-    if (args.type.startsWith("pulumi:providers:")) return { id: `${args.name}-provider`, state: inputs };
-    if (args.custom === false) return { id: undefined, state: inputs };
-    if (args.id)
-      throw new Error(
-        `e2e harness: reading existing resources is not supported (${args.type} ${args.name} id=${args.id})`,
-      );
-    if (args.type.startsWith("tls:")) {
-      return {
-        id: `${args.name}-${crypto.randomBytes(6).toString("hex")}`,
-        state: await realiseTls(args.type, inputs),
-      };
-    }
-    if (args.type.startsWith("random:")) {
-      return {
-        id: `${args.name}-${crypto.randomBytes(6).toString("hex")}`,
-        state: await realiseRandom(args.type, inputs),
-      };
-    }
-    if (args.type.startsWith("docker:")) return this.realiser.create(args.type, args.name, inputs);
-    throw new Error(`e2e harness: unsupported resource type ${args.type} (${args.name})`);
   }
 
   call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
@@ -135,7 +149,7 @@ export class E2eHarness implements pulumi.runtime.Mocks {
     this.failureListeners.push(listener);
   }
 
-  /** Realised resources of one type (e.g. "tls:index/selfSignedCert:SelfSignedCert"). */
+  /** Realised resources of one type (e.g. "tls:index/selfSignedCert:SelfSignedCert"), as the state holds them now. */
   byType(type: string): RealisedResource[] {
     return this.resources.filter((r) => r.type === type);
   }
@@ -174,20 +188,49 @@ export interface RunProgramOptions {
   config?: Record<string, string>;
   /** Config keys to treat as secrets. */
   secretKeys?: string[];
+  /** Read every resource back before diffing (`pulumi up --refresh`). */
+  refresh?: boolean;
+}
+
+export interface ProgramRun {
+  /** The program's exports, resolved to plain values. */
+  readonly outputs: Record<string, unknown>;
+  /** The steps `pulumi up` would have taken, in order. */
+  readonly steps: readonly Step[];
+  readonly counts: Record<StepOp, number>;
 }
 
 /**
- * Runs a Pulumi program against the harness: installs the mocks and config, loads the
- * program (e.g. `() => require("../../index")`), waits for every registration and returns
- * the program's exports resolved to plain values. Throws if any resource failed.
+ * Loads the program (index.ts and the model and components it imports) afresh, so a second run registers
+ * every resource again as `pulumi up` would.
+ */
+export function loadProgram(programFile: string): () => unknown {
+  const root = path.dirname(programFile);
+  const own = (file: string) =>
+    file === require.resolve(programFile) ||
+    file.startsWith(path.join(root, "model") + path.sep) ||
+    file.startsWith(path.join(root, "components") + path.sep);
+  return () => {
+    for (const file of Object.keys(require.cache)) if (own(file)) delete require.cache[file];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(programFile);
+  };
+}
+
+/**
+ * One `pulumi up` of a program against the harness: installs the mocks and config, loads the program, waits
+ * for every registration, runs the update's deletes, and returns the exports and the steps taken. Throws if
+ * any step failed. Call it again with the same harness (changed config or not) for the next update.
  */
 export async function runProgram(
   harness: E2eHarness,
   load: () => unknown,
   opts: RunProgramOptions = {},
-): Promise<Record<string, unknown>> {
-  await pulumi.runtime.setMocks(harness, opts.project ?? "iot-swarm-net", opts.stack ?? "e2e", false);
+): Promise<ProgramRun> {
+  await harness.engine.begin({ refresh: opts.refresh });
+  harness.failures.length = 0;
   if (opts.config) pulumi.runtime.setAllConfig(opts.config, opts.secretKeys);
+  harness.attach(await setMocksWithRegistrations(harness, opts.project ?? "iot-swarm-net", opts.stack ?? "e2e"));
   const rejections: unknown[] = [];
   const onRejection = (reason: unknown) => rejections.push(reason);
   process.on("unhandledRejection", onRejection);
@@ -196,7 +239,6 @@ export async function runProgram(
   let failed!: (e: Error) => void;
   const failure = new Promise<never>((_, reject) => (failed = reject));
   failure.catch(() => undefined);
-  if (harness.failures.length) failed(harness.failures[0]);
   harness.onFailure((e) => failed(e));
   const keepAlive = setInterval(() => undefined, 1000);
   try {
@@ -210,8 +252,7 @@ export async function runProgram(
         failure,
       ]);
     }
-    const waitForRPCs = (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs;
-    if (waitForRPCs) await waitForRPCs();
+    await Promise.race([waitForRegistrations(), failure]);
     await harness.idle();
     const errors = [...harness.failures, ...rejections];
     if (errors.length) {
@@ -219,9 +260,10 @@ export async function runProgram(
         `e2e harness: program failed: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join(" | ")}`,
       );
     }
-    return outputs;
+    await harness.engine.finish();
+    return { outputs, steps: [...harness.engine.steps], counts: harness.engine.counts() };
   } catch (err) {
-    // Let in-flight creations finish, so teardown sees every object they made.
+    // Let in-flight steps finish, so teardown sees every object they made.
     await harness.idle();
     throw err;
   } finally {

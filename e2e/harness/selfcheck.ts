@@ -362,7 +362,7 @@ async function specRoundTrip() {
     return { id: svc.id };
   };
   try {
-    const out = (await runProgram(harness, full, { stack: "e2e-selfcheck-rt" })) as { id: string };
+    const out = (await runProgram(harness, full, { stack: "e2e-selfcheck-rt" })).outputs as { id: string };
     const spec = (await harness.docker.getService(out.id).inspect()).Spec;
     const c = spec.TaskTemplate.ContainerSpec;
     const want: [string, unknown, unknown][] = [
@@ -434,10 +434,8 @@ async function main() {
   const step = (name: string) => console.log(`-- ${name} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
   try {
     step("program");
-    const out = (await runProgram(harness, program, { project: "iot-swarm-net", stack: "e2e-selfcheck" })) as Record<
-      string,
-      string
-    >;
+    const out = (await runProgram(harness, program, { project: "iot-swarm-net", stack: "e2e-selfcheck" }))
+      .outputs as Record<string, string>;
     step("program done: resources created and services converged");
 
     // TLS chain, with the CLI the servers' TLS stack shares.

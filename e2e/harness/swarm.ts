@@ -111,6 +111,40 @@ export async function waitForService(docker: Docker, serviceId: string, opts: Wa
   }
 }
 
+/**
+ * Waits for a service update to finish, as the provider does after an update
+ * (resource_docker_service_funcs.go resourceDockerServiceUpdateRefreshFunc): "completed" is done; a rollback
+ * or a pause is an error; without an update status (nothing to roll) the running tasks must match replicas.
+ */
+export async function waitForUpdate(
+  docker: Docker,
+  serviceId: string,
+  replicas: number,
+  timeoutMs: number,
+  pollMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const svc = await docker.getService(serviceId).inspect();
+    const state: string | undefined = svc.UpdateStatus?.State;
+    const message: string = svc.UpdateStatus?.Message ?? "";
+    if (state === "completed") return;
+    if (state === "rollback_completed") throw new Error(`service rollback completed: ${message}`);
+    if (state === "paused") throw new Error(`service update paused: ${message}`);
+    if (state === "rollback_paused") throw new Error(`service rollback paused: ${message}`);
+    if (state === undefined) {
+      const tasks = await serviceTasks(docker, serviceId);
+      if (tasks.filter((t) => t.desiredState === "running" && t.state === "running").length >= replicas) return;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `service ${svc.Spec?.Name} did not converge within ${timeoutMs} ms (update state ${state ?? "none"}: ${message})`,
+      );
+    }
+    await sleep(pollMs);
+  }
+}
+
 /** Splits Docker's multiplexed stdout/stderr stream (8-byte frame headers). */
 export function demux(buf: Buffer): { stdout: string; stderr: string } {
   const out: Buffer[] = [];
