@@ -14,7 +14,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Docker from "dockerode";
-import { createHarness, E2eHarness, removeAllLabelled, runProgram, waitForService } from "./harness";
+import { createHarness, E2eHarness, loadProgram, removeAllLabelled, runProgram, waitForService } from "./harness";
 import { CONFIG_NAMESPACE, parseStackConfig } from "../model/config";
 import { planNetworks } from "../model/networks";
 import { resolveTopology } from "../model/resolve";
@@ -22,6 +22,7 @@ import { Topology } from "../model/types";
 import { PROJECT_ROOT, readStackConfig } from "../tools/stackFile";
 import { containmentRejected, installContainment, removeContainment } from "./lib/containment";
 import { StackContext } from "./lib/context";
+import { serviceOf } from "./lib/services";
 import { runStreamed } from "./lib/host";
 import { Progress } from "./lib/progress";
 import { errorText, mapLimit, sleep } from "./lib/util";
@@ -285,7 +286,10 @@ async function main(): Promise<number> {
       },
     });
     report.run = { ...report.run, runId: harness.runId };
-    const outputs = await runProgram(harness, () => import(path.join(PROJECT_ROOT, "index")), { stack: STACK, config });
+    const { outputs } = await runProgram(harness, loadProgram(path.join(PROJECT_ROOT, "index.ts")), {
+      stack: STACK,
+      config,
+    });
     const exports = outputs as unknown as ProgramExports;
     const kinds = harness.created.reduce<Record<string, number>>((m, o) => ((m[o.kind] = (m[o.kind] ?? 0) + 1), m), {});
     progress.line(
@@ -299,7 +303,12 @@ async function main(): Promise<number> {
 
     done = progress.step("healthy: every service runs all its replicas, healthy");
     await Promise.all(
-      topology.services.map((s) => waitForService(docker!, s.name, { timeoutMs: 120_000, replicas: s.replicas })),
+      topology.services.map(async (s) =>
+        waitForService(docker!, (await serviceOf(docker!, harness!.runId, s.name)).ID, {
+          timeoutMs: 120_000,
+          replicas: s.replicas,
+        }),
+      ),
     );
     const plan = planNetworks(topology);
     const ctx = new StackContext(harness, topology, plan, exports, progress);

@@ -12,6 +12,7 @@ import { NetworkPlan } from "../../model/networks";
 import { ServiceSpec, Topology } from "../../model/types";
 import { ProgramExports } from "../probes/intent";
 import { Progress } from "./progress";
+import { serviceOf, servicesOf } from "./services";
 
 export interface TaskAddr {
   readonly network: string;
@@ -64,44 +65,43 @@ export class StackContext {
     return s;
   }
 
-  /** Reads every service's running tasks, their containers and addresses from the engine. */
+  /** Reads every service's running tasks (of every service carrying its logical name), containers and addresses. */
   async refreshTasks(): Promise<void> {
     const out: Record<string, Task[]> = {};
     for (const s of this.topology.services) {
-      const listed = await this.docker.listTasks({ filters: { service: [s.name], "desired-state": ["running"] } });
       const tasks: Task[] = [];
-      for (const t of listed) {
-        if (t.Status?.State !== "running" || !t.Status?.ContainerStatus?.ContainerID) continue;
-        // The filter matches service names by prefix; keep this service's own tasks.
-        if (t.ServiceID && (await this.serviceName(t.ServiceID)) !== s.name) continue;
-        const containerId = t.Status.ContainerStatus.ContainerID as string;
-        const info = await this.docker
-          .getContainer(containerId)
-          .inspect()
-          .catch(() => undefined);
-        const addrs = ((t.NetworksAttachments ?? []) as any[]).flatMap((a) =>
-          ((a.Addresses ?? []) as string[]).map((cidr) => ({
-            network: a.Network?.Spec?.Name as string,
-            ip: cidr.split("/")[0],
-          })),
-        );
-        tasks.push({
-          id: t.ID,
-          slot: t.Slot,
-          containerId,
-          hostname: info?.Config?.Hostname ?? containerId.slice(0, 12),
-          addrs,
-        });
+      for (const svc of await servicesOf(this.docker, this.harness.runId, s.name)) {
+        const listed = await this.docker.listTasks({ filters: { service: [svc.ID], "desired-state": ["running"] } });
+        for (const t of listed) {
+          // The service filter also matches by name prefix; keep this service's own tasks.
+          if (t.ServiceID !== svc.ID || t.Status?.State !== "running" || !t.Status?.ContainerStatus?.ContainerID)
+            continue;
+          tasks.push(await this.task(t));
+        }
       }
       out[s.name] = tasks.sort((a, b) => a.slot - b.slot);
     }
     this.tasks = out;
   }
 
-  private readonly names = new Map<string, string>();
-  private async serviceName(id: string): Promise<string> {
-    if (!this.names.has(id)) this.names.set(id, (await this.docker.getService(id).inspect()).Spec?.Name ?? id);
-    return this.names.get(id)!;
+  private async task(t: any): Promise<Task> {
+    const containerId = t.Status.ContainerStatus.ContainerID as string;
+    const info = await this.docker
+      .getContainer(containerId)
+      .inspect()
+      .catch(() => undefined);
+    const addrs = ((t.NetworksAttachments ?? []) as any[]).flatMap((a) =>
+      ((a.Addresses ?? []) as string[]).map((cidr) => ({
+        network: a.Network?.Spec?.Name as string,
+        ip: cidr.split("/")[0],
+      })),
+    );
+    return { id: t.ID, slot: t.Slot, containerId, hostname: info?.Config?.Hostname ?? containerId.slice(0, 12), addrs };
+  }
+
+  /** The Swarm service (inspect) with a logical name: the newest while a replacement is under way. */
+  async service(logical: string): Promise<any> {
+    return this.docker.getService((await serviceOf(this.docker, this.harness.runId, logical)).ID).inspect();
   }
 
   /** Addresses of a service's tasks, on the given networks or all of them. */

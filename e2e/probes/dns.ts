@@ -22,7 +22,7 @@ export async function probeDns(ctx: StackContext, expectations: readonly DnsExpe
   for (const e of expectations) byClient.set(e.from, [...(byClient.get(e.from) ?? []), e]);
   const vips = new Map<string, string[]>();
   for (const s of ctx.topology.services.filter((x) => x.endpointMode === "vip")) {
-    const info = await ctx.docker.getService(s.name).inspect();
+    const info = await ctx.service(s.name);
     const idToName = new Map(Object.entries(ctx.exports.networks).map(([name, id]) => [id, name]));
     vips.set(
       s.name,

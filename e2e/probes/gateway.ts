@@ -324,7 +324,7 @@ export async function probeFailover(
       error: `only ${before.length} of ${replicas} replicas running before the kill`,
     };
   await waitForActiveServers(ctx, r, replicas, 60_000);
-  const serviceId = (await ctx.docker.getService(r.service).inspect()).ID as string;
+  const serviceId = (await ctx.service(r.service)).ID as string;
   const host = routeHost(ctx, r);
   const path = routePath(ctx, r);
   const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
