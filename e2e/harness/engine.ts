@@ -79,9 +79,12 @@ export class DeployEngine {
     this.deletedEarly = new Set();
     if (!opts.refresh) return;
     for (const entry of [...this.state.values()]) {
-      const read = entry.custom ? await this.providerFor(entry.type).read?.(entry) : entry.outputs;
+      const provider = entry.custom ? this.providerFor(entry.type) : undefined;
+      // tls and random keep everything in state; their Read changes nothing here.
+      if (!provider?.read) continue;
+      const read = await provider.read(entry);
       if (read === undefined) this.state.delete(entry.urn);
-      else this.state.set(entry.urn, { ...entry, outputs: { ...entry.outputs, ...read } });
+      else this.state.set(entry.urn, { ...entry, outputs: read });
     }
   }
 

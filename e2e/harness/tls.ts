@@ -375,8 +375,10 @@ async function selfSignedCert(inputs: Record<string, any>): Promise<TlsState> {
     certPem: cert.toString("pem") + "\n",
     keyAlgorithm: key.keyAlgorithm,
     isCaCertificate: isCa,
-    setSubjectKeyId: true,
-    setAuthorityKeyId: true,
+    // The state holds what the program planned (schema default false); the certificate carries both key
+    // identifiers either way, so chains built by OpenSSL and Go match by key id.
+    setSubjectKeyId: Boolean(inputs.setSubjectKeyId),
+    setAuthorityKeyId: Boolean(inputs.setAuthorityKeyId),
     ...v.state,
   };
 }
