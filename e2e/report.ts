@@ -4,6 +4,8 @@
  * `summary` renders the readable table printed at the end of a run. Pure, so both are unit-tested.
  */
 
+import type { Day2Report } from "./day2/phase";
+
 export interface FailoverResult {
   readonly requests: number;
   readonly failedRequests: number;
@@ -40,7 +42,39 @@ export interface E2eReport {
   /** Extra required checks beside the issue's fields (gateway certificate, ACLs, redirects, Prometheus targets, ...). */
   readonly checks: { name: string; ok: boolean; detail: string }[];
   readonly teardown?: { removed: number; errors: string[]; leftovers: string[]; containmentRuleRemoved: boolean };
+  /** The program applied again unchanged, then each day-2 change under traffic (e2e/day2). */
+  readonly day2?: Day2Report;
   readonly details: Record<string, unknown>;
+}
+
+/** Longest a day-2 change may take to converge healthy. */
+export const DAY2_CONVERGE_GOAL_S = 120;
+
+/** What a day-2 report fails on: any step in a no-op, and per change the goals of e2e/README.md. */
+export function day2Failures(d: Day2Report): string[] {
+  const failed: string[] = [];
+  const any = (c: Record<string, number>) => Object.values(c).some((n) => n > 0);
+  if (any(d.noop.steps)) failed.push(`day2 no-op: took steps ${JSON.stringify(d.noop.resources)}`);
+  if (any(d.refreshNoop.steps))
+    failed.push(`day2 no-op after a refresh: took steps ${JSON.stringify(d.refreshNoop.resources)}`);
+  for (const c of d.changes) {
+    const name = `day2 ${c.name}`;
+    if (c.error) failed.push(`${name}: ${c.error}`);
+    if (!c.stepsAsExpected)
+      failed.push(`${name}: steps ${JSON.stringify(c.resources)}, expected ${JSON.stringify(c.expected)}`);
+    if (!c.converged) failed.push(`${name}: did not converge healthy`);
+    if (c.seconds >= DAY2_CONVERGE_GOAL_S)
+      failed.push(`${name}: converged after ${c.seconds} s (goal < ${DAY2_CONVERGE_GOAL_S} s)`);
+    if (c.failedAtBackend > 0) failed.push(`${name}: ${c.failedAtBackend} requests to the replicated service failed`);
+    if (c.failedWhileGatewayDown > 0 && !c.gatewayRestarted) {
+      failed.push(
+        `${name}: ${c.failedWhileGatewayDown} requests failed while the gateway did not answer, though the change does not restart it`,
+      );
+    }
+    if (c.lostMessages > 0) failed.push(`${name}: ${c.lostMessages} of ${c.messagesSent} QoS 1 messages lost`);
+    if (c.requests === 0 || c.messagesSent === 0) failed.push(`${name}: no traffic ran during the change`);
+  }
+  return failed;
 }
 
 /** Goal for failed requests while a replica is killed (see e2e/README.md: more than this fails the run). */
@@ -77,6 +111,7 @@ export function verdict(r: Omit<E2eReport, "passed" | "failures">): string[] {
     );
   }
   for (const c of r.checks) if (!c.ok) failed.push(`${c.name}: ${c.detail}`);
+  if (r.day2) failed.push(...day2Failures(r.day2));
   if (r.teardown) {
     if (r.teardown.errors.length) failed.push(`teardown: ${r.teardown.errors.join("; ")}`);
     if (r.teardown.leftovers.length) failed.push(`teardown left: ${r.teardown.leftovers.join(", ")}`);
@@ -146,6 +181,29 @@ export function summary(r: E2eReport): string {
     ],
   ];
   for (const c of r.checks) rows.push([c.name, c.ok, c.detail]);
+  if (r.day2) {
+    const none = (c: Record<string, number>) => Object.values(c).every((n) => n === 0);
+    rows.push(["Day 2: unchanged config takes no step", none(r.day2.noop.steps), JSON.stringify(r.day2.noop.steps)]);
+    rows.push([
+      "Day 2: unchanged config after a refresh",
+      none(r.day2.refreshNoop.steps),
+      JSON.stringify(r.day2.refreshNoop.steps),
+    ]);
+    for (const c of r.day2.changes) {
+      rows.push([
+        `Day 2: ${c.name}`,
+        day2Failures({
+          ...r.day2,
+          noop: { ...r.day2.noop, steps: {} as never },
+          refreshNoop: { ...r.day2.refreshNoop, steps: {} as never },
+          changes: [c],
+        }).length === 0,
+        `${JSON.stringify(c.steps)}, ${c.converged ? `converged in ${c.seconds} s` : "NOT converged"}, ` +
+          `${c.failedRequests}/${c.requests} requests failed${c.gatewayRestarted ? ` (gateway restarted: ${c.failedWhileGatewayDown})` : ""}, ` +
+          `${c.lostMessages}/${c.messagesSent} messages lost, ${c.duplicateMessages} duplicated`,
+      ]);
+    }
+  }
   if (r.teardown) {
     const ok = !r.teardown.errors.length && !r.teardown.leftovers.length && r.teardown.containmentRuleRemoved;
     rows.push([

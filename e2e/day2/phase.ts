@@ -1,0 +1,177 @@
+/**
+ * Day 2 on the live stack: the program applied again with unchanged config (plain and with a refresh), then
+ * each change of changes.ts in turn, while a client requests the replicated service through the gateway and a
+ * device publishes QoS 1 readings that Node-RED's task receives. Per change: the steps taken (checked against
+ * the steps the model says it needs), whether and when the stack converged healthy, failed requests and lost
+ * or duplicated messages.
+ */
+import { planNetworks } from "../../model/networks";
+import { E2eHarness, ProgramRun, runProgram, Step, waitForService } from "../harness";
+import { StackContext } from "../lib/context";
+import { serviceOf, servicesOf } from "../lib/services";
+import { Progress } from "../lib/progress";
+import { mapLimit } from "../lib/util";
+import { ProgramExports } from "../probes/intent";
+import { DAY2_CHANGES, StackConfig } from "./changes";
+import { expectedSteps, ExpectedSteps, modelOf, resourceId, StepKind } from "./expected";
+import { GatewayClient, TelemetryFlow } from "./traffic";
+
+export type StepCounts = Record<StepKind, number>;
+
+export interface Day2ChangeReport {
+  readonly name: string;
+  readonly description: string;
+  readonly steps: StepCounts;
+  /** The resources of each step, and the ones the model says the change needs. */
+  readonly resources: ExpectedSteps;
+  readonly expected: ExpectedSteps;
+  readonly stepsAsExpected: boolean;
+  readonly converged: boolean;
+  readonly seconds: number;
+  readonly requests: number;
+  readonly failedRequests: number;
+  readonly failedWhileGatewayDown: number;
+  readonly failedAtBackend: number;
+  /** The change restarts the gateway, whose host-mode port one task holds at a time. */
+  readonly gatewayRestarted: boolean;
+  readonly messagesSent: number;
+  readonly lostMessages: number;
+  readonly duplicateMessages: number;
+  readonly error?: string;
+}
+
+export interface Day2Report {
+  readonly noop: { readonly steps: StepCounts; readonly resources: ExpectedSteps };
+  readonly refreshNoop: { readonly steps: StepCounts; readonly resources: ExpectedSteps };
+  readonly changes: Day2ChangeReport[];
+}
+
+const KINDS: readonly StepKind[] = ["create", "update", "replace", "delete"];
+
+function grouped(steps: readonly Step[]): ExpectedSteps {
+  const out: ExpectedSteps = { create: [], update: [], replace: [], delete: [] };
+  for (const s of steps) if (s.op !== "same") out[s.op].push(resourceId(s.type, s.name));
+  for (const k of KINDS) out[k].sort();
+  return out;
+}
+
+const counts = (g: ExpectedSteps): StepCounts => Object.fromEntries(KINDS.map((k) => [k, g[k].length])) as StepCounts;
+
+export interface Day2Options {
+  readonly harness: E2eHarness;
+  readonly load: () => unknown;
+  readonly stack: string;
+  readonly config: StackConfig;
+  readonly progress: Progress;
+  /** The device whose certificate the program issued (its CN is the client id the ACL knows). */
+  readonly device: { readonly name: string; readonly cert: string; readonly key: string };
+  readonly convergeTimeoutMs?: number;
+}
+
+/** Waits until every service of the topology runs its replicas healthy, under one Docker service each. */
+async function converged(ctx: StackContext, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (const s of ctx.topology.services) {
+    for (;;) {
+      const services = await servicesOf(ctx.docker, ctx.harness.runId, s.name);
+      if (services.length === 1) break;
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  const left = Math.max(1000, deadline - Date.now());
+  const results = await mapLimit(ctx.topology.services, 3, async (s) =>
+    waitForService(ctx.docker, (await serviceOf(ctx.docker, ctx.harness.runId, s.name)).ID, {
+      timeoutMs: left,
+      replicas: s.replicas,
+    }).then(
+      () => true,
+      () => false,
+    ),
+  );
+  return results.every(Boolean);
+}
+
+function contextFor(o: Day2Options, config: StackConfig, run: ProgramRun): StackContext {
+  const t = modelOf(config).t;
+  return new StackContext(o.harness, t, planNetworks(t), run.outputs as unknown as ProgramExports, o.progress);
+}
+
+export async function runDay2(o: Day2Options): Promise<Day2Report> {
+  const apply = (config: StackConfig, refresh = false) =>
+    runProgram(o.harness, o.load, { stack: o.stack, config: { ...config }, refresh });
+  const noopRun = await apply(o.config);
+  const noop = grouped(noopRun.steps);
+  o.progress.line(`  no-op: ${noopRun.steps.length} registrations, ${JSON.stringify(counts(noop))}`);
+  const refreshRun = await apply(o.config, true);
+  const refreshNoop = grouped(refreshRun.steps);
+  o.progress.line(`  no-op after a refresh: ${JSON.stringify(counts(refreshNoop))}`);
+
+  const changes: Day2ChangeReport[] = [];
+  let config = o.config;
+  let ctx = contextFor(o, config, refreshRun);
+  for (const [i, change] of DAY2_CHANGES.entries()) {
+    const next = change.apply(config);
+    const expected = expectedSteps({ ...config }, { ...next });
+    const route = ctx.topology.routes.find((r) => r.service === "grafana") ?? ctx.topology.routes[0];
+    const client = new GatewayClient(ctx, route);
+    const telemetry = new TelemetryFlow(ctx, o.device, `c${i + 1}-${Date.now().toString(36)}`);
+    let run: ProgramRun | undefined;
+    let error: string | undefined;
+    let ok = false;
+    let seconds = 0;
+    await telemetry.start();
+    client.start();
+    await new Promise((r) => setTimeout(r, 3000));
+    const t0 = Date.now();
+    try {
+      run = await apply(next);
+      ctx = contextFor(o, next, run);
+      ok = await converged(ctx, o.convergeTimeoutMs ?? 150_000);
+      seconds = Math.round((Date.now() - t0) / 100) / 10;
+    } catch (e) {
+      error = (e as Error).message.slice(0, 800);
+      seconds = Math.round((Date.now() - t0) / 100) / 10;
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    const requests = await client.stop();
+    await ctx.refreshTasks().catch(() => undefined);
+    const messages = await telemetry.stop();
+    await telemetry.close();
+    const resources = run ? grouped(run.steps) : { create: [], update: [], replace: [], delete: [] };
+    const gatewayId = resourceId("docker:index/service:Service", "iot-gateway");
+    const report: Day2ChangeReport = {
+      name: change.name,
+      description: change.description,
+      steps: counts(resources),
+      resources,
+      expected,
+      stepsAsExpected: JSON.stringify(resources) === JSON.stringify(expected),
+      converged: ok,
+      seconds,
+      requests: requests.requests,
+      failedRequests: requests.failedRequests,
+      failedWhileGatewayDown: requests.failedWhileGatewayDown,
+      failedAtBackend: requests.failedAtBackend,
+      gatewayRestarted: [...resources.update, ...resources.replace].includes(gatewayId),
+      messagesSent: messages.sent,
+      lostMessages: messages.lostMessages,
+      duplicateMessages: messages.duplicateMessages,
+      ...(error ? { error } : {}),
+    };
+    changes.push(report);
+    o.progress.line(
+      `  ${change.name}: ${JSON.stringify(report.steps)}${report.stepsAsExpected ? "" : " (NOT as expected)"}, ` +
+        `${ok ? "converged" : "NOT converged"} in ${seconds} s; requests ${requests.failedRequests}/${requests.requests} failed ` +
+        `(${requests.failedWhileGatewayDown} while the gateway restarted); messages ${messages.sent} sent, ${messages.lostMessages} lost, ` +
+        `${messages.duplicateMessages} duplicated${error ? `; ERROR ${error}` : ""}`,
+    );
+    for (const f of requests.failures) o.progress.detail(`    failed request: ${f}`);
+    config = next;
+  }
+  return {
+    noop: { steps: counts(noop), resources: noop },
+    refreshNoop: { steps: counts(refreshNoop), resources: refreshNoop },
+    changes,
+  };
+}
