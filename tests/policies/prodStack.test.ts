@@ -5,7 +5,8 @@
  */
 import * as path from "path";
 import { checkResources } from "../../policies/offline/check";
-import { parseStackExport, StackResource, toStackExport, unwrapSecrets } from "../../policies/offline/resources";
+import { parseStackExport, StackResource, toStackExport } from "../../policies/offline/resources";
+import { unwrapSecrets } from "../../policies/lib/secrets";
 import { UNKNOWN_STRING_SENTINEL } from "../../policies/lib/values";
 import { evaluateProgram } from "../../tools/evaluate";
 import { fromEvaluation } from "../../tools/policyCheck";
