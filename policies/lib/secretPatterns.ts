@@ -59,14 +59,17 @@ export function nameTokens(name: string): string[] {
     .filter(Boolean);
 }
 
+/** Words that mark a credential even at the end of a longer token (`PGPASSWORD`, `CSRFTOKEN`, `XAPIKEY`). */
+const SECRET_WORD_SUFFIX = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|APIKEY|PRIVATEKEY)$/;
+
 /** The token of `name` that marks it as holding a credential, or `undefined`. */
 export function secretNameToken(name: string): string | undefined {
   if (REFERENCE_NAME.test(name)) return undefined;
   const tokens = nameTokens(name);
   if (tokens.length === 0 || DESCRIPTIVE_LAST_TOKENS.has(tokens[tokens.length - 1])) return undefined;
+  const isKeyOfAnotherKind = (i: number) => tokens.slice(0, i).some((q) => NON_SECRET_KEY_QUALIFIERS.has(q));
   return tokens.find(
-    (t, i) =>
-      SECRET_NAME_TOKENS.has(t) && !(t === "KEY" && tokens.slice(0, i).some((q) => NON_SECRET_KEY_QUALIFIERS.has(q))),
+    (t, i) => (SECRET_NAME_TOKENS.has(t) && !(t === "KEY" && isKeyOfAnotherKind(i))) || SECRET_WORD_SUFFIX.test(t),
   );
 }
 

@@ -127,7 +127,13 @@ describe("secretEnvReason", () => {
     expect(secretEnvReason("GRAFANA_SECRET", "x")).toBe("its name contains SECRET");
     expect(secretEnvReason("REDIS_REQUIREPASS", "x")).toBe("its name contains REQUIREPASS");
     expect(secretEnvReason("MONKEY_BUSINESS", "x")).toBeUndefined();
-    expect(secretEnvReason("MYTOKEN", "x")).toBeUndefined();
+    expect(secretEnvReason("SECRETARY_NAME", "x")).toBeUndefined();
+    expect(secretEnvReason("PASSWORDLESS_LOGIN", "x")).toBeUndefined();
+  });
+
+  it("finds a password, secret or token word at the end of a longer word", () => {
+    expect(secretEnvReason("PGPASSWORD", "x")).toBe("its name contains PGPASSWORD");
+    expect(secretEnvReason("CSRFTOKEN", "x")).toBe("its name contains CSRFTOKEN");
   });
 
   it("lets names that describe a secret rather than hold it pass", () => {
