@@ -209,7 +209,9 @@ export const disallowPrivilegedHostPorts: ResourceValidationPolicy = {
   configSchema: privilegedSchema,
   validateResource: forWorkloads((w, args, reportViolation) => {
     const { allowances } = configOf<{ allowances: Record<string, number[]> }>(privilegedSchema, args);
-    const allowed = new Set([...(allowances[w.name] ?? []), ...(w.role ? (allowances[w.role] ?? []) : [])]);
+    const allowed = new Set(
+      [w.name, w.dockerName, ...(w.role ? [w.role] : [])].flatMap((key) => allowances[key] ?? []),
+    );
     for (const p of knownPorts(w)) {
       if (isKnown(p.published) && p.published < 1024 && !allowed.has(p.published)) {
         reportViolation(`${describe(w)} publishes privileged host port ${p.published} (${portText(p)}).`);
