@@ -2,11 +2,12 @@
  * Hardening rules for what runs (Swarm services and plain containers), anchored on the KICS
  * docker-compose queries and the CIS Docker Benchmark 4.x, 5.x and 7.x recommendations.
  */
-import { PolicyConfigSchema, ResourceValidationPolicy } from "@pulumi/policy";
+import * as docker from "@pulumi/docker";
+import { PolicyConfigSchema, ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { mapsTo } from "./lib/catalog";
 import { configOf, stringList } from "./lib/config";
-import { isKnown, UNKNOWN } from "./lib/values";
-import { describe, forWorkloads, matchesNameOrRole, MountView } from "./lib/workloads";
+import { arr, at, bool, isKnown, num, str, strings, UNKNOWN } from "./lib/values";
+import { describe, forWorkloads, matchesNameOrRole, MountView, serviceView } from "./lib/workloads";
 
 export const requireHealthcheck: ResourceValidationPolicy = {
   name: "require-healthcheck",
@@ -245,66 +246,6 @@ export const requireImageDigest: ResourceValidationPolicy = {
   }),
 };
 
-const SECRET_TOKENS = new Set([
-  "PASSWORD",
-  "PASSWD",
-  "PASS",
-  "SECRET",
-  "SECRETS",
-  "TOKEN",
-  "KEY",
-  "APIKEY",
-  "PRIVATEKEY",
-  "CREDENTIAL",
-  "CREDENTIALS",
-]);
-const REFERENCE_SUFFIX = /(_|__)(FILE|PATH|DIR)$/i;
-const URL_CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
-
-/** Why an environment entry looks like an inline secret, or `undefined`. */
-export function secretEnvReason(name: string, value: string): string | undefined {
-  if (value.length === 0) return undefined;
-  if (URL_CREDENTIALS.test(value)) return "its value is a URL with a password";
-  if (REFERENCE_SUFFIX.test(name) || value.startsWith("/run/secrets/")) return undefined;
-  const tokens = name
-    .toUpperCase()
-    .split(/[^A-Z0-9]+/)
-    .filter(Boolean);
-  const token = tokens.find((t) => SECRET_TOKENS.has(t));
-  return token ? `its name contains ${token}` : undefined;
-}
-
-const envSchema: PolicyConfigSchema = {
-  properties: {
-    allowedNames: stringList(
-      "Environment variable names that look like secrets but are not (reviewed exceptions).",
-      [],
-    ),
-  },
-};
-
-export const disallowSecretsInEnv: ResourceValidationPolicy = {
-  name: "disallow-secrets-in-env",
-  description:
-    "No environment variable carries a secret inline (names with PASSWORD, SECRET, TOKEN, KEY; URLs with passwords).",
-  severity: "high",
-  remediationSteps:
-    "Deliver the value as a docker.Secret and pass its path instead (e.g. GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/...).",
-  ...mapsTo("hardening", { cis: ["7.4"] }),
-  configSchema: envSchema,
-  validateResource: forWorkloads((w, args, reportViolation) => {
-    const { allowedNames } = configOf<{ allowedNames: string[] }>(envSchema, args);
-    for (const { name, value } of w.env) {
-      if (allowedNames.includes(name)) continue;
-      const reason = isKnown(value) ? secretEnvReason(name, value) : undefined;
-      if (reason)
-        reportViolation(
-          `${describe(w)} sets ${name} inline (${reason}); environment is visible to anyone who can inspect the service.`,
-        );
-    }
-  }),
-};
-
 const ROOT_USER = /^(0|root)(:.*)?$/;
 
 export const requireNonRootUser: ResourceValidationPolicy = {
@@ -406,6 +347,62 @@ export const requireContainerSecurityOptions: ResourceValidationPolicy = {
   }),
 };
 
+const pinningSchema: PolicyConfigSchema = {
+  properties: {
+    uniqueNodeLabels: stringList(
+      "Node labels that exactly one node carries: a constraint node.labels.<label> == <value> pins a service to that node.",
+      ["iot.state"],
+    ),
+  },
+};
+
+/** Whether a placement constraint names one node: by hostname, by id, or by a label only one node carries. */
+export function pinsToOneNode(constraint: string, uniqueNodeLabels: readonly string[]): boolean {
+  const match = /^\s*node\.(hostname|id|labels\.(\S+?))\s*==\s*\S+\s*$/.exec(constraint);
+  if (!match) return false;
+  return match[2] === undefined || uniqueNodeLabels.includes(match[2]);
+}
+
+export const requirePinnedStatefulServices: ResourceValidationPolicy = {
+  name: "require-pinned-stateful-services",
+  description:
+    "A service that keeps state in a named volume runs one replicated task pinned to one node (node.hostname, node.id or a node label only one node carries).",
+  severity: "high",
+  remediationSteps:
+    "Add a placement constraint such as node.labels.iot.state == true (and give that label to exactly one node), " +
+    "node.hostname == <node> or node.id == <id>, and run the service in replicated mode with 1 replica.",
+  ...mapsTo("hardening", {
+    kics: ["8c978947-0ff6-485c-b0c2-0bfca6026466"],
+    beyond:
+      "Neither catalog models Swarm scheduling: a local named volume lives on one node, so a task rescheduled elsewhere starts on an empty volume.",
+  }),
+  configSchema: pinningSchema,
+  validateResource: validateResourceOfType(docker.Service, (props, args, reportViolation) => {
+    const { uniqueNodeLabels } = configOf<{ uniqueNodeLabels: string[] }>(pinningSchema, args);
+    const w = serviceView(props, args.name);
+    const volumes = w.mounts
+      .filter((m) => m.type === "volume")
+      .map((m) => (isKnown(m.source) ? `"${m.source}"` : "(unnamed)"));
+    if (volumes.length === 0) return;
+    const state = `keeps state in volume${volumes.length > 1 ? "s" : ""} ${volumes.join(", ")}`;
+    if (bool(at(props, "mode", "global")) === true) {
+      reportViolation(`${describe(w)} ${state} but runs in global mode: every node runs a task with its own copy.`);
+    }
+    const replicas = num(at(props, "mode", "replicated", "replicas"));
+    if (isKnown(replicas) && replicas > 1) {
+      reportViolation(`${describe(w)} ${state} but runs ${replicas} replicas, which share or split that state.`);
+    }
+    // An unknown constraint may be the pin.
+    const constraints = arr(at(props, "taskSpec", "placement", "constraints"));
+    if (constraints === UNKNOWN || constraints.some((c) => str(c) === UNKNOWN)) return;
+    if (strings(constraints).some((c) => pinsToOneNode(c, uniqueNodeLabels))) return;
+    reportViolation(
+      `${describe(w)} ${state} but is not pinned to one node, so Swarm can move it to a node without that data ` +
+        `(constrain it with node.hostname, node.id or node.labels.<label> for ${uniqueNodeLabels.join(", ") || "a label one node carries"}).`,
+    );
+  }),
+};
+
 export const hardeningPolicies = [
   requireHealthcheck,
   disallowDockerSocketMount,
@@ -414,9 +411,9 @@ export const hardeningPolicies = [
   requireDroppedCapabilities,
   requireMemoryLimit,
   requireBoundedRestartPolicy,
+  requirePinnedStatefulServices,
   requirePinnedImage,
   requireImageDigest,
-  disallowSecretsInEnv,
   requireNonRootUser,
   requireReadOnlyRootFilesystem,
   disallowPrivilegedContainers,

@@ -10,12 +10,13 @@ import {
   validateResourceOfType,
 } from "@pulumi/policy";
 import { mapsTo } from "./lib/catalog";
-import { configOf, stringList } from "./lib/config";
+import { configOf, integerList, stringList } from "./lib/config";
+import { FLOW_PATTERN, parseFlow } from "./lib/flows";
+import { haproxySections, isHaproxyConfig, openSourceAcls, unguardedAdminRoutes } from "./lib/haproxy";
+import { describeConfig, forServiceConfigs } from "./lib/serviceConfigs";
 import { buildStackGraph, WorkloadNode } from "./lib/stack";
 import { at, bool, isKnown, labelsOf, str, UNKNOWN } from "./lib/values";
 import { describe, forWorkloads, LABEL, TYPES } from "./lib/workloads";
-
-const FLOW_PATTERN = /^\s*([A-Za-z0-9][A-Za-z0-9_.-]*)\s*->\s*([A-Za-z0-9][A-Za-z0-9_.-]*)\s*(?::\s*(\d{1,5}))?\s*$/;
 
 const segmentationSchema: PolicyConfigSchema = {
   properties: {
@@ -23,7 +24,8 @@ const segmentationSchema: PolicyConfigSchema = {
       type: "object",
       additionalProperties: { type: "array", items: { type: "string" } },
       default: {},
-      description: "Tier name -> Docker names of its member services and containers; added to the iot.tiers labels.",
+      description:
+        "Tier name -> names (logical or Docker) of its member services and containers; added to the iot.tiers labels.",
     },
     allowedFlows: {
       type: "array",
@@ -51,12 +53,6 @@ interface SegmentationConfig {
   externalNetworks: string[];
 }
 
-export function parseFlow(text: string): { from: string; to: string; port?: number } | undefined {
-  const match = FLOW_PATTERN.exec(text);
-  if (!match) return undefined;
-  return { from: match[1], to: match[2], port: match[3] ? Number(match[3]) : undefined };
-}
-
 const pairKey = (a: string, b: string) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`);
 
 export const enforceDeclaredSegmentation: StackValidationPolicy = {
@@ -75,9 +71,12 @@ export const enforceDeclaredSegmentation: StackValidationPolicy = {
   validateStack: (args, reportViolation) => {
     const config = configOf<SegmentationConfig>(segmentationSchema, args);
     const graph = buildStackGraph(args.resources);
+    // The config may name a workload by its Docker name; labels and the pack use its logical name.
+    const logical = new Map(graph.workloads.map((w) => [w.view.dockerName, w.view.name]));
+    const nameOf = (name: string) => logical.get(name) ?? name;
     const configTiers = new Map<string, Set<string>>();
     for (const [tier, members] of Object.entries(config.tiers)) {
-      for (const member of members) {
+      for (const member of members.map(nameOf)) {
         if (!configTiers.has(member)) configTiers.set(member, new Set());
         configTiers.get(member)!.add(tier);
       }
@@ -87,7 +86,7 @@ export const enforceDeclaredSegmentation: StackValidationPolicy = {
     const flows = new Set<string>();
     for (const text of config.allowedFlows) {
       const flow = parseFlow(text);
-      if (flow) flows.add(pairKey(flow.from, flow.to));
+      if (flow) flows.add(pairKey(nameOf(flow.from), nameOf(flow.to)));
     }
     if (config.useLabels)
       for (const w of graph.workloads) for (const f of w.view.flows) flows.add(pairKey(w.view.name, f.server));
@@ -285,10 +284,53 @@ export const restrictAttachableNetworks: ResourceValidationPolicy = {
   }),
 };
 
+const adminSchema: PolicyConfigSchema = {
+  properties: {
+    adminPorts: integerList(
+      "Backend ports that serve an admin UI or API (Node-RED editor, InfluxDB, Prometheus, Alertmanager, NATS monitoring, RabbitMQ management, Docker API): routes to them need a source allowlist.",
+      [1880, 8086, 9090, 9093, 8222, 15672, 2375, 2376],
+    ),
+  },
+};
+
+export const requireAdminSourceAllowlist: ResourceValidationPolicy = {
+  name: "require-admin-source-allowlist",
+  description:
+    "The gateway restricts admin routes to an allowlist of source addresses, and no source allowlist admits every address (0.0.0.0/0, ::/0).",
+  severity: "high",
+  remediationSteps:
+    "List only the operations networks in the source ACL (iot-swarm-net: adminCidrs) and refuse admin hosts from elsewhere: " +
+    "`acl admin_src src 10.50.0.0/24` and `http-request deny if host_admin !admin_src`.",
+  ...mapsTo("network", {
+    beyond:
+      "Docker catalogs do not read proxy configs; an admin UI behind a gateway that admits everyone is as exposed as a published admin port.",
+  }),
+  configSchema: adminSchema,
+  validateResource: forServiceConfigs((c, args, reportViolation) => {
+    if (!isKnown(c.text) || !isHaproxyConfig(c.text)) return;
+    const { adminPorts } = configOf<{ adminPorts: number[] }>(adminSchema, args);
+    for (const open of openSourceAcls(c.text)) {
+      reportViolation(
+        `${describeConfig(c)} admits every address in source ACL ${open.acl} (${open.address}, line ${open.line} in ${open.section}), so whatever it guards is open to the world.`,
+      );
+    }
+    // A config without a frontend serves no route; its backends are another config's concern.
+    if (!haproxySections(c.text).some((s) => s.kind === "frontend" || s.kind === "listen")) return;
+    for (const route of unguardedAdminRoutes(c.text, adminPorts)) {
+      reportViolation(
+        `${describeConfig(c)} routes ${route.condition === "default" || route.condition === "listen" ? `by ${route.condition}` : `"${route.condition}"`} ` +
+          `to backend ${route.backend} (admin port ${route.port}) in ${route.frontend} without a source allowlist` +
+          `${route.line > 0 ? ` (line ${route.line})` : ""}; refuse other sources with \`http-request deny if <host acl> !<source acl>\`.`,
+      );
+    }
+  }),
+};
+
 export const networkPolicies = [
   enforceDeclaredSegmentation,
   disallowHostAndDefaultBridgeNetworks,
   requireInternalNetworks,
   requireOverlayNetworks,
   restrictAttachableNetworks,
+  requireAdminSourceAllowlist,
 ];

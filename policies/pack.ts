@@ -6,6 +6,7 @@ import { EnforcementLevel, Policies } from "@pulumi/policy";
 import { hardeningPolicies } from "./hardening";
 import { networkPolicies } from "./network";
 import { portPolicies } from "./ports";
+import { secretPolicies } from "./secrets";
 import { tlsPolicies } from "./tls";
 
 export const PACK_NAME = "iot-swarm-net-policies";
@@ -14,6 +15,12 @@ export const PACK_NAME = "iot-swarm-net-policies";
 export const DEFAULT_ENFORCEMENT: EnforcementLevel = "advisory";
 
 export const PACK_DESCRIPTION =
-  "Segmentation, published ports, TLS and hardening of the IoT stack on Docker Swarm, checked on the resources a stack declares.";
+  "Segmentation, published ports, TLS, hardening and secrets of the IoT stack on Docker Swarm, checked on the resources a stack declares.";
 
-export const allPolicies: Policies = [...networkPolicies, ...portPolicies, ...tlsPolicies, ...hardeningPolicies];
+export const allPolicies: Policies = [
+  ...networkPolicies,
+  ...portPolicies,
+  ...tlsPolicies,
+  ...hardeningPolicies,
+  ...secretPolicies,
+];

@@ -6,6 +6,8 @@ import { PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy } f
 import { mapsTo } from "./lib/catalog";
 import { configOf, integerList, stringList } from "./lib/config";
 import { buildStackGraph } from "./lib/stack";
+import { describeListener, isMosquittoConfig, mosquittoListeners } from "./lib/mosquitto";
+import { describeConfig, forServiceConfigs } from "./lib/serviceConfigs";
 import { isKnown, Maybe, UNKNOWN } from "./lib/values";
 import { describe, forWorkloads, matchesNameOrRole, PortView, WorkloadView } from "./lib/workloads";
 
@@ -77,32 +79,51 @@ export const restrictPortPublishers: ResourceValidationPolicy = {
 };
 
 const mqttSchema: PolicyConfigSchema = {
-  properties: { plaintextMqttPorts: integerList("Ports that speak MQTT without TLS.", [1883]) },
+  properties: {
+    plaintextMqttPorts: integerList(
+      "Ports that speak MQTT without TLS (1883 MQTT, 9001 MQTT over websockets).",
+      [1883, 9001],
+    ),
+  },
 };
 
 export const disallowPlaintextMqtt: ResourceValidationPolicy = {
   name: "disallow-plaintext-mqtt",
-  description: "Plaintext MQTT (1883) is never published; devices connect over MQTT with TLS (8883).",
+  description:
+    "No MQTT listener without TLS: plaintext MQTT ports (1883, websockets 9001) are never published, and a Mosquitto config opens no plaintext listener beyond the container's loopback.",
   severity: "critical",
   remediationSteps:
-    "Publish the broker's TLS listener (8883, with client certificates) and keep 1883 on the container's loopback for health checks only.",
+    "Publish the broker's TLS listener (8883, with client certificates); give every other listener certfile and keyfile, " +
+    "or bind it to 127.0.0.1 (`listener 1883 127.0.0.1`) for health checks only.",
   ...mapsTo("ports", {
     cis: ["5.9"],
     beyond:
-      "No catalog knows which application protocol a port carries; device credentials and telemetry would cross the network in clear text.",
+      "No catalog knows which application protocol a port carries or reads the broker's config; device credentials and telemetry would cross the network in clear text.",
   }),
   configSchema: mqttSchema,
-  validateResource: forWorkloads((w, args, reportViolation) => {
-    const { plaintextMqttPorts } = configOf<{ plaintextMqttPorts: number[] }>(mqttSchema, args);
-    for (const p of knownPorts(w)) {
-      if (
-        (isKnown(p.target) && plaintextMqttPorts.includes(p.target)) ||
-        (isKnown(p.published) && plaintextMqttPorts.includes(p.published))
-      ) {
-        reportViolation(`${describe(w)} publishes plaintext MQTT (${portText(p)}); publish only the TLS listener.`);
+  validateResource: [
+    ...forWorkloads((w, args, reportViolation) => {
+      const { plaintextMqttPorts } = configOf<{ plaintextMqttPorts: number[] }>(mqttSchema, args);
+      for (const p of knownPorts(w)) {
+        if (
+          (isKnown(p.target) && plaintextMqttPorts.includes(p.target)) ||
+          (isKnown(p.published) && plaintextMqttPorts.includes(p.published))
+        ) {
+          reportViolation(`${describe(w)} publishes plaintext MQTT (${portText(p)}); publish only the TLS listener.`);
+        }
       }
-    }
-  }),
+    }),
+    forServiceConfigs((c, _args, reportViolation) => {
+      if (!isKnown(c.text) || !isMosquittoConfig(c.text)) return;
+      for (const l of mosquittoListeners(c.text)) {
+        if (l.tls !== "none" || l.loopback || l.unixSocket) continue;
+        reportViolation(
+          `${describeConfig(c)} opens MQTT ${describeListener(l)} without TLS (no certfile and keyfile); ` +
+            "anyone on its networks can read and inject messages.",
+        );
+      }
+    }),
+  ],
 };
 
 const sensitiveSchema: PolicyConfigSchema = {
@@ -188,7 +209,9 @@ export const disallowPrivilegedHostPorts: ResourceValidationPolicy = {
   configSchema: privilegedSchema,
   validateResource: forWorkloads((w, args, reportViolation) => {
     const { allowances } = configOf<{ allowances: Record<string, number[]> }>(privilegedSchema, args);
-    const allowed = new Set([...(allowances[w.name] ?? []), ...(w.role ? (allowances[w.role] ?? []) : [])]);
+    const allowed = new Set(
+      [w.name, w.dockerName, ...(w.role ? [w.role] : [])].flatMap((key) => allowances[key] ?? []),
+    );
     for (const p of knownPorts(w)) {
       if (isKnown(p.published) && p.published < 1024 && !allowed.has(p.published)) {
         reportViolation(`${describe(w)} publishes privileged host port ${p.published} (${portText(p)}).`);

@@ -16,6 +16,8 @@ import * as tls from "@pulumi/tls";
 import { mapsTo } from "./lib/catalog";
 import { configOf, stringList } from "./lib/config";
 import { arr, at, bool, decodeBase64, isKnown, Maybe, num, str, strings, UNKNOWN } from "./lib/values";
+import { describeListener, isMosquittoConfig, mosquittoListeners } from "./lib/mosquitto";
+import { describeConfig, forServiceConfigs } from "./lib/serviceConfigs";
 import { containerView, describe, serviceView, TYPES } from "./lib/workloads";
 
 const PRIVATE_KEY_PEM = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
@@ -334,6 +336,30 @@ export const requirePrivateKeysInSecrets: StackValidationPolicy = {
   },
 };
 
+export const requireMqttClientCertificates: ResourceValidationPolicy = {
+  name: "require-mqtt-client-certificates",
+  description:
+    "Every Mosquitto TLS listener reachable from the network requires client certificates (require_certificate true).",
+  severity: "high",
+  remediationSteps:
+    "Set `require_certificate true` and `cafile` on the listener, issue each client a certificate from the stack's CA, " +
+    "and map certificate names to ACL users with `use_identity_as_username true` (iot-swarm-net: mqtt.requireClientCertificate).",
+  ...mapsTo("tls", {
+    beyond:
+      "Docker catalogs do not read broker configs; without client certificates any client that reaches the port can connect, and the broker cannot tell devices apart.",
+  }),
+  validateResource: forServiceConfigs((c, _args, reportViolation) => {
+    if (!isKnown(c.text) || !isMosquittoConfig(c.text)) return;
+    for (const l of mosquittoListeners(c.text)) {
+      if (l.tls !== "certificate" || l.loopback || l.requireCertificate) continue;
+      reportViolation(
+        `${describeConfig(c)} accepts TLS clients without a client certificate on MQTT ${describeListener(l)} ` +
+          "(require_certificate is not true).",
+      );
+    }
+  }),
+};
+
 export const tlsPolicies = [
   requireEncryptedOverlayNetworks,
   requireStrongPrivateKeys,
@@ -342,4 +368,5 @@ export const tlsPolicies = [
   requireLeafCertificateSans,
   restrictCertSigningToCa,
   requirePrivateKeysInSecrets,
+  requireMqttClientCertificates,
 ];

@@ -49,6 +49,7 @@ export const KICS: Readonly<Record<string, string>> = {
   "071a71ff-f868-47a4-ac0b-3c59e4ab5443": "Shared Host Network Namespace",
   "8af7162d-6c98-482f-868e-0d33fb675ca8": "Shared Host User Namespace",
   "1c1325ff-831d-43a1-973e-839ae57dfcc0": "Volume Has Sensitive Host Directory",
+  "8c978947-0ff6-485c-b0c2-0bfca6026466": "Shared Volumes Between Containers",
   "27fcc7d6-c49b-46e0-98f1-6c082a6a2750": "No New Privileges Not Set",
   "404fde2c-bc4b-4371-9747-7054132ac953": "Default Seccomp Profile Disabled",
 };

@@ -19,8 +19,15 @@ const UNKNOWN_SENTINELS: ReadonlySet<string> = new Set([
   "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
 ]);
 
-/** The engine's sentinel for an unknown string; the offline checker uses it for values it cannot read (encrypted secrets). */
+/** The engine's sentinel for an unknown string: a value computed during the update (a preview cannot know it). */
 export const UNKNOWN_STRING_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/**
+ * What the offline checker puts where a `pulumi stack export` holds an encrypted secret (`ciphertext`). It is not
+ * one of the engine's sentinels: an encrypted value is set and secret, not computed. Rules that only need the value
+ * read it as `UNKNOWN`; rules that care whether a value is secret ask `secretAt` (lib/secrets.ts).
+ */
+export const ENCRYPTED_SECRET_SENTINEL = "[encrypted pulumi secret]";
 
 /** A value that exists but cannot be known before the update (or is encrypted in a state file). */
 export const UNKNOWN: unique symbol = Symbol("unknown");
@@ -28,8 +35,9 @@ export type Unknown = typeof UNKNOWN;
 /** `undefined`: not set. `UNKNOWN`: set, but not knowable here. */
 export type Maybe<T> = T | Unknown | undefined;
 
+/** An engine sentinel (computed during the update) or an encrypted secret: set, but its value cannot be read here. */
 export function isUnknownValue(value: unknown): boolean {
-  return typeof value === "string" && UNKNOWN_SENTINELS.has(value);
+  return typeof value === "string" && (UNKNOWN_SENTINELS.has(value) || value === ENCRYPTED_SECRET_SENTINEL);
 }
 
 /** The plain object behind CrossGuard's unknown-checking proxy (or the value itself when it is not proxied). */
@@ -130,12 +138,4 @@ export function decodeBase64(text: string): string | undefined {
 export function urnName(urn: string): string {
   const parts = urn.split("::");
   return parts[parts.length - 1] ?? urn;
-}
-
-/** The resource type inside a URN (`urn:pulumi:s::p::parent$docker:index/service:Service::n` -> the docker type). */
-export function urnType(urn: string): string {
-  const parts = urn.split("::");
-  const qualified = parts.length >= 4 ? parts[parts.length - 2] : "";
-  const types = qualified.split("$");
-  return types[types.length - 1] ?? "";
 }

@@ -4,6 +4,8 @@
  */
 import * as docker from "@pulumi/docker";
 import { ReportViolation, ResourceValidation, ResourceValidationArgs, validateResourceOfType } from "@pulumi/policy";
+import { parseFlowsLabel } from "./flows";
+import { PropertyPath, secretAt } from "./secrets";
 import { arr, at, bool, commaList, isKnown, labelsOf, Maybe, num, str, strings, UNKNOWN } from "./values";
 
 export const TYPES = {
@@ -18,8 +20,13 @@ export const TYPES = {
   certRequest: "tls:index/certRequest:CertRequest",
 } as const;
 
-/** Label keys the iot-swarm-net program writes; any stack may carry them to declare its intent. */
+/**
+ * Label keys the iot-swarm-net program writes (components/labels.ts; tests/contracts holds the two in step);
+ * any stack may carry them to declare its intent.
+ */
 export const LABEL = {
+  /** The service's logical name when its Docker name differs (`grafana` for `grafana-1a2b3c4d`). */
+  service: "iot.service",
   stack: "iot.stack",
   environment: "iot.environment",
   role: "iot.role",
@@ -52,10 +59,32 @@ export interface NetworkRef {
   readonly ref: Maybe<string>;
 }
 
+/** A value the workload is given, and whether it was a Pulumi secret (see lib/secrets.ts `secretAt`). */
+export interface GivenValue {
+  readonly value: Maybe<string>;
+  readonly secret?: "encrypted" | "plaintext";
+}
+
+export interface EnvEntry extends GivenValue {
+  /** The variable's name; `*` when the whole environment is one encrypted secret. */
+  readonly name: string;
+}
+
+export interface CommandLine {
+  /** `command`: entrypoint/commands followed by args; `healthcheck`: the health check's test. */
+  readonly source: "command" | "healthcheck";
+  readonly args: readonly GivenValue[];
+}
+
 export interface WorkloadView {
   readonly kind: "service" | "container";
-  /** Docker name of the service or container (the Pulumi name when unset). */
+  /**
+   * Logical name: the `iot.service` label when present (a Docker name may carry a generation suffix),
+   * else the Docker name (the Pulumi name when unset). Flows and tiers name workloads by it.
+   */
   readonly name: string;
+  /** Docker name of the service or container (the Pulumi name when unset). */
+  readonly dockerName: string;
   readonly labels: ReadonlyMap<string, string>;
   readonly role?: string;
   readonly tiers: readonly string[];
@@ -63,8 +92,9 @@ export interface WorkloadView {
   readonly flows: readonly { readonly server: string; readonly port?: number }[];
   readonly image: Maybe<string>;
   readonly ports: readonly PortView[] | typeof UNKNOWN;
-  /** Environment as name/value; the value is `UNKNOWN` when computed. */
-  readonly env: readonly { readonly name: string; readonly value: Maybe<string> }[];
+  /** Environment as name/value; the value is `UNKNOWN` when computed or encrypted. */
+  readonly env: readonly EnvEntry[];
+  readonly commandLines: readonly CommandLine[];
   readonly mounts: readonly MountView[];
   readonly capAdd: readonly string[];
   readonly capDrop: Maybe<readonly string[]>;
@@ -85,11 +115,64 @@ export interface WorkloadView {
 const normaliseCap = (cap: string) => cap.trim().toUpperCase().replace(/^CAP_/, "");
 
 function intentFromLabels(labels: ReadonlyMap<string, string>) {
-  const flows = commaList(labels.get(LABEL.flows)).map((entry) => {
-    const [server, port] = entry.split(":");
-    return { server: server.trim(), port: port !== undefined && /^\d+$/.test(port.trim()) ? Number(port) : undefined };
+  return {
+    role: labels.get(LABEL.role) || undefined,
+    tiers: commaList(labels.get(LABEL.tiers)),
+    flows: parseFlowsLabel(labels.get(LABEL.flows)),
+  };
+}
+
+function names(props: unknown, labels: ReadonlyMap<string, string>, resourceName: string) {
+  const name = str(at(props, "name"));
+  const dockerName = isKnown(name) ? name : resourceName;
+  return { name: labels.get(LABEL.service) || dockerName, dockerName };
+}
+
+/** A value at `path` of `props`, with its secrecy. */
+function given(props: unknown, path: PropertyPath): GivenValue {
+  const secret = secretAt(props, path);
+  const value = str(at(props, ...path));
+  return secret === undefined ? { value } : { value, secret };
+}
+
+/** Environment from a `{ NAME: value }` map (services) at `path`. */
+function envFromMap(props: unknown, path: PropertyPath): EnvEntry[] {
+  const value = at(props, ...path);
+  if (value === UNKNOWN) {
+    const secret = secretAt(props, path);
+    return secret === undefined ? [] : [{ name: "*", value: UNKNOWN, secret }];
+  }
+  if (value === null || typeof value !== "object") return [];
+  return Object.keys(value).map((name) => ({ name, ...given(props, [...path, name]) }));
+}
+
+/** Environment from a `["NAME=value"]` list (containers) at `path`. */
+function envFromList(props: unknown, path: PropertyPath): EnvEntry[] {
+  const items = arr(at(props, ...path));
+  if (items === UNKNOWN) {
+    const secret = secretAt(props, path);
+    return secret === undefined ? [] : [{ name: "*", value: UNKNOWN, secret }];
+  }
+  return items.flatMap((_, i): EnvEntry[] => {
+    const { value, secret } = given(props, [...path, i]);
+    if (!isKnown(value)) return secret === undefined ? [] : [{ name: `${path.join(".")}[${i}]`, value, secret }];
+    const eq = value.indexOf("=");
+    const entry = eq < 0 ? { name: value, value: "" } : { name: value.slice(0, eq), value: value.slice(eq + 1) };
+    return [secret === undefined ? entry : { ...entry, secret }];
   });
-  return { role: labels.get(LABEL.role) || undefined, tiers: commaList(labels.get(LABEL.tiers)), flows };
+}
+
+/** The elements of the string lists at `paths`, in order, as one command line. */
+function commandLine(props: unknown, source: CommandLine["source"], paths: readonly PropertyPath[]): CommandLine {
+  const args = paths.flatMap((path): GivenValue[] => {
+    const items = arr(at(props, ...path));
+    if (items === UNKNOWN) {
+      const secret = secretAt(props, path);
+      return [secret === undefined ? { value: UNKNOWN } : { value: UNKNOWN, secret }];
+    }
+    return items.map((_, i) => given(props, [...path, i]));
+  });
+  return { source, args };
 }
 
 function mountsOf(value: unknown): MountView[] {
@@ -112,21 +195,14 @@ function healthOf(value: unknown): WorkloadView["healthcheck"] {
 /** A `docker.Service`'s props (inputs or outputs) as a workload. */
 export function serviceView(props: unknown, resourceName: string): WorkloadView {
   const labels = labelsOf(props);
-  const container = at(props, "taskSpec", "containerSpec");
-  const name = str(at(props, "name"));
+  const spec = ["taskSpec", "containerSpec"];
+  const container = at(props, ...spec);
   const portItems = arr(at(props, "endpointSpec", "ports"));
-  const envValue = at(container, "env");
-  const env =
-    envValue !== null && typeof envValue === "object"
-      ? Object.entries(envValue as Record<string, unknown>).map(
-          ([key, value]): { name: string; value: Maybe<string> } => ({ name: key, value: str(value) }),
-        )
-      : [];
   const networks = arr(at(props, "taskSpec", "networksAdvanceds"));
   const capDrop = arr(at(container, "capDrops"));
   return {
     kind: "service",
-    name: isKnown(name) ? name : resourceName,
+    ...names(props, labels, resourceName),
     labels,
     ...intentFromLabels(labels),
     image: str(at(container, "image")),
@@ -143,7 +219,14 @@ export function serviceView(props: unknown, resourceName: string): WorkloadView 
             mode: str(at(p, "publishMode")) ?? "ingress",
             hostIp: undefined,
           })),
-    env,
+    env: envFromMap(props, [...spec, "env"]),
+    commandLines: [
+      commandLine(props, "command", [
+        [...spec, "commands"],
+        [...spec, "args"],
+      ]),
+      commandLine(props, "healthcheck", [[...spec, "healthcheck", "tests"]]),
+    ],
     mounts: mountsOf(at(container, "mounts")),
     capAdd: strings(at(container, "capAdds")).map(normaliseCap),
     capDrop:
@@ -180,12 +263,7 @@ function networkRef(entry: unknown): NetworkRef {
 /** A `docker.Container`'s props as a workload. */
 export function containerView(props: unknown, resourceName: string): WorkloadView {
   const labels = labelsOf(props);
-  const name = str(at(props, "name"));
   const portItems = arr(at(props, "ports"));
-  const env = strings(at(props, "envs")).map((entry) => {
-    const i = entry.indexOf("=");
-    return i < 0 ? { name: entry, value: "" } : { name: entry.slice(0, i), value: entry.slice(i + 1) };
-  });
   const volumes = arr(at(props, "volumes"));
   const volumeMounts: MountView[] =
     volumes === UNKNOWN
@@ -202,7 +280,7 @@ export function containerView(props: unknown, resourceName: string): WorkloadVie
   const securityOpts = arr(at(props, "securityOpts"));
   return {
     kind: "container",
-    name: isKnown(name) ? name : resourceName,
+    ...names(props, labels, resourceName),
     labels,
     ...intentFromLabels(labels),
     image: str(at(props, "image")),
@@ -219,7 +297,11 @@ export function containerView(props: unknown, resourceName: string): WorkloadVie
             mode: "host",
             hostIp: str(at(p, "ip")) ?? "0.0.0.0",
           })),
-    env,
+    env: envFromList(props, ["envs"]),
+    commandLines: [
+      commandLine(props, "command", [["entrypoints"], ["command"]]),
+      commandLine(props, "healthcheck", [["healthcheck", "tests"]]),
+    ],
     mounts: [...mountsOf(at(props, "mounts")), ...volumeMounts],
     capAdd: strings(at(props, "capabilities", "adds")).map(normaliseCap),
     capDrop:
@@ -258,12 +340,14 @@ export function forWorkloads(check: WorkloadCheck): ResourceValidation[] {
   ];
 }
 
-/** `"redis"` (service) / `container "legacy-redis"` for messages. */
+/** `service "redis"` / `container "legacy-redis"` / `service "grafana" (grafana-1a2b3c4d)` for messages. */
 export function describe(w: WorkloadView): string {
-  return w.kind === "service" ? `service "${w.name}"` : `container "${w.name}"`;
+  return `${w.kind} "${w.name}"${w.dockerName !== w.name ? ` (${w.dockerName})` : ""}`;
 }
 
-/** Whether the workload is named, or carries the role, in `allowed`. */
+/** Whether the workload is named (logical or Docker name), or carries the role, in `allowed`. */
 export function matchesNameOrRole(w: WorkloadView, allowed: readonly string[]): boolean {
-  return allowed.includes(w.name) || (w.role !== undefined && allowed.includes(w.role));
+  return (
+    allowed.includes(w.name) || allowed.includes(w.dockerName) || (w.role !== undefined && allowed.includes(w.role))
+  );
 }

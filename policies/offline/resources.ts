@@ -1,9 +1,10 @@
 /**
  * The resources the offline checker evaluates, in the shape of `pulumi stack export`
  * (`deployment.resources[]`): urn, type, id, inputs, outputs, parent, dependencies, propertyDependencies.
- * The in-process evaluation of the program produces the same shape.
+ * The in-process evaluation of the program produces the same shape. Secrets stay wrapped here, as the export
+ * writes them; the runner unwraps them (lib/secrets.ts).
  */
-import { UNKNOWN_STRING_SENTINEL, urnName } from "../lib/values";
+import { urnName } from "../lib/values";
 
 export interface StackResource {
   readonly urn: string;
@@ -23,32 +24,6 @@ export class InputError extends Error {
     super(message);
     this.name = "InputError";
   }
-}
-
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-/**
- * Secrets as the engine serialises them: `{ <sig>: <secret>, value }` in memory, `plaintext` (JSON text)
- * in `stack export --show-secrets`, `ciphertext` otherwise. Encrypted values become unknown: the rules
- * treat them exactly like a value that a preview cannot know yet.
- */
-export function unwrapSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(unwrapSecrets);
-  if (value === null || typeof value !== "object") return value;
-  const record = value as Record<string, unknown>;
-  if (record[SECRET_SIG_KEY] === SECRET_SIG) {
-    if ("value" in record) return unwrapSecrets(record.value);
-    if (typeof record.plaintext === "string") {
-      try {
-        return unwrapSecrets(JSON.parse(record.plaintext));
-      } catch {
-        return record.plaintext;
-      }
-    }
-    return UNKNOWN_STRING_SENTINEL;
-  }
-  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
 }
 
 /** Resource name as the engine reports it: the last URN segment. */

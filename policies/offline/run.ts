@@ -13,8 +13,9 @@ import {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import { markSecretPaths, PropertyPath, unwrapSecrets } from "../lib/secrets";
 import { ResolvedPackConfig } from "./config";
-import { resourceName, StackResource, unwrapSecrets } from "./resources";
+import { resourceName, StackResource } from "./resources";
 
 // The analyzer's own proxy, so a rule that reads an unknown value fails here exactly as in a preview.
 // Its typings export nothing (it is internal to @pulumi/policy), hence require and a local type.
@@ -51,15 +52,21 @@ const pulumiTypeOf = (resourceClass: unknown) => (resourceClass as { __pulumiTyp
 export const isResourcePolicy = (p: Policy): p is ResourceValidationPolicy => "validateResource" in p;
 export const isStackPolicy = (p: Policy): p is StackValidationPolicy => "validateStack" in p;
 
+/** Unwrapped props, with the paths that held secrets recorded for `secretAt`. */
+function unwrapProps(...sources: (Record<string, unknown> | undefined)[]): Record<string, unknown> {
+  const paths: PropertyPath[] = [];
+  const props: Record<string, unknown> = {};
+  for (const source of sources) {
+    Object.assign(props, unwrapSecrets(source ?? {}, ({ path }) => paths.push(path)) as Record<string, unknown>);
+  }
+  return markSecretPaths(props, paths);
+}
+
 /** Props a policy sees: inputs for resource policies, outputs (with the id) for stack policies. */
 function propsOf(r: StackResource, kind: "inputs" | "outputs"): Record<string, unknown> {
-  const inputs = (unwrapSecrets(r.inputs ?? {}) ?? {}) as Record<string, unknown>;
-  if (kind === "inputs")
-    return Object.keys(inputs).length > 0
-      ? inputs
-      : ((unwrapSecrets(r.outputs ?? {}) ?? {}) as Record<string, unknown>);
-  const outputs = (unwrapSecrets(r.outputs ?? {}) ?? {}) as Record<string, unknown>;
-  const props: Record<string, unknown> = { ...inputs, ...outputs };
+  const hasInputs = Object.keys(r.inputs ?? {}).length > 0;
+  if (kind === "inputs") return hasInputs ? unwrapProps(r.inputs) : unwrapProps(r.outputs);
+  const props = unwrapProps(r.inputs, r.outputs);
   if (r.id && r.custom !== false && props.id === undefined) props.id = r.id;
   return props;
 }

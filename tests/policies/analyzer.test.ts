@@ -9,8 +9,10 @@ import * as path from "path";
 import { createRequire } from "module";
 import { resolvePackConfig } from "../../policies/offline/config";
 import { readPolicyConfigFile } from "../../policies/offline/check";
-import { StackResource, unwrapSecrets } from "../../policies/offline/resources";
+import { StackResource } from "../../policies/offline/resources";
+import { unwrapSecrets } from "../../policies/lib/secrets";
 import { allPolicies, DEFAULT_ENFORCEMENT } from "../../policies/pack";
+import { SECRET_SIG, SECRET_SIG_KEY } from "../../policies/lib/secrets";
 import { UNKNOWN_STRING_SENTINEL } from "../../policies/lib/values";
 import { evaluateProgram } from "../../tools/evaluate";
 import { fromEvaluation } from "../../tools/policyCheck";
@@ -152,8 +154,10 @@ describe("the pack under the CrossGuard analyzer", () => {
     }
     found.push(...diagnostics(await call("analyzeStack", stackRequest(prod))));
     expect(found.filter((d) => d.level !== "advisory")).toEqual([]);
-    // No rule gave up on an unknown value ("can't run policy ... during preview").
-    expect(found.filter((d) => d.policy !== "require-image-digest")).toEqual([]);
+    // Only what prod.json makes advisory, and no rule gave up on an unknown value ("can't run policy ... during preview").
+    const advised = ["require-image-digest", "require-pinned-stateful-services"];
+    expect(found.filter((d) => !advised.includes(d.policy))).toEqual([]);
+    expect(found.filter((d) => d.message.includes("can't run policy"))).toEqual([]);
   });
 
   it("reports an undeclared pair in a first preview through the engine's property dependencies", async () => {
@@ -175,5 +179,34 @@ describe("the pack under the CrossGuard analyzer", () => {
       ),
       urn: redis.urn,
     });
+  });
+
+  it("sees secrets as plain values: judged by name and content, no longer marked secret", async () => {
+    // The engine sends secrets wrapped (`{ <sig>: <secret sig>, value }`); @pulumi/policy unwraps them before rules run.
+    const secret = (value: unknown) => ({ [SECRET_SIG_KEY]: SECRET_SIG, value });
+    const nodeRed = prod.find((r) => r.type === "docker:index/service:Service" && r.urn.endsWith("::iot-node-red"))!;
+    const props = firstPreviewProps(nodeRed, "inputs") as any;
+    Object.assign(props.taskSpec.containerSpec.env, {
+      DB_PASSWORD: secret("changeme"),
+      TLS_MATERIAL: secret("-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n"),
+      GREETING: secret("hello"),
+      COMPUTED: UNKNOWN_STRING_SENTINEL,
+    });
+    const request = new messages.AnalyzeRequest();
+    request.setType(nodeRed.type);
+    request.setUrn(nodeRed.urn);
+    request.setName(nodeRed.urn.split("::").pop());
+    request.setProperties(Struct.fromJavaScript(props));
+    request.setOptions(options(nodeRed));
+    const found = diagnostics(await call("analyze", request)).filter(
+      (d: any) => d.policy === "disallow-secrets-in-env",
+    );
+    const text = found.map((d: any) => d.message).join("\n");
+    expect(text).toContain("sets DB_PASSWORD inline (its name contains PASSWORD)");
+    expect(text).toContain("sets TLS_MATERIAL inline (its value is a private key)");
+    // What only the wrapper said is gone; a computed value is neither judged nor a reason to give up.
+    expect(text).not.toContain("GREETING");
+    expect(text).not.toContain("COMPUTED");
+    expect(found).toHaveLength(2);
   });
 });

@@ -3,6 +3,7 @@
  * a test changes one property with `edit` and expects exactly the rule it targets to report.
  */
 import { FakeResource, fakeUrn } from "../../policies/offline/harness";
+import { secretWrapper } from "../../policies/lib/secrets";
 import { TYPES } from "../../policies/lib/workloads";
 
 export { TYPES };
@@ -93,6 +94,8 @@ export function service(name: string, options: ServiceOptions = {}): FakeResourc
         networksAdvanceds: (options.networks ?? []).map((id) => ({ id, aliases: [] })),
         resources: { limits: { memoryBytes: 256 * MiB, nanoCpus: 500_000_000 } },
         restartPolicy: { condition: "on-failure", delay: "5s", maxAttempts: 5, window: "120s" },
+        // Its volume lives on one node: the one that carries the iot.state label.
+        placement: { constraints: ["node.labels.iot.state == true"] },
       },
     },
   };
@@ -240,3 +243,51 @@ export const byName = (stack: FakeResource[], name: string): FakeResource => {
   if (!found) throw new Error(`no resource named ${name} in the fixture`);
   return found;
 };
+
+/** A value wrapped as a Pulumi secret, in the form `pulumi stack export` writes (ciphertext) or `--show-secrets` (plaintext). */
+export const asSecret = (value: unknown, form: "ciphertext" | "plaintext" = "ciphertext") => secretWrapper(value, form);
+
+/** The broker's Mosquitto config: a loopback-only plaintext listener for the health check, mTLS on 8883. */
+export const MOSQUITTO_CONF = [
+  "per_listener_settings true",
+  "persistence true",
+  "persistence_location /mosquitto/data/",
+  "",
+  "listener 1883 127.0.0.1",
+  "allow_anonymous true",
+  "",
+  "listener 8883",
+  "cafile /mosquitto/certs/ca.crt",
+  "certfile /mosquitto/certs/server.crt",
+  "keyfile /run/secrets/mosquitto-server.key",
+  "require_certificate true",
+  "use_identity_as_username true",
+  "allow_anonymous false",
+  "",
+].join("\n");
+
+/** The gateway's HAProxy config: Grafana for everyone, the Node-RED editor only from the admin network. */
+export const HAPROXY_CFG = [
+  "global",
+  "  maxconn 4096",
+  "",
+  "frontend https",
+  "  bind :8443 ssl crt /run/secrets/gateway.pem",
+  "  acl admin_src src 10.50.0.0/24",
+  "  acl host_grafana hdr(host),field(1,:) -i grafana.example.com",
+  "  acl host_node_red hdr(host),field(1,:) -i node-red.example.com",
+  "  http-request deny deny_status 403 if host_node_red !admin_src",
+  "  use_backend grafana_3000 if host_grafana",
+  "  use_backend node_red_1880 if host_node_red",
+  "  default_backend not_found",
+  "",
+  "backend grafana_3000",
+  "  server-template grafana 10 tasks.grafana:3000 check resolvers docker init-addr none",
+  "",
+  "backend node_red_1880",
+  "  server-template node_red 10 tasks.node-red:1880 check resolvers docker init-addr none",
+  "",
+  "backend not_found",
+  "  http-request deny deny_status 404",
+  "",
+].join("\n");

@@ -3,7 +3,6 @@ import {
   disallowDockerSocketMount,
   disallowHostNamespaces,
   disallowPrivilegedContainers,
-  disallowSecretsInEnv,
   disallowSensitiveHostMounts,
   parseImageRef,
   requireBoundedRestartPolicy,
@@ -14,8 +13,8 @@ import {
   requireMemoryLimit,
   requireNonRootUser,
   requirePinnedImage,
+  requirePinnedStatefulServices,
   requireReadOnlyRootFilesystem,
-  secretEnvReason,
 } from "../../policies/hardening";
 import { UNKNOWN_STRING_SENTINEL } from "../../policies/lib/values";
 import { container, edit, service } from "./fixtures";
@@ -221,49 +220,6 @@ describe("require-image-digest", () => {
   });
 });
 
-describe("disallow-secrets-in-env", () => {
-  it("passes for file references and plain settings", async () => {
-    const r = edit(app(), (p) =>
-      Object.assign(p.taskSpec.containerSpec.env, {
-        GF_SECURITY_ADMIN_PASSWORD__FILE: "/run/secrets/grafana-admin-password",
-        MQTT_KEY_FILE: "/run/secrets/node-red-mqtt-client.key",
-        DOCKER_INFLUXDB_INIT_ADMIN_TOKEN_FILE: "/run/secrets/influxdb-admin-token",
-        KEYCLOAK_URL: "https://sso.example.com",
-      }),
-    );
-    assertNoViolations(await runResourcePolicy(disallowSecretsInEnv, r));
-  });
-
-  it("fails for an inline password", async () => {
-    const r = edit(app(), (p) => (p.taskSpec.containerSpec.env.DB_PASSWORD = "hunter2"));
-    assertHasViolation(
-      await runResourcePolicy(disallowSecretsInEnv, r),
-      "sets DB_PASSWORD inline (its name contains PASSWORD)",
-    );
-  });
-
-  it("fails for an API key in a container's envs", async () => {
-    const r = edit(legacy(), (p) => p.envs.push("API_KEY=abc123"));
-    assertHasViolation(await runResourcePolicy(disallowSecretsInEnv, r), "sets API_KEY inline (its name contains KEY)");
-  });
-
-  it("fails for a URL carrying a password", async () => {
-    const r = edit(app(), (p) => (p.taskSpec.containerSpec.env.INFLUX_URL = "http://admin:secret@influxdb:8086"));
-    assertHasViolation(await runResourcePolicy(disallowSecretsInEnv, r), "its value is a URL with a password");
-  });
-
-  it("passes for a reviewed exception", async () => {
-    const r = edit(app(), (p) => (p.taskSpec.containerSpec.env.TOKEN_AUDIENCE = "iot"));
-    assertNoViolations(await runResourcePolicy(disallowSecretsInEnv, r, { allowedNames: ["TOKEN_AUDIENCE"] }));
-  });
-
-  it("reads names token by token", () => {
-    expect(secretEnvReason("GRAFANA_SECRET", "x")).toBe("its name contains SECRET");
-    expect(secretEnvReason("MONKEY_BUSINESS", "x")).toBeUndefined();
-    expect(secretEnvReason("REDIS_PASSWORD", "")).toBeUndefined();
-  });
-});
-
 describe("require-non-root-user", () => {
   it("passes for an unprivileged uid", async () => {
     assertNoViolations(await runResourcePolicy(requireNonRootUser, app()));
@@ -341,5 +297,65 @@ describe("require-container-security-options", () => {
 
   it("does not apply to Swarm services", async () => {
     assertNoViolations(await runResourcePolicy(requireContainerSecurityOptions, app()));
+  });
+});
+
+describe("require-pinned-stateful-services", () => {
+  // The fixture service keeps state in volume "app-data" and is pinned to the one node labelled iot.state.
+  const pinned = app;
+
+  it("passes for one replica pinned by a label one node carries, by hostname or by node id", async () => {
+    assertNoViolations(await runResourcePolicy(requirePinnedStatefulServices, pinned()));
+    for (const constraint of ["node.hostname == site-a-1", "node.id==2jx9k1q0f3"]) {
+      const r = edit(app(), (p) => (p.taskSpec.placement = { constraints: ["node.role == worker", constraint] }));
+      assertNoViolations(await runResourcePolicy(requirePinnedStatefulServices, r));
+    }
+  });
+
+  it("passes for a service without a named volume", async () => {
+    const r = edit(app(), (p) => {
+      p.taskSpec.placement.constraints = [];
+      p.taskSpec.containerSpec.mounts = [{ type: "tmpfs", target: "/tmp" }];
+    });
+    assertNoViolations(await runResourcePolicy(requirePinnedStatefulServices, r));
+  });
+
+  it("fails when the stateful service has no placement constraint", async () => {
+    const r = edit(pinned(), (p) => (p.taskSpec.placement.constraints = []));
+    assertHasViolation(
+      await runResourcePolicy(requirePinnedStatefulServices, r),
+      'service "app" keeps state in volume "app-data" but is not pinned to one node',
+    );
+  });
+
+  it("fails when the label it is constrained by is not one a single node carries", async () => {
+    const r = edit(pinned(), (p) => (p.taskSpec.placement.constraints = ["node.labels.iot.storage == true"]));
+    assertHasViolation(await runResourcePolicy(requirePinnedStatefulServices, r), "is not pinned to one node");
+    assertNoViolations(
+      await runResourcePolicy(requirePinnedStatefulServices, r, { uniqueNodeLabels: ["iot.state", "iot.storage"] }),
+    );
+  });
+
+  it("fails when the constraint excludes a node instead of naming one", async () => {
+    const r = edit(pinned(), (p) => (p.taskSpec.placement.constraints = ["node.hostname != site-a-2"]));
+    assertHasViolation(await runResourcePolicy(requirePinnedStatefulServices, r), "is not pinned to one node");
+  });
+
+  it("fails when the pinned service runs two replicas", async () => {
+    const r = edit(pinned(), (p) => (p.mode = { replicated: { replicas: 2 } }));
+    assertHasViolation(
+      await runResourcePolicy(requirePinnedStatefulServices, r),
+      'service "app" keeps state in volume "app-data" but runs 2 replicas',
+    );
+  });
+
+  it("fails when the pinned service runs in global mode", async () => {
+    const r = edit(pinned(), (p) => (p.mode = { global: true }));
+    assertHasViolation(await runResourcePolicy(requirePinnedStatefulServices, r), "but runs in global mode");
+  });
+
+  it("passes during a preview when the constraints are computed", async () => {
+    const r = edit(app(), (p) => (p.taskSpec.placement = { constraints: [UNKNOWN_STRING_SENTINEL] }));
+    assertNoViolations(await runResourcePolicy(requirePinnedStatefulServices, r));
   });
 });

@@ -2,11 +2,23 @@ import {
   disallowHostAndDefaultBridgeNetworks,
   enforceDeclaredSegmentation,
   requireInternalNetworks,
+  requireAdminSourceAllowlist,
   requireOverlayNetworks,
   restrictAttachableNetworks,
 } from "../../policies/network";
 import { UNKNOWN_STRING_SENTINEL } from "../../policies/lib/values";
-import { byName, changeIn, container, edit, happyStack, network, service, urnOf } from "./fixtures";
+import {
+  byName,
+  changeIn,
+  container,
+  edit,
+  HAPROXY_CFG,
+  happyStack,
+  network,
+  service,
+  serviceConfig,
+  urnOf,
+} from "./fixtures";
 import { assertHasViolation, assertNoViolations, runResourcePolicy, runStackPolicy } from "./helpers";
 
 describe("enforce-declared-segmentation", () => {
@@ -257,5 +269,103 @@ describe("restrict-attachable-networks", () => {
   it("passes when the attachable network is allowed by config", async () => {
     const r = edit(network("debug"), (p) => (p.attachable = true));
     assertNoViolations(await runResourcePolicy(restrictAttachableNetworks, r, { attachableNetworks: ["debug"] }));
+  });
+});
+
+describe("enforce-declared-segmentation with generation-suffixed Docker names", () => {
+  /** The broker's Docker name gets a generation suffix; `iot.service` keeps its logical name. */
+  const suffixed = (stack: ReturnType<typeof happyStack>) =>
+    changeIn(stack, "svc-broker", (r) =>
+      edit(r, (p) => {
+        p.name = "broker-1a2b3c4d";
+        p.labels.push({ label: "iot.service", value: "broker" });
+      }),
+    );
+
+  it("matches the client's iot.flows label against the server's iot.service label", async () => {
+    assertNoViolations(await runStackPolicy(enforceDeclaredSegmentation, suffixed(happyStack())));
+  });
+
+  it("fails without the label, since the flow names the logical service", async () => {
+    const stack = changeIn(happyStack(), "svc-broker", (r) => edit(r, (p) => (p.name = "broker-1a2b3c4d")));
+    assertHasViolation(
+      await runStackPolicy(enforceDeclaredSegmentation, stack),
+      'service "app" and service "broker-1a2b3c4d" can reach each other on "mqtt"',
+    );
+  });
+
+  it("describes the workload by both names in a violation", async () => {
+    const stack = changeIn(suffixed(happyStack()), "svc-broker", (r) =>
+      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ id: "edge-id" })),
+    );
+    assertHasViolation(
+      await runStackPolicy(enforceDeclaredSegmentation, stack),
+      'service "gateway" and service "broker" (broker-1a2b3c4d) can reach each other on "edge"',
+    );
+  });
+
+  it("accepts the Docker name in the policy config's allowedFlows", async () => {
+    const stack = changeIn(suffixed(happyStack()), "svc-broker", (r) =>
+      edit(r, (p) => p.taskSpec.networksAdvanceds.push({ id: "edge-id" })),
+    );
+    assertNoViolations(
+      await runStackPolicy(enforceDeclaredSegmentation, stack, { allowedFlows: ["gateway -> broker-1a2b3c4d:8883"] }),
+    );
+  });
+});
+
+describe("require-admin-source-allowlist", () => {
+  const cfg = (change: (text: string) => string = (t) => t) => serviceConfig("gateway-cfg", change(HAPROXY_CFG));
+
+  it("passes when the admin route is refused outside the admin network", async () => {
+    assertNoViolations(await runResourcePolicy(requireAdminSourceAllowlist, cfg()));
+  });
+
+  it.each(["0.0.0.0/0", "::/0"])("fails when the admin allowlist admits every address (%s)", async (everyone) => {
+    const r = cfg((t) => t.replace("acl admin_src src 10.50.0.0/24", `acl admin_src src ${everyone}`));
+    assertHasViolation(
+      await runResourcePolicy(requireAdminSourceAllowlist, r),
+      `service config "gateway-cfg" admits every address in source ACL admin_src (${everyone}, line 6 in frontend https)`,
+    );
+  });
+
+  it("fails when the admin route has no deny rule", async () => {
+    const r = cfg((t) => t.replace("  http-request deny deny_status 403 if host_node_red !admin_src\n", ""));
+    assertHasViolation(
+      await runResourcePolicy(requireAdminSourceAllowlist, r),
+      'routes "host_node_red" to backend node_red_1880 (admin port 1880) in frontend https without a source allowlist (line 10)',
+    );
+  });
+
+  it("fails when the deny rule guards another host", async () => {
+    const r = cfg((t) => t.replace("if host_node_red !admin_src", "if host_grafana !admin_src"));
+    assertHasViolation(
+      await runResourcePolicy(requireAdminSourceAllowlist, r),
+      "backend node_red_1880 (admin port 1880)",
+    );
+  });
+
+  it("passes when the route itself requires the source ACL, or a frontend-wide deny refuses other sources", async () => {
+    const inRoute = cfg((t) =>
+      t
+        .replace("  http-request deny deny_status 403 if host_node_red !admin_src\n", "")
+        .replace("use_backend node_red_1880 if host_node_red", "use_backend node_red_1880 if host_node_red admin_src"),
+    );
+    assertNoViolations(await runResourcePolicy(requireAdminSourceAllowlist, inRoute));
+    const frontendWide = cfg((t) =>
+      t.replace("http-request deny deny_status 403 if host_node_red !admin_src", "http-request deny unless admin_src"),
+    );
+    assertNoViolations(await runResourcePolicy(requireAdminSourceAllowlist, frontendWide));
+  });
+
+  it("passes for routes to ports that serve no admin UI", async () => {
+    const r = cfg((t) => t.replace("  http-request deny deny_status 403 if host_node_red !admin_src\n", ""));
+    assertNoViolations(await runResourcePolicy(requireAdminSourceAllowlist, r, { adminPorts: [8086] }));
+  });
+
+  it("does not read configs that are not HAProxy's", async () => {
+    assertNoViolations(
+      await runResourcePolicy(requireAdminSourceAllowlist, serviceConfig("nats", "port: 4222\nlisten: 0.0.0.0:4222\n")),
+    );
   });
 });

@@ -7,7 +7,7 @@ import {
   requireHostInterfaceBinding,
   restrictPortPublishers,
 } from "../../policies/ports";
-import { changeIn, container, edit, happyStack, service } from "./fixtures";
+import { changeIn, container, edit, happyStack, MOSQUITTO_CONF, service, serviceConfig } from "./fixtures";
 import { assertHasViolation, assertNoViolations, runResourcePolicy, runStackPolicy } from "./helpers";
 
 const gateway = () =>
@@ -83,6 +83,71 @@ describe("disallow-plaintext-mqtt", () => {
   it("fails when the plaintext listener hides behind another host port", async () => {
     const r = service("mosquitto", { role: "broker", ports: [{ targetPort: 1883, publishedPort: 11883 }] });
     assertHasViolation(await runResourcePolicy(disallowPlaintextMqtt, r), "11883->1883/tcp");
+  });
+
+  it("fails when MQTT over websockets (9001) is published", async () => {
+    const r = service("mosquitto", { role: "broker", ports: [{ targetPort: 9001, publishedPort: 9001 }] });
+    assertHasViolation(
+      await runResourcePolicy(disallowPlaintextMqtt, r),
+      'service "mosquitto" publishes plaintext MQTT (9001->9001/tcp)',
+    );
+  });
+});
+
+describe("disallow-plaintext-mqtt on the broker's config", () => {
+  const conf = (change: (text: string) => string = (t) => t) => serviceConfig("mosquitto-conf", change(MOSQUITTO_CONF));
+
+  it("passes for TLS on 8883 and plaintext 1883 on the container's loopback only", async () => {
+    assertNoViolations(await runResourcePolicy(disallowPlaintextMqtt, conf()));
+  });
+
+  it("fails when the health-check listener is no longer bound to loopback", async () => {
+    const r = conf((t) => t.replace("listener 1883 127.0.0.1", "listener 1883"));
+    assertHasViolation(
+      await runResourcePolicy(disallowPlaintextMqtt, r),
+      'service config "mosquitto-conf" opens MQTT listener 1883 on all interfaces (line 5) without TLS',
+    );
+  });
+
+  it("fails for an extra listener without certfile and keyfile", async () => {
+    const r = conf((t) => `${t}listener 1884 0.0.0.0\n`);
+    assertHasViolation(
+      await runResourcePolicy(disallowPlaintextMqtt, r),
+      "opens MQTT listener 1884 on 0.0.0.0 (line 15)",
+    );
+  });
+
+  it("fails for a websockets listener without TLS", async () => {
+    const r = conf((t) => `${t}listener 9001\nprotocol websockets\n`);
+    assertHasViolation(await runResourcePolicy(disallowPlaintextMqtt, r), "opens MQTT websockets listener 9001");
+  });
+
+  it("fails for the default listener opened with port", async () => {
+    const r = serviceConfig("legacy-conf", "port 1883\nallow_anonymous true\npersistence true\n");
+    assertHasViolation(
+      await runResourcePolicy(disallowPlaintextMqtt, r),
+      "opens MQTT listener 1883 on all interfaces (line 1)",
+    );
+  });
+
+  it("fails for a listener with a certificate but no key (TLS needs both)", async () => {
+    const r = conf((t) => t.replace("keyfile /run/secrets/mosquitto-server.key\n", ""));
+    assertHasViolation(await runResourcePolicy(disallowPlaintextMqtt, r), "opens MQTT listener 8883 on all interfaces");
+  });
+
+  it("passes for a Unix socket and for a Redis config that also sets port", async () => {
+    assertNoViolations(
+      await runResourcePolicy(
+        disallowPlaintextMqtt,
+        conf((t) => `${t}listener 0 /run/mosquitto.sock\n`),
+      ),
+    );
+    assertNoViolations(
+      await runResourcePolicy(
+        disallowPlaintextMqtt,
+        serviceConfig("redis-conf", "bind 0.0.0.0\nport 6379\ndir /data\n"),
+      ),
+    );
   });
 });
 

@@ -3,6 +3,7 @@ import {
   requireEncryptedOverlayNetworks,
   requireLeafCertificateSans,
   requireLeafCertificateUsage,
+  requireMqttClientCertificates,
   requirePrivateKeysInSecrets,
   requireStrongPrivateKeys,
   restrictCertSigningToCa,
@@ -18,6 +19,7 @@ import {
   edit,
   happyStack,
   leafCert,
+  MOSQUITTO_CONF,
   network,
   privateKey,
   service,
@@ -274,5 +276,33 @@ describe("require-private-keys-in-secrets", () => {
 
   it("passes for a service that points at its key file", async () => {
     assertNoViolations(await runStackPolicy(requirePrivateKeysInSecrets, [service("app", { networks: [] })]));
+  });
+});
+
+describe("require-mqtt-client-certificates", () => {
+  const conf = (change: (text: string) => string = (t) => t) => serviceConfig("mosquitto-conf", change(MOSQUITTO_CONF));
+
+  it("passes when the TLS listener requires client certificates", async () => {
+    assertNoViolations(await runResourcePolicy(requireMqttClientCertificates, conf()));
+  });
+
+  it("fails when the TLS listener sets require_certificate false", async () => {
+    const r = conf((t) => t.replace("require_certificate true", "require_certificate false"));
+    assertHasViolation(
+      await runResourcePolicy(requireMqttClientCertificates, r),
+      'service config "mosquitto-conf" accepts TLS clients without a client certificate on MQTT listener 8883 on all interfaces (line 8)',
+    );
+  });
+
+  it("fails when require_certificate is left to Mosquitto's default (false)", async () => {
+    const r = conf((t) => t.replace("require_certificate true\n", ""));
+    assertHasViolation(await runResourcePolicy(requireMqttClientCertificates, r), "listener 8883");
+  });
+
+  it("passes for a TLS listener on loopback and for a plaintext one (disallow-plaintext-mqtt's concern)", async () => {
+    const loopbackTls = conf((t) => `${t}listener 8884 127.0.0.1\ncertfile /c.crt\nkeyfile /k.key\n`);
+    assertNoViolations(await runResourcePolicy(requireMqttClientCertificates, loopbackTls));
+    const plaintext = conf((t) => `${t}listener 1884\n`);
+    assertNoViolations(await runResourcePolicy(requireMqttClientCertificates, plaintext));
   });
 });

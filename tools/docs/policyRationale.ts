@@ -12,12 +12,14 @@ export const POLICY_RATIONALE: Readonly<Record<string, string>> = {
     "An internal overlay has no route through docker_gwbridge, so a compromised database or cache cannot call out; only the one-member egress networks of services that must leave the swarm are exempt.",
   "require-overlay-networks":
     "Swarm services only attach to swarm-scoped networks; a bridge or macvlan network in the stack is either unused or meant for a container outside Swarm's segmentation.",
+  "require-admin-source-allowlist":
+    "The gateway publishes 443 to everyone; what keeps the Node-RED editor (code execution) and the InfluxDB UI from the internet is its source allowlist, so an allowlist of 0.0.0.0/0 or an admin route without one is an admin UI on the internet.",
   "restrict-attachable-networks":
     "`docker run --network` on any node can join an attachable overlay, putting an unmanaged container inside a tier; tiers stay closed unless a network is explicitly allowed.",
   "restrict-port-publishers":
     "Every published port is an entry point from outside the swarm; keeping them to the gateway (TLS, routing, admin allowlist) and the broker (mTLS) keeps the attack surface to two reviewed services.",
   "disallow-plaintext-mqtt":
-    "Device credentials and telemetry would cross the site network in clear text, and without client certificates the broker cannot tell devices apart.",
+    "Device credentials and telemetry would cross the site network in clear text; a plaintext listener in the broker's config is as open to every service on its networks as a published one is to the site.",
   "disallow-sensitive-port-publishing":
     "Databases, caches, admin UIs and metrics endpoints published directly would skip the gateway's TLS and admin allowlist; they are reached through the gateway or not at all.",
   "disallow-host-port-conflicts":
@@ -40,6 +42,8 @@ export const POLICY_RATIONALE: Readonly<Record<string, string>> = {
     "TLS clients match the host name against subject alternative names only; a certificate without them fails verification or tempts clients to turn verification off.",
   "restrict-cert-signing-to-ca":
     "A leaf that can sign certificates is a second CA: anyone holding its key could mint certificates the broker and the gateway would trust.",
+  "require-mqtt-client-certificates":
+    "Without client certificates any client that reaches 8883 can connect, and the broker cannot tell devices apart or map them to ACL users.",
   "require-private-keys-in-secrets":
     "Swarm configs and environment variables are readable by anyone who can inspect the service, and configs are not encrypted at rest; Docker secrets are encrypted in the swarm's Raft log and mounted on tmpfs only in the tasks of services granted them.",
   "require-healthcheck":
@@ -56,12 +60,18 @@ export const POLICY_RATIONALE: Readonly<Record<string, string>> = {
     "A service without a memory limit can exhaust the node and take every other task, including the gateway, down with it.",
   "require-bounded-restart-policy":
     "An endless restart loop hides a broken deploy and can hammer dependencies; a bounded policy lets the failure show and the update roll back.",
+  "require-pinned-stateful-services":
+    "A named volume is local to the node that created it; when Swarm reschedules an unpinned service (node drain, failure, update) it starts on another node with an empty volume, and two replicas on one volume corrupt it.",
   "require-pinned-image":
     "An unpinned image changes under the stack on the next pull, so nodes can run different code and a rollback does not restore the old behaviour.",
   "require-image-digest":
     "A tag can be re-pushed; only a digest guarantees that every node runs the same reviewed bytes.",
   "disallow-secrets-in-env":
-    "Environment variables show in `docker inspect`, in logs of crashed processes and in child processes; secrets go in files from Docker secrets (`*_FILE`).",
+    "Environment variables show in `docker inspect`, in logs of crashed processes and in child processes; secrets go in files from Docker secrets (`*_FILE`). A value the program marked as a Pulumi secret is a secret, whatever its name.",
+  "disallow-secrets-in-commands":
+    "A command line shows in `docker service inspect`, in `ps` on the node and in process accounting; a password passed as an option leaks to anyone who can list processes.",
+  "disallow-credentials-in-configs":
+    "Swarm configs are stored unencrypted in the Raft log and any service may mount them; Docker secrets are encrypted at rest and reach only the tasks granted them.",
   "require-non-root-user":
     "Root in a container is UID 0 on the node unless user namespaces are remapped; an exploited non-root process has far less to work with.",
   "require-read-only-root-filesystem":
