@@ -3,11 +3,11 @@
  * `pulumi up` deploys it; `npm run plan -- --stack <name>` reviews it without the Pulumi CLI.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { IotStack } from "./components/iotStack";
+import { IotStack, STACK_COMPONENT } from "./components/iotStack";
 import { loadStackConfig } from "./components/stackConfig";
 
 const { topology, plan, externalCa } = loadStackConfig();
-const stack = new IotStack("iot", { topology, plan, stack: pulumi.getStack(), externalCa });
+const stack = new IotStack(STACK_COMPONENT, { topology, plan, stack: pulumi.getStack(), externalCa });
 
 export const environment = topology.environment;
 /** service -> services it can reach (shares a network with). Equals `intendedReachability`. */

@@ -18,6 +18,19 @@ import { Pki } from "./pki";
 import { LABELS } from "./labels";
 import { SwarmService } from "./swarmService";
 
+/** The Pulumi name of the stack component `index.ts` creates. */
+export const STACK_COMPONENT = "iot";
+
+/** The Pulumi names of an IotStack's children (components, passwords, services). */
+export function stackChildNames(name: string) {
+  return {
+    networks: `${name}-net`,
+    pki: `${name}-pki`,
+    password: (id: string) => `${name}-${id}`,
+    service: (service: string) => `${name}-${service}`,
+  };
+}
+
 export interface IotStackArgs {
   /** The resolved topology (see `loadStackConfig`). */
   readonly topology: Topology;
@@ -48,12 +61,12 @@ export class IotStack extends pulumi.ComponentResource {
     const plan = args.plan ?? planNetworks(t);
 
     this.networks = new SegmentedNetworks(
-      `${name}-net`,
+      stackChildNames(name).networks,
       { plan, stack: args.stack, environment: t.environment },
       { parent: this },
     );
     this.pki = new Pki(
-      `${name}-pki`,
+      stackChildNames(name).pki,
       {
         leaves: planCertificates(t),
         organization: t.tls.organization,
@@ -68,7 +81,7 @@ export class IotStack extends pulumi.ComponentResource {
       passwordIds(t).map((id) => [
         id,
         new random.RandomPassword(
-          `${name}-${id}`,
+          stackChildNames(name).password(id),
           // keepers are ForceNew: a new rotation generation draws a new password.
           {
             length: 32,
@@ -104,7 +117,7 @@ export class IotStack extends pulumi.ComponentResource {
     const services: Record<string, SwarmService> = {};
     for (const spec of t.services) {
       services[spec.name] = new SwarmService(
-        `${name}-${spec.name}`,
+        stackChildNames(name).service(spec.name),
         {
           spec,
           files: serviceFiles(t, spec),

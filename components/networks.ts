@@ -13,6 +13,9 @@ export interface SegmentedNetworksArgs {
   readonly environment: string;
 }
 
+/** The Pulumi name of a planned network's resource inside the component `component`. */
+export const networkResourceName = (component: string, network: string) => `${component}-${network}`;
+
 /** The stack's overlay networks: one per tier, per flow that no tier can carry, and per egress need. */
 export class SegmentedNetworks extends pulumi.ComponentResource {
   /** Network resources by Docker network name. */
@@ -25,7 +28,7 @@ export class SegmentedNetworks extends pulumi.ComponentResource {
     const networks: Record<string, docker.Network> = {};
     for (const n of args.plan.networks) {
       networks[n.name] = new docker.Network(
-        `${name}-${n.name}`,
+        networkResourceName(name, n.name),
         {
           name: n.name,
           driver: "overlay",

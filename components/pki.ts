@@ -14,6 +14,11 @@ export interface PkiArgs {
   readonly rekey?: Readonly<Record<string, string>>;
 }
 
+/** The Pulumi names of a leaf's key, request and certificate inside the component `component`. */
+export function leafResourceNames(component: string, leaf: string): { key: string; csr: string; cert: string } {
+  return { key: `${component}-${leaf}-key`, csr: `${component}-${leaf}-csr`, cert: `${component}-${leaf}-cert` };
+}
+
 export interface IssuedCertificate {
   readonly certPem: pulumi.Output<string>;
   /** End of validity, RFC 3339. */
@@ -55,12 +60,12 @@ export class Pki extends pulumi.ComponentResource {
       // replacementTrigger: the engine replaces the resource when the value differs from the last one recorded.
       const rekey = args.rekey?.[leaf.name];
       const key = new tls.PrivateKey(
-        `${name}-${leaf.name}-key`,
+        leafResourceNames(name, leaf.name).key,
         { algorithm: "ECDSA", ecdsaCurve: "P256" },
         { parent: this, ...(rekey === undefined ? {} : { replacementTrigger: rekey }) },
       );
       const csr = new tls.CertRequest(
-        `${name}-${leaf.name}-csr`,
+        leafResourceNames(name, leaf.name).csr,
         {
           privateKeyPem: key.privateKeyPem,
           subject: { commonName: leaf.commonName, organization: args.organization },
@@ -69,7 +74,7 @@ export class Pki extends pulumi.ComponentResource {
         { parent: this },
       );
       const cert = new tls.LocallySignedCert(
-        `${name}-${leaf.name}-cert`,
+        leafResourceNames(name, leaf.name).cert,
         {
           certRequestPem: csr.certRequestPem,
           caPrivateKeyPem: caKeyPem,

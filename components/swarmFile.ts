@@ -18,6 +18,11 @@ export function contentHash(content: string): string {
   return createHash("sha256").update(content).digest("hex").slice(0, 12);
 }
 
+/** The Pulumi name of a service's file resource: `<service resource>-<file name, sanitised>`. */
+export function fileResourceName(serviceResource: string, file: string): string {
+  return `${serviceResource}-${file.replace(/[^a-zA-Z0-9-]/g, "-")}`;
+}
+
 export interface SwarmFile {
   readonly spec: FileSpec;
   readonly id: pulumi.Output<string>;
@@ -40,7 +45,7 @@ export function createSwarmFile(
   );
   const data = content.apply((c) => Buffer.from(c, "utf8").toString("base64"));
   const labels = toLabelList({ [LABELS.file]: `${service}/${spec.name}` });
-  const resourceName = `${prefix}-${spec.name.replace(/[^a-zA-Z0-9-]/g, "-")}`;
+  const resourceName = fileResourceName(prefix, spec.name);
   // New content means a new object (the name carries its hash) that exists before the service moves to it;
   // the original goes once no service mounts it. The provider would delete a named object first, and Docker
   // refuses to delete a config or secret a service still mounts.
