@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import { formatPropertyPath, unwrapSecrets } from "../policies/lib/secrets";
 import { PlanMocks } from "./mocks";
 import { Registration, setMocksWithRegistrations, waitForRegistrations } from "./runtimeHooks";
 import { PROJECT_NAME, PROJECT_ROOT, readStackConfig } from "./stackFile";
@@ -44,11 +45,14 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     newResource: async (args) => {
       const result = await base.newResource(args);
       const secretInputs: string[] = [];
-      const inputs = unwrapSecrets(args.inputs, "", secretInputs) as Record<string, any>;
+      const inputs = unwrapSecrets(args.inputs, ({ path }) => secretInputs.push(formatPropertyPath(path))) as Record<
+        string,
+        any
+      >;
       recorded.set(`${args.type}::${args.name}`, {
         id: result.id ?? "",
         inputs,
-        outputs: unwrapSecrets(result.state, "", []) as Record<string, any>,
+        outputs: unwrapSecrets(result.state) as Record<string, any>,
         secretInputs,
       });
       return result;
@@ -64,7 +68,13 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     if (key === "default" || key === "__esModule") continue;
     outputs[key] = await resolveValue(value);
   }
-  await waitForRegistrations();
+  // A registration whose inputs wait on a provider call (an image's registry digest) is sent after the
+  // runtime's own wait may have returned: wait again until no new registration arrives.
+  for (let seen = -1; seen !== runtime.registered.length;) {
+    seen = runtime.registered.length;
+    await waitForRegistrations();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   const resources = runtime.registered.map((registration): RecordedResource => {
     const r = recorded.get(`${registration.type}::${registration.name}`);
     return {
@@ -87,26 +97,6 @@ export async function resolveValue(value: unknown): Promise<unknown> {
   if (value !== null && typeof value === "object") {
     const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveValue(v)] as const));
     return Object.fromEntries(entries);
-  }
-  return value;
-}
-
-// The runtime's marker for a secret value inside deserialized properties.
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
-
-/** Replaces secret wrappers with their values, collecting the paths that were secret. */
-export function unwrapSecrets(value: unknown, path: string, secretPaths: string[]): unknown {
-  if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${path}[${i}]`, secretPaths));
-  if (value !== null && typeof value === "object") {
-    const obj = value as Record<string, unknown>;
-    if (obj[SECRET_SIG] === SECRET_VALUE) {
-      secretPaths.push(path);
-      return unwrapSecrets(obj.value, path, []);
-    }
-    return Object.fromEntries(
-      Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v, path ? `${path}.${k}` : k, secretPaths)]),
-    );
   }
   return value;
 }
