@@ -10,11 +10,17 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import Docker from "dockerode";
+import { unwrapSecrets as unwrapPolicySecrets } from "../../policies/lib/secrets";
 import { MockedRuntime, setMocksWithRegistrations, waitForRegistrations } from "../../tools/runtimeHooks";
 import { DockerRealiser, CreatedObject, TeardownReport } from "./docker";
 import { DeployEngine, ProviderPort, Step, StepOp } from "./engine";
 import { dockerProvider, randomProvider, tlsProvider } from "./providers";
 import { sleep } from "./swarm";
+
+/** Mock inputs keep Pulumi's secret wrapper; providers see plain values (policies/lib/secrets.ts). */
+export function unwrapSecrets(value: unknown): any {
+  return unwrapPolicySecrets(value);
+}
 
 export interface HarnessOptions {
   /** Engine client; default: the local socket. */
@@ -34,20 +40,6 @@ export interface RealisedResource {
   name: string;
   id: string | undefined;
   state: Record<string, unknown>;
-}
-
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-/** Mock inputs keep Pulumi's secret wrapper ({sig, value}); providers see plain values. */
-export function unwrapSecrets(v: unknown): any {
-  if (Array.isArray(v)) return v.map(unwrapSecrets);
-  if (v && typeof v === "object" && !Buffer.isBuffer(v)) {
-    const o = v as Record<string, unknown>;
-    if (o[SECRET_SIG_KEY] === SECRET_SIG) return unwrapSecrets(o.value);
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
-  }
-  return v;
 }
 
 export class E2eHarness implements pulumi.runtime.Mocks {
