@@ -207,13 +207,17 @@ def main() -> None:
     if SERVICE == "mqtt-exporter":
         check_exporter_files()
         threading.Thread(target=BROKER.run, daemon=True).start()
-    # PID 1 ignores SIGTERM without a handler; stop promptly like the real servers.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     port = port_for(SERVICE)
     httpd = ThreadingHTTPServer(("0.0.0.0", port), Handler)
-    httpd.daemon_threads = True
+    # Request threads are joined on close: a stop finishes the requests in flight.
+    httpd.daemon_threads = False
+    # PID 1 ignores SIGTERM without a handler. Stop as Go's http.Server.Shutdown does (Grafana, InfluxDB):
+    # no new connections, the requests in flight answered, then exit. shutdown() waits for serve_forever,
+    # so it runs in a thread of its own.
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=httpd.shutdown, daemon=True).start())
     print(f"{SERVICE} stand-in on :{port} as uid {os.getuid()} ({HOSTNAME})", flush=True)
     httpd.serve_forever()
+    httpd.server_close()
 
 
 if __name__ == "__main__":
