@@ -60,6 +60,17 @@ export interface ProviderPort {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
+const brief = (v: unknown) => {
+  const text = JSON.stringify(v) ?? "undefined";
+  return text.length > 160 ? `${text.slice(0, 160)}...` : text;
+};
+
+/** The fields that changed, as a failed step names them. */
+function describeChanges(changes: readonly FieldChange[], triggered: boolean): string {
+  const fields = changes.map((c) => `${c.path} ${brief(c.from)} -> ${brief(c.to)}`);
+  return [...fields, ...(triggered ? ["replacementTrigger"] : [])].join("; ") || "no field";
+}
+
 export class DeployEngine {
   /** The stack's state: what the last update left. */
   readonly state = new Map<string, StateEntry>();
@@ -136,14 +147,19 @@ export class DeployEngine {
     }
     const deleteFirst =
       reg.deleteBeforeReplace ?? (contractOf(reg.type).explicitNameDeletesFirst && inputs.name !== undefined);
+    const why = (e: unknown) =>
+      new Error(
+        `${(e as Error).message} (replacing ${reg.name} ${deleteFirst ? "delete-first" : "create-first"} for ` +
+          `${describeChanges(changes, triggered)})`,
+      );
     if (deleteFirst) {
-      await this.deleteDependentsFirst(old);
-      await provider.delete(old);
+      await this.deleteDependentsFirst(old).catch((e) => Promise.reject(why(e)));
+      await provider.delete(old).catch((e) => Promise.reject(why(e)));
       this.state.delete(reg.urn);
     } else {
       this.pendingDeletes.push(old);
     }
-    const created = await provider.create(reg.type, reg.name, inputs);
+    const created = await provider.create(reg.type, reg.name, inputs).catch((e) => Promise.reject(why(e)));
     this.state.set(reg.urn, { ...base, id: created.id, inputs, outputs: created.state });
     this.steps.push({
       op: "replace",

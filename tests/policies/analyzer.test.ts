@@ -1,10 +1,12 @@
 /**
  * The pack as `pulumi preview --policy-pack policies` runs it: policies/index.ts is started as its own
- * process (`new PolicyPack` serves the analyzer over gRPC) and driven with the engine's requests:
+ * process through @pulumi/pulumi's run-policy-pack, which type-checks it (`new PolicyPack` serves the analyzer
+ * over gRPC) and driven with the engine's requests:
  * GetAnalyzerInfo, Configure with policies/config/prod.json, Analyze per resource and AnalyzeStack with
  * the prod stack in the shape of a first preview (network ids unknown).
  */
 import { ChildProcessWithoutNullStreams, spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { createRequire } from "module";
 import { resolvePackConfig } from "../../policies/offline/config";
@@ -39,23 +41,36 @@ const call = <T>(method: string, request: unknown): Promise<T> =>
     client[method](request, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))),
   );
 
-beforeAll(async () => {
-  pack = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["index.ts"], { cwd: POLICIES });
-  const port = await new Promise<number>((resolve, reject) => {
+/**
+ * Starts a policy pack as `pulumi preview --policy-pack <dir>` does: @pulumi/pulumi's run-policy-pack, which
+ * type-checks the pack with ts-node and the pack's tsconfig.json before running it, and resolves with the
+ * port the pack's analyzer prints.
+ */
+function startPack(dir: string): { process: ChildProcessWithoutNullStreams; port: Promise<number> } {
+  const runner = path.join(ROOT, "node_modules/@pulumi/pulumi/cmd/run-policy-pack");
+  // The first argument is the engine's address; the pack serves the analyzer and does not call the engine.
+  const child = spawn(process.execPath, [runner, "127.0.0.1:0", "."], { cwd: dir });
+  const port = new Promise<number>((resolve, reject) => {
     let out = "";
     let err = "";
-    pack.stdout.on("data", (d) => {
+    child.stdout.on("data", (d) => {
       out += d;
       const match = /^(\d+)\s*$/m.exec(out);
       if (match) resolve(Number(match[1]));
     });
-    pack.stderr.on("data", (d) => (err += d));
-    pack.on("exit", (code) => reject(new Error(`the pack exited with ${code}: ${err}`)));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("exit", (code) => reject(new Error(`the pack exited with ${code}: ${err}`)));
   });
-  client = new services.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  return { process: child, port };
+}
+
+beforeAll(async () => {
+  const started = startPack(POLICIES);
+  pack = started.process;
+  client = new services.AnalyzerClient(`127.0.0.1:${await started.port}`, grpc.credentials.createInsecure());
   const evaluation = await evaluateProgram({ stack: "prod" });
   prod = fromEvaluation(evaluation.resources);
-});
+}, 240_000);
 
 afterAll(() => {
   client?.close();
@@ -209,4 +224,19 @@ describe("the pack under the CrossGuard analyzer", () => {
     expect(text).not.toContain("COMPUTED");
     expect(found).toHaveLength(2);
   });
+});
+
+describe("starting the pack the way pulumi preview does", () => {
+  it("refuses a pack that does not type-check, naming the error (tsx would have run it)", async () => {
+    // A copy of the pack inside the repository, so its imports resolve to the same node_modules.
+    const copy = fs.mkdtempSync(path.join(ROOT, ".tmp-pack-"));
+    try {
+      fs.cpSync(POLICIES, copy, { recursive: true, filter: (src) => !src.includes("node_modules") });
+      fs.appendFileSync(path.join(copy, "pack.ts"), '\nexport const notANumber: number = "a string";\n');
+      const started = startPack(copy);
+      await expect(started.port).rejects.toThrow(/TS2322|Type 'string' is not assignable to type 'number'/);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  }, 240_000);
 });
