@@ -111,6 +111,9 @@ export async function waitForService(docker: Docker, serviceId: string, opts: Wa
   }
 }
 
+/** resourceDockerServiceUpdate's StateChangeConf Delay. */
+export const UPDATE_FIRST_LOOK_MS = 7000;
+
 /**
  * Waits for a service update to finish, as the provider does after an update
  * (resource_docker_service_funcs.go resourceDockerServiceUpdateRefreshFunc): "completed" is done; a rollback
@@ -124,6 +127,9 @@ export async function waitForUpdate(
   pollMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  // The provider waits 7 s before its first look (StateChangeConf Delay): right after ServiceUpdate the
+  // service may still show the previous update's "completed" until the updater starts.
+  await sleep(Math.min(UPDATE_FIRST_LOOK_MS, timeoutMs));
   for (;;) {
     const svc = await docker.getService(serviceId).inspect();
     const state: string | undefined = svc.UpdateStatus?.State;
