@@ -43,16 +43,6 @@ export interface ResourceSpec {
   readonly reservedMemoryMb: number;
 }
 
-/** A file a service reads: rendered by the program, delivered as a Swarm config or secret. */
-export interface FileMount {
-  /** Logical name, unique within the service (`mosquitto.conf`, `server-key`). */
-  readonly name: string;
-  /** Absolute path in the container. */
-  readonly target: string;
-  /** Octal mode; keys are 0400. */
-  readonly mode: number;
-}
-
 export interface ServiceSpec {
   readonly name: string;
   /** Image pinned by tag (or digest). */
