@@ -1,6 +1,6 @@
 /**
  * The stack config schema: every `iot-swarm-net:*` key in `Pulumi.<stack>.yaml` is parsed here, once.
- * Shape errors come from zod; cross-field rules from validate.ts. Both name the exact config key.
+ * Shape errors come from zod; cross-field rules from validate.ts (after merge.ts). Both name the exact config key.
  */
 import { z } from "zod";
 

@@ -8,7 +8,7 @@ import * as path from "path";
 import { discoveryTable, publishedPorts } from "../model/discovery";
 import { alertRules } from "../model/render/alerts";
 import { networkDashboardPanels } from "../model/render/grafana";
-import { reservedPorts, suggestFreePort, SWARM_RESERVED_PORTS } from "../model/resolve";
+import { reservedPorts, suggestFreePort, SWARM_RESERVED_PORTS } from "../model/reserved";
 import { allPolicies } from "../policies/pack";
 import { DOCS_DIR, staleDocs } from "../tools/docs";
 import { DOC_FILES } from "../tools/docs/common";

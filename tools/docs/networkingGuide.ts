@@ -2,7 +2,7 @@
 import { stringify } from "yaml";
 import { CONFIG_NAMESPACE } from "../../model/config";
 import { diffReachability, NetworkPlan } from "../../model/networks";
-import { DOCKER_RESERVED_SUBNETS } from "../../model/resolve";
+import { DOCKER_RESERVED_SUBNETS } from "../../model/reserved";
 import { FlowSpec, Topology } from "../../model/types";
 import { markdownTable } from "../table";
 import { carryingNetwork, code, codeList, header, perStack, sameOrEach, stackColumns, yesNo } from "./common";
