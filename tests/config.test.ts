@@ -1,4 +1,4 @@
-import { StackConfigError } from "../model/config";
+import { SECRET_CONFIG_KEYS, StackConfigError } from "../model/config";
 import { apiServiceConfig, configError, topologyFrom } from "./helpers";
 
 const dev = { environment: "dev" };
@@ -225,6 +225,40 @@ describe("stack config validation", () => {
       flows: ["x -> y:1"],
     });
     expect(error).toMatch(/3 problems/);
+  });
+
+  describe("secret values", () => {
+    const keyBody = "MHcCAQEEIDx3mQ9vL2n8hK5t4Qe1pVb7sWc0aZr6yUo3iJkLmNoP";
+
+    it("marks caKeyPem secret in the schema", () => {
+      expect([...SECRET_CONFIG_KEYS]).toEqual(["caKeyPem"]);
+    });
+
+    it("never prints the value of a secret key it rejects", () => {
+      const pem = `-----BEGIN EC KEY-----\n${keyBody}\n-----END EC KEY-----`;
+      const error = configError({ ...dev, caKeyPem: pem });
+      expect(error).toContain("iot-swarm-net:caKeyPem: must be a PEM private key");
+      expect(error).not.toContain(keyBody);
+      expect(error).not.toContain("BEGIN EC KEY");
+    });
+
+    it("never prints key material put under a key that is not secret", () => {
+      const pem = `-----BEGIN EC PRIVATE KEY-----\n${keyBody}\n-----END EC PRIVATE KEY-----`;
+      const error = configError({ ...dev, caCertPem: pem, caKeyPem: pem });
+      expect(error).toContain("iot-swarm-net:caCertPem: must be a PEM certificate");
+      expect(error).not.toContain(keyBody);
+    });
+
+    it("never prints a value, even in part, that an environment variable's name marks as secret", () => {
+      const error = configError({ ...dev, services: { grafana: { env: { GF_DATABASE_PASSWORD: "hunter2" } } } });
+      expect(error).toContain("iot-swarm-net:services.grafana.env.GF_DATABASE_PASSWORD");
+      expect(error).not.toContain("hunter2");
+      expect(error).not.toContain('"hu');
+    });
+
+    it("still prints a rejected value that is not secret", () => {
+      expect(configError({ environment: "staging" })).toContain('but "staging" was provided');
+    });
   });
 
   it("throws a typed error carrying the problems", () => {
