@@ -42,10 +42,6 @@ describe("generated docs", () => {
       );
   });
 
-  it("are deterministic", () => {
-    expect(renderDocs(loadDocsModel())).toEqual(docs);
-  });
-
   it("are the five promised files, each marked as generated", () => {
     expect(Object.keys(docs).sort()).toEqual([...DOC_FILES].sort());
     for (const content of Object.values(docs)) {
