@@ -9,7 +9,7 @@ import { DiscoveryEntry, PublishedPort } from "../model/discovery";
 import { diffReachability, ReachabilityMatrix } from "../model/networks";
 import { evaluateProgram, Evaluation } from "./evaluate";
 import { readStackConfig } from "./stackFile";
-import { textTable } from "./table";
+import { textTable, wrap } from "./table";
 
 function parseArgs(argv: readonly string[]): { stack: string; json: boolean } {
   const stackIndex = argv.indexOf("--stack");
@@ -20,10 +20,13 @@ function parseArgs(argv: readonly string[]): { stack: string; json: boolean } {
 
 class UsageError extends Error {}
 
+/** Every line of the plan fits a 120-column terminal or review comment; wide cells wrap. */
+export const PLAN_WIDTH = 120;
+
 export function reachabilityMatrixText(m: ReachabilityMatrix): string {
   const names = Object.keys(m);
   const rows = names.map((a) => [a, ...names.map((b) => (a === b ? "·" : m[a].includes(b) ? "X" : ""))]);
-  return textTable(["", ...names.map((n) => n.slice(0, 10))], rows);
+  return textTable(["", ...names.map((n) => n.slice(0, 10))], rows, PLAN_WIDTH);
 }
 
 export function renderPlan(e: Evaluation): string {
@@ -35,7 +38,20 @@ export function renderPlan(e: Evaluation): string {
     publishedPorts: PublishedPort[];
     discovery: DiscoveryEntry[];
   };
-  out.push(`Stack ${e.stack} (${o.environment}): ${e.resources.filter((r) => r.custom).length} resources`, "");
+  const custom = e.resources.filter((r) => r.custom).length;
+  const components = e.resources.length - custom;
+  out.push(`Stack ${e.stack} (${o.environment}): ${custom} resources`);
+  // The policy check counts every registration: these, the components, and in a stack export the stack and providers.
+  out.push(
+    ...wrap(
+      `These are the docker, tls and random resources \`pulumi up\` creates. \`npm run policy\` checks ${custom + components}: ` +
+        `these and the ${components} component resources that group them (IotStack, SegmentedNetworks, Pki, a ` +
+        "SwarmService per service); on a `pulumi stack export` file it also counts the stack and its providers.",
+      PLAN_WIDTH,
+      false,
+    ),
+    "",
+  );
 
   const byParent = new Map<string, Map<string, number>>();
   const names = new Map(e.resources.map((r) => [r.urn, r.name]));
@@ -51,6 +67,7 @@ export function renderPlan(e: Evaluation): string {
     textTable(
       ["component", "resources"],
       [...byParent].map(([p, c]) => [p, [...c].map(([t, n]) => `${n} ${t}`).join(", ")]),
+      PLAN_WIDTH,
     ),
     "",
   );
@@ -73,6 +90,7 @@ export function renderPlan(e: Evaluation): string {
         n.inputs.ipamConfigs?.[0]?.subnet ?? "",
         members(n.id).join(", "),
       ]),
+      PLAN_WIDTH,
     ),
     "",
   );
@@ -98,6 +116,7 @@ export function renderPlan(e: Evaluation): string {
         p.mode,
         p.purpose,
       ]),
+      PLAN_WIDTH,
     ),
     "",
   );
@@ -114,6 +133,7 @@ export function renderPlan(e: Evaluation): string {
         d.ports.join(", "),
         d.networks.join(", "),
       ]),
+      PLAN_WIDTH,
     ),
   );
   return out.join("\n");
