@@ -272,3 +272,46 @@ describe("network-monitoring.md", () => {
     expect(section(doc, "Gateway access log")).not.toContain("see the HAProxy log-format reference");
   });
 });
+
+describe("README.md", () => {
+  const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+  const mermaid = /```mermaid\n([\s\S]*?)```/.exec(readme)![1];
+  const prod = model.prod;
+  /** Node ids to service names (`influxdb2[influxdb]` draws InfluxDB's second tier). */
+  const label = (id: string) =>
+    /(\w[\w-]*)\[([\w-]+)\]/.exec(mermaid.split("\n").find((l) => l.includes(`${id}[`)) ?? "")?.[2] ?? id;
+  const edges = [...mermaid.matchAll(/^\s*([\w-]+)(?:\(\([\w ]+\)\))? -->\|([^|]+)\| ([\w-]+)$/gm)].map((m) => ({
+    from: label(m[1]),
+    ports: m[2].replace(" mTLS", "").split(", ").map(Number),
+    to: label(m[3]),
+  }));
+
+  it("draws every reference flow with its port, and no other", () => {
+    const inner = edges.filter((e) => e.from !== "users" && e.from !== "devices");
+    expect(inner.map((e) => `${e.from} -> ${e.to}:${e.ports.join(",")}`).sort()).toEqual(
+      prod.topology.flows.map((f) => `${f.from} -> ${f.to}:${f.port}`).sort(),
+    );
+  });
+
+  it("shows users and devices reaching the host ports the gateway and the broker publish", () => {
+    const published = (service: string) =>
+      publishedPorts(prod.topology)
+        .filter((p) => p.service === service)
+        .map((p) => p.hostPort)
+        .sort();
+    expect(edges.find((e) => e.from === "users")).toMatchObject({ to: "gateway" });
+    expect([...edges.find((e) => e.from === "users")!.ports].sort()).toEqual(published("gateway"));
+    expect(edges.find((e) => e.from === "devices")).toEqual({
+      from: "devices",
+      to: "mosquitto",
+      ports: published("mosquitto"),
+    });
+  });
+
+  it("names link networks the planner really builds", () => {
+    const named = [...readme.matchAll(/`(iot-link-[a-z-]+)`/g)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(0);
+    const links = prod.plan.networks.filter((n) => n.kind === "link").map((n) => n.name);
+    for (const name of named) expect(links).toContain(name);
+  });
+});
