@@ -52,16 +52,40 @@ export function declaredPairs(topology: Topology): Set<string> {
 
 export function planNetworks(topology: Topology): NetworkPlan {
   const allowed = declaredPairs(topology);
-  const isAllowed = (a: string, b: string) => a === b || allowed.has(pairKey(a, b));
+  const drafts = draftNetworks(topology, allowed);
+  const subnets = allocateSubnets(
+    drafts.map((d) => d.name),
+    topology.subnetPool,
+    topology.subnetPrefixLength,
+  );
+  const networks: PlannedNetwork[] = drafts.map((d) => ({
+    name: d.name,
+    kind: d.kind,
+    owner: d.owner,
+    services: d.services,
+    internal: d.kind !== "egress",
+    attachable: d.attachable,
+    encrypted: topology.encryptOverlays,
+    subnet: formatCidr(subnets.get(d.name)!),
+    gateway: gatewayOf(subnets.get(d.name)!),
+    description: d.description,
+  }));
+  return { networks, ...matrices(topology, networks, allowed) };
+}
 
-  interface Draft {
-    name: string;
-    kind: NetworkKind;
-    owner: string;
-    services: string[];
-    attachable: boolean;
-    description: string;
-  }
+/** A planned network before it has a subnet. */
+interface Draft {
+  readonly name: string;
+  readonly kind: NetworkKind;
+  readonly owner: string;
+  readonly services: string[];
+  readonly attachable: boolean;
+  readonly description: string;
+}
+
+/** Tier networks, widened or linked for each flow, then one egress network per service that leaves the swarm. */
+function draftNetworks(topology: Topology, allowed: ReadonlySet<string>): Draft[] {
+  const isAllowed = (a: string, b: string) => a === b || allowed.has(pairKey(a, b));
   const drafts: Draft[] = topology.tiers.map((tier) => ({
     name: tier.network,
     kind: "tier" as const,
@@ -107,25 +131,15 @@ export function planNetworks(topology: Topology): NetworkPlan {
       description: `Egress and published ports of ${s.name}`,
     });
   }
+  return drafts;
+}
 
-  const subnets = allocateSubnets(
-    drafts.map((d) => d.name),
-    topology.subnetPool,
-    topology.subnetPrefixLength,
-  );
-  const networks: PlannedNetwork[] = drafts.map((d) => ({
-    name: d.name,
-    kind: d.kind,
-    owner: d.owner,
-    services: d.services,
-    internal: d.kind !== "egress",
-    attachable: d.attachable,
-    encrypted: topology.encryptOverlays,
-    subnet: formatCidr(subnets.get(d.name)!),
-    gateway: gatewayOf(subnets.get(d.name)!),
-    description: d.description,
-  }));
-
+/** Who joins which network, who can therefore reach whom, and who may by declaration. */
+function matrices(
+  topology: Topology,
+  networks: readonly PlannedNetwork[],
+  allowed: ReadonlySet<string>,
+): Omit<NetworkPlan, "networks"> {
   const attachments: Record<string, string[]> = {};
   const reachability: Record<string, Set<string>> = {};
   const intent: Record<string, string[]> = {};
@@ -141,7 +155,7 @@ export function planNetworks(topology: Topology): NetworkPlan {
       .sort();
   }
   const reach = Object.fromEntries(Object.entries(reachability).map(([k, v]) => [k, [...v].sort()]));
-  return { networks, attachments, reachability: reach, intent };
+  return { attachments, reachability: reach, intent };
 }
 
 /** Pairs present in one matrix and not the other, as `a <-> b` strings; empty when they are equal. */
