@@ -61,6 +61,7 @@ export const referenceServices: readonly ServiceSpec[] = [
   {
     ...base,
     name: "gateway",
+    app: "haproxy",
     image: "haproxy:2.8.14-alpine",
     tiers: ["edge"],
     role: "gateway",
@@ -93,6 +94,7 @@ export const referenceServices: readonly ServiceSpec[] = [
   {
     ...base,
     name: "mosquitto",
+    app: "mosquitto",
     image: "eclipse-mosquitto:2.0.20",
     tiers: ["mqtt"],
     role: "broker",
@@ -126,6 +128,7 @@ export const referenceServices: readonly ServiceSpec[] = [
   {
     ...base,
     name: "influxdb",
+    app: "influxdb",
     image: "influxdb:2.7.11",
     tiers: ["frontend", "backend"],
     role: "database",
@@ -153,6 +156,7 @@ export const referenceServices: readonly ServiceSpec[] = [
   {
     ...base,
     name: "grafana",
+    app: "grafana",
     image: "grafana/grafana:11.3.1",
     tiers: ["frontend"],
     role: "dashboard",
@@ -169,6 +173,7 @@ export const referenceServices: readonly ServiceSpec[] = [
   {
     ...base,
     name: "node-red",
+    app: "node-red",
     image: "nodered/node-red:4.0.8",
     tiers: ["backend"],
     role: "flows",
@@ -187,6 +192,7 @@ export const referenceServices: readonly ServiceSpec[] = [
   {
     ...base,
     name: "redis",
+    app: "redis",
     image: "redis:7.4.1-alpine",
     tiers: ["cache"],
     role: "cache",
@@ -218,6 +224,7 @@ export const referenceServices: readonly ServiceSpec[] = [
   {
     ...base,
     name: "nats",
+    app: "nats",
     image: "nats:2.10.22-alpine",
     tiers: ["messaging"],
     role: "messaging",
@@ -243,6 +250,7 @@ export const referenceServices: readonly ServiceSpec[] = [
   {
     ...base,
     name: "prometheus",
+    app: "prometheus",
     image: "prom/prometheus:v2.55.1",
     tiers: ["monitoring"],
     role: "monitoring",
@@ -261,6 +269,7 @@ export const referenceServices: readonly ServiceSpec[] = [
   {
     ...base,
     name: "mqtt-exporter",
+    app: "mosquitto-exporter",
     image: "sapcc/mosquitto-exporter:0.8.0",
     tiers: ["monitoring"],
     role: "exporter",

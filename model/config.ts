@@ -1,6 +1,6 @@
 /**
  * The stack config schema: every `iot-swarm-net:*` key in `Pulumi.<stack>.yaml` is parsed here, once.
- * Shape errors come from zod; cross-field rules from validate.ts. Both name the exact config key.
+ * Shape errors come from zod; cross-field rules from validate.ts (after merge.ts). Both name the exact config key.
  */
 import { z } from "zod";
 
@@ -16,6 +16,13 @@ const hostname = z
     /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
     "must be a lower-case DNS name",
   );
+/** Keys whose values are secrets: no message ever prints them (see `describeIssue`). */
+const secrets = z.registry<{ readonly secret: true }>();
+const secret = <T extends z.core.$ZodType>(schema: T): T => {
+  secrets.add(schema, { secret: true });
+  return schema;
+};
+
 const dnsLabel = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be a lower-case DNS label (a-z, 0-9, -)");
 
 const portSchema = z.strictObject({
@@ -156,8 +163,15 @@ export const stackConfigSchema = z.strictObject({
     .prefault({}),
   /** Bring-your-own CA (prod): PEM certificate and a secret PEM key; both or neither. */
   caCertPem: z.string().startsWith("-----BEGIN CERTIFICATE-----", "must be a PEM certificate").optional(),
-  caKeyPem: z.string().includes("PRIVATE KEY-----", { message: "must be a PEM private key" }).optional(),
+  caKeyPem: secret(z.string().includes("PRIVATE KEY-----", { message: "must be a PEM private key" }).optional()),
 });
+
+/** The top-level config keys marked secret in the schema (`caKeyPem`). */
+export const SECRET_CONFIG_KEYS: ReadonlySet<string> = new Set(
+  Object.entries(stackConfigSchema.shape)
+    .filter(([, schema]) => secrets.has(schema))
+    .map(([key]) => key),
+);
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type ServiceOverride = z.infer<typeof serviceSchema>;
@@ -205,13 +219,19 @@ export function parseStackConfig(raw: Readonly<Record<string, unknown>>): StackC
   return result.data;
 }
 
+/** Key material is never echoed, whichever key it was put under. */
+const PRIVATE_KEY_MATERIAL = /PRIVATE KEY/;
+
+/** The schema's message with the offending value, unless the key is secret or the value holds key material. */
 function describeIssue(message: string, path: readonly PropertyKey[], values: Record<string, unknown>): string {
   let value: unknown = values;
   for (const part of path)
     value = value !== null && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[part] : undefined;
-  return value === undefined || typeof value === "object"
-    ? message
-    : `${message}, but ${JSON.stringify(value)} was provided`;
+  if (value === undefined || typeof value === "object") return message;
+  if (SECRET_CONFIG_KEYS.has(String(path[0])) || PRIVATE_KEY_MATERIAL.test(String(value))) {
+    return `${message} (the value is secret and not shown)`;
+  }
+  return `${message}, but ${JSON.stringify(value)} was provided`;
 }
 
 /** Pulumi hands every config value over as a string; objects, numbers and booleans arrive JSON-encoded. */

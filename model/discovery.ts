@@ -1,6 +1,5 @@
 /** Tables a reviewer reads: discovery (names, ports, networks) and published ports, derived from the plan. */
 import { NetworkPlan } from "./networks";
-import { reservedPorts } from "./resolve";
 import { Topology } from "./types";
 
 export interface DiscoveryEntry {
@@ -59,12 +58,6 @@ export function publishedPorts(t: Topology): PublishedPort[] {
         })),
     )
     .sort((a, b) => a.hostPort - b.hostPort);
-}
-
-export function reservedPortTable(t: Topology): { port: number; reason: string }[] {
-  return [...reservedPorts(t.caproverCoexistence)]
-    .map(([port, reason]) => ({ port, reason }))
-    .sort((a, b) => a.port - b.port);
 }
 
 export interface ServiceEndpoints {

@@ -1,4 +1,5 @@
 /** Which certificates the stack needs and what they say: pure, so SANs and usages are testable without Pulumi. */
+import { serviceRunning } from "./lookup";
 import { Topology } from "./types";
 
 export type CertUsage = "server" | "client";
@@ -24,12 +25,12 @@ export const mqttClientCertName = (client: string) => `mqtt-client-${client}`;
 
 export function planCertificates(t: Topology): LeafPlan[] {
   const hours = { validityHours: t.tls.validityDays * 24, earlyRenewalHours: t.tls.earlyRenewalDays * 24 };
-  const service = (name: string) => t.services.find((s) => s.name === name);
   const leaves: LeafPlan[] = [];
-  const broker = service("mosquitto");
+  // Server certificates are named after the service that serves them.
+  const broker = serviceRunning(t, "mosquitto");
   if (broker) {
     leaves.push({
-      name: "mosquitto",
+      name: broker.name,
       commonName: t.tls.mqttHostname,
       // Field devices use the external name; in-swarm clients use the service name or an alias.
       dnsNames: unique([t.tls.mqttHostname, broker.name, ...broker.aliases, "localhost"]),
@@ -37,10 +38,10 @@ export function planCertificates(t: Topology): LeafPlan[] {
       ...hours,
     });
   }
-  const gateway = service("gateway");
+  const gateway = serviceRunning(t, "haproxy");
   if (gateway) {
     leaves.push({
-      name: "gateway",
+      name: gateway.name,
       commonName: t.domain,
       dnsNames: unique([
         t.domain,

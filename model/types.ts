@@ -9,6 +9,20 @@ export type EndpointMode = "vip" | "dnsrr";
 export type PublishMode = "ingress" | "host";
 /** What speaks on a port; drives docs, health URLs, policy port classes and gateway routes. */
 export type AppProtocol = "http" | "https" | "mqtt" | "mqtts" | "redis" | "nats" | "metrics";
+/**
+ * The application a catalog service runs. It decides which files the program renders for the service
+ * (model/apps); what a service is called never does. Services added in stack config run none of these.
+ */
+export type AppName =
+  | "haproxy"
+  | "mosquitto"
+  | "mosquitto-exporter"
+  | "influxdb"
+  | "grafana"
+  | "node-red"
+  | "redis"
+  | "nats"
+  | "prometheus";
 
 export interface PortSpec {
   /** Short port name, unique within the service (e.g. `mqtts`, `http`). */
@@ -43,18 +57,10 @@ export interface ResourceSpec {
   readonly reservedMemoryMb: number;
 }
 
-/** A file a service reads: rendered by the program, delivered as a Swarm config or secret. */
-export interface FileMount {
-  /** Logical name, unique within the service (`mosquitto.conf`, `server-key`). */
-  readonly name: string;
-  /** Absolute path in the container. */
-  readonly target: string;
-  /** Octal mode; keys are 0400. */
-  readonly mode: number;
-}
-
 export interface ServiceSpec {
   readonly name: string;
+  /** The application the service runs, for catalog services; absent for services added in stack config. */
+  readonly app?: AppName;
   /** Image pinned by tag (or digest). */
   readonly image: string;
   /** The tiers (networks) the service is a member of; a multi-homed service lists several. */

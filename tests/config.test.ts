@@ -1,4 +1,4 @@
-import { StackConfigError } from "../model/config";
+import { SECRET_CONFIG_KEYS, StackConfigError } from "../model/config";
 import { apiServiceConfig, configError, topologyFrom } from "./helpers";
 
 const dev = { environment: "dev" };
@@ -204,6 +204,115 @@ describe("stack config validation", () => {
       /cannot publish ports in ingress mode/,
     ],
     [
+      "a tier taking another tier's network name",
+      { ...dev, tiers: [{ name: "dmz", network: "iot-edge-network" }] },
+      "iot-swarm-net:tiers[0].network",
+      /network name "iot-edge-network" is already used by tier "edge"/,
+    ],
+    [
+      "a second stack tier taking the first one's network name",
+      {
+        ...dev,
+        tiers: [
+          { name: "dmz", network: "iot-dmz" },
+          { name: "dmz2", network: "iot-dmz" },
+        ],
+      },
+      "iot-swarm-net:tiers[1].network",
+      /"iot-dmz" is already used by tier "dmz"$/,
+    ],
+    [
+      "a service name that is not a DNS label",
+      { ...dev, services: { Api_1: { image: "ghcr.io/acme/api:1.0.0" } } },
+      "iot-swarm-net:services.Api_1",
+      /lower-case DNS label of at most 41 characters, but "Api_1" was provided/,
+    ],
+    [
+      "a subnet prefix shorter than the pool's",
+      { ...dev, subnetPool: "10.231.0.0/20", subnetPrefixLength: 18 },
+      "iot-swarm-net:subnetPrefixLength",
+      /at least the pool's prefix \(\/20\), but 18 was provided/,
+    ],
+    [
+      "a malformed LAN subnet",
+      { ...dev, lanSubnets: ["192.168.1.7/24"] },
+      "iot-swarm-net:lanSubnets[0]",
+      /host bits set; the network is 192\.168\.1\.0\/24/,
+    ],
+    [
+      "a pool overlapping the docker0 bridge",
+      { ...dev, subnetPool: "172.16.0.0/12" },
+      "iot-swarm-net:subnetPool",
+      /overlaps 172\.17\.0\.0\/16, used by the docker0 bridge/,
+    ],
+    [
+      "a CA that expires before its leaves",
+      { ...dev, tls: { validityDays: 90, caValidityDays: 90 } },
+      "iot-swarm-net:tls.caValidityDays",
+      /must exceed validityDays \(90\), but 90 was provided/,
+    ],
+    [
+      "reserved memory above the limit",
+      { ...dev, services: { redis: { resources: { reservedMemoryMb: 512 } } } },
+      "iot-swarm-net:services.redis.resources.reservedMemoryMb",
+      /must not exceed memoryMb \(256\), but 512 was provided/,
+    ],
+    [
+      "two ports with one name",
+      {
+        ...dev,
+        services: {
+          nats: {
+            ports: [
+              { name: "client", port: 4222, appProtocol: "nats", purpose: "clients" },
+              { name: "client", port: 8222, appProtocol: "metrics", purpose: "monitor" },
+            ],
+          },
+        },
+      },
+      "iot-swarm-net:services.nats.ports[1].name",
+      /duplicate port name "client"/,
+    ],
+    [
+      "a health check on a port the service lacks",
+      {
+        ...dev,
+        services: { grafana: { health: { test: ["CMD", "true"], portName: "web" } } },
+      },
+      "iot-swarm-net:services.grafana.health.portName",
+      /"grafana" has no port named "web"/,
+    ],
+    [
+      "an alias that is not a DNS label",
+      { ...dev, services: { redis: { aliases: ["Cache_1"] } } },
+      "iot-swarm-net:services.redis.aliases[1]",
+      /must be a lower-case DNS label, but "Cache_1" was provided/,
+    ],
+    [
+      "an alias shadowing tasks.<service>",
+      { ...dev, services: { redis: { aliases: ["tasks-cache"] } } },
+      "iot-swarm-net:services.redis.aliases[1]",
+      /"tasks-cache" would shadow Swarm's tasks.<service> names/,
+    ],
+    [
+      "a flow from a service to itself",
+      { ...dev, flows: ["redis -> redis:6379"] },
+      "iot-swarm-net:flows[0]",
+      /a service always reaches itself; a flow needs two services in "redis -> redis:6379"$/,
+    ],
+    [
+      "a route to an unknown service",
+      { ...dev, routes: [{ subdomain: "api", service: "api", port: 8000 }] },
+      "iot-swarm-net:routes[0].service",
+      /unknown service "api"/,
+    ],
+    [
+      "a broker client without a certificate while the broker requires one",
+      { ...dev, tls: { mqttClients: ["node-red"] }, mqtt: { acl: [] } },
+      "iot-swarm-net:tls.mqttClients",
+      /"mqtt-exporter" connects to the broker \(mqtt-exporter -> mosquitto:8883\) but has no client certificate; add it/,
+    ],
+    [
       "half a bring-your-own CA",
       { ...dev, caCertPem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----" },
       "iot-swarm-net:caKeyPem",
@@ -218,6 +327,12 @@ describe("stack config validation", () => {
     expect(line).toMatch(message);
   });
 
+  it("accepts broker clients without certificates when the broker does not require them", () => {
+    expect(
+      configError({ ...dev, tls: { mqttClients: ["node-red"] }, mqtt: { requireClientCertificate: false, acl: [] } }),
+    ).toBe("");
+  });
+
   it("reports every problem at once, not only the first", () => {
     const error = configError({
       ...dev,
@@ -225,6 +340,40 @@ describe("stack config validation", () => {
       flows: ["x -> y:1"],
     });
     expect(error).toMatch(/3 problems/);
+  });
+
+  describe("secret values", () => {
+    const keyBody = "MHcCAQEEIDx3mQ9vL2n8hK5t4Qe1pVb7sWc0aZr6yUo3iJkLmNoP";
+
+    it("marks caKeyPem secret in the schema", () => {
+      expect([...SECRET_CONFIG_KEYS]).toEqual(["caKeyPem"]);
+    });
+
+    it("never prints the value of a secret key it rejects", () => {
+      const pem = `-----BEGIN EC KEY-----\n${keyBody}\n-----END EC KEY-----`;
+      const error = configError({ ...dev, caKeyPem: pem });
+      expect(error).toContain("iot-swarm-net:caKeyPem: must be a PEM private key");
+      expect(error).not.toContain(keyBody);
+      expect(error).not.toContain("BEGIN EC KEY");
+    });
+
+    it("never prints key material put under a key that is not secret", () => {
+      const pem = `-----BEGIN EC PRIVATE KEY-----\n${keyBody}\n-----END EC PRIVATE KEY-----`;
+      const error = configError({ ...dev, caCertPem: pem, caKeyPem: pem });
+      expect(error).toContain("iot-swarm-net:caCertPem: must be a PEM certificate");
+      expect(error).not.toContain(keyBody);
+    });
+
+    it("never prints a value, even in part, that an environment variable's name marks as secret", () => {
+      const error = configError({ ...dev, services: { grafana: { env: { GF_DATABASE_PASSWORD: "hunter2" } } } });
+      expect(error).toContain("iot-swarm-net:services.grafana.env.GF_DATABASE_PASSWORD");
+      expect(error).not.toContain("hunter2");
+      expect(error).not.toContain('"hu');
+    });
+
+    it("still prints a rejected value that is not secret", () => {
+      expect(configError({ environment: "staging" })).toContain('but "staging" was provided');
+    });
   });
 
   it("throws a typed error carrying the problems", () => {

@@ -1,26 +1,58 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { evaluateProgram } from "../tools/evaluate";
-import { renderPlan } from "../tools/plan";
+import { checkResources } from "../policies/offline/check";
+import { Evaluation, evaluateProgram } from "../tools/evaluate";
+import { PLAN_WIDTH, renderPlan } from "../tools/plan";
+import { fromEvaluation } from "../tools/policyCheck";
+
+const plan = (...args: string[]) =>
+  spawnSync(process.execPath, [require.resolve("tsx/cli"), path.join(__dirname, "..", "tools", "plan.ts"), ...args], {
+    encoding: "utf8",
+  });
 
 describe("npm run plan", () => {
+  let prod: Evaluation | undefined;
+  const evaluation = async () => (prod ??= await evaluateProgram({ stack: "prod" }));
+
   it("prints resources per component, networks, the reachability verdict, ports and discovery", async () => {
-    const text = renderPlan(await evaluateProgram({ stack: "prod" }));
+    const text = renderPlan(await evaluation());
     expect(text).toMatch(/^Stack prod \(prod\): \d+ resources/);
     expect(text).toMatch(/iot-net +\d+ Network/);
     expect(text).toMatch(/iot-frontend-network +tier +true +true +10\.231\.\d+\.0\/24/);
     expect(text).toContain("Reachability equals the declared intent (same tier or declared flow).");
     expect(text).toMatch(/443\/tcp +gateway +8443 +ingress/);
     expect(text).toMatch(/8883\/tcp +mosquitto +8883/);
-    expect(text).toMatch(/mosquitto +mosquitto, mqtt, broker, tasks\.mosquitto +vip/);
+    expect(text).toMatch(/mosquitto +mosquitto, mqtt, +vip/);
+  });
+
+  // Through the command line: index.ts is evaluated once per process, and each stack needs its own run.
+  it.each(["dev", "prod"])("fits every line of the %s plan in 120 columns, wrapping rather than dropping", (stack) => {
+    const run = plan("--stack", stack);
+    expect(run.status).toBe(0);
+    const lines = run.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(new RegExp(`^Stack ${stack} \\(${stack}\\): \\d+ resources$`));
+    expect(lines.filter((l) => l.length > PLAN_WIDTH)).toEqual([]);
+    expect(PLAN_WIDTH).toBe(120);
+    const json = JSON.parse(plan("--stack", stack, "--json").stdout) as { discovery: { networks: string[] }[] };
+    const text = lines.join(" ").replace(/\s+/g, " ");
+    for (const d of json.discovery) for (const n of d.networks) expect(text).toContain(n);
+  });
+
+  it("says why it counts fewer resources than the policy check, with the policy check's own count", async () => {
+    const e = await evaluation();
+    const text = renderPlan(e).split("\n").join(" ");
+    const custom = e.resources.filter((r) => r.custom).length;
+    const { lines } = await checkResources({ resources: fromEvaluation(e.resources), stack: "prod" });
+    const checked = Number(/(\d+) resources checked/.exec(lines.join("\n"))![1]);
+    expect(checked).toBeGreaterThan(custom);
+    expect(text).toContain(`Stack prod (prod): ${custom} resources`);
+    expect(text).toContain(
+      `\`npm run policy\` checks ${checked}: these and the ${checked - custom} component resources`,
+    );
   });
 
   it("exits 2 naming the available stacks when the stack does not exist", () => {
-    const run = spawnSync(
-      process.execPath,
-      [require.resolve("tsx/cli"), path.join(__dirname, "..", "tools", "plan.ts"), "--stack", "staging"],
-      { encoding: "utf8" },
-    );
+    const run = plan("--stack", "staging");
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/no stack "staging".*stacks: .*dev.*prod/s);
   });

@@ -9,7 +9,7 @@ import { DiscoveryEntry, PublishedPort } from "../model/discovery";
 import { diffReachability, ReachabilityMatrix } from "../model/networks";
 import { evaluateProgram, Evaluation } from "./evaluate";
 import { readStackConfig } from "./stackFile";
-import { textTable } from "./table";
+import { textTable, wrap } from "./table";
 
 function parseArgs(argv: readonly string[]): { stack: string; json: boolean } {
   const stackIndex = argv.indexOf("--stack");
@@ -20,23 +20,50 @@ function parseArgs(argv: readonly string[]): { stack: string; json: boolean } {
 
 class UsageError extends Error {}
 
+/** Every line of the plan fits a 120-column terminal or review comment; wide cells wrap. */
+export const PLAN_WIDTH = 120;
+
 export function reachabilityMatrixText(m: ReachabilityMatrix): string {
   const names = Object.keys(m);
   const rows = names.map((a) => [a, ...names.map((b) => (a === b ? "·" : m[a].includes(b) ? "X" : ""))]);
-  return textTable(["", ...names.map((n) => n.slice(0, 10))], rows);
+  return textTable(["", ...names.map((n) => n.slice(0, 10))], rows, PLAN_WIDTH);
+}
+
+/** The program's exports the plan reads. */
+interface PlanOutputs {
+  readonly environment: string;
+  readonly reachability: ReachabilityMatrix;
+  readonly intendedReachability: ReachabilityMatrix;
+  readonly publishedPorts: readonly PublishedPort[];
+  readonly discovery: readonly DiscoveryEntry[];
 }
 
 export function renderPlan(e: Evaluation): string {
-  const out: string[] = [];
-  const o = e.outputs as {
-    environment: string;
-    reachability: ReachabilityMatrix;
-    intendedReachability: ReachabilityMatrix;
-    publishedPorts: PublishedPort[];
-    discovery: DiscoveryEntry[];
-  };
-  out.push(`Stack ${e.stack} (${o.environment}): ${e.resources.filter((r) => r.custom).length} resources`, "");
+  const o = e.outputs as unknown as PlanOutputs;
+  return [
+    header(e, o),
+    section("Resources per component:", resourcesPerComponent(e)),
+    section("Networks:", networksTable(e)),
+    section("Reachability (X = shares a network):", reachabilityText(o)),
+    section("Published ports:", publishedPortsTable(o)),
+    section("Service discovery:", discoveryTable(o)).trimEnd(),
+  ].join("\n");
+}
 
+const section = (title: string, body: string) => `${title}\n${body}\n`;
+
+/** The resource count, and why the policy check counts more. */
+function header(e: Evaluation, o: PlanOutputs): string {
+  const custom = e.resources.filter((r) => r.custom).length;
+  const components = e.resources.length - custom;
+  const why =
+    `These are the docker, tls and random resources \`pulumi up\` creates. \`npm run policy\` checks ${custom + components}: ` +
+    `these and the ${components} component resources that group them (IotStack, SegmentedNetworks, Pki, a ` +
+    "SwarmService per service); on a `pulumi stack export` file it also counts the stack and its providers.";
+  return [`Stack ${e.stack} (${o.environment}): ${custom} resources`, ...wrap(why, PLAN_WIDTH, false), ""].join("\n");
+}
+
+function resourcesPerComponent(e: Evaluation): string {
   const byParent = new Map<string, Map<string, number>>();
   const names = new Map(e.resources.map((r) => [r.urn, r.name]));
   for (const r of e.resources.filter((x) => x.custom)) {
@@ -46,77 +73,65 @@ export function renderPlan(e: Evaluation): string {
     counts.set(type, (counts.get(type) ?? 0) + 1);
     byParent.set(parent, counts);
   }
-  out.push("Resources per component:");
-  out.push(
-    textTable(
-      ["component", "resources"],
-      [...byParent].map(([p, c]) => [p, [...c].map(([t, n]) => `${n} ${t}`).join(", ")]),
-    ),
-    "",
+  return textTable(
+    ["component", "resources"],
+    [...byParent].map(([p, c]) => [p, [...c].map(([t, n]) => `${n} ${t}`).join(", ")]),
+    PLAN_WIDTH,
   );
+}
 
+/** Networks as registered, with the services attached to each by id. */
+function networksTable(e: Evaluation): string {
   const networks = e.resources.filter((r) => r.type === "docker:index/network:Network");
   const services = e.resources.filter((r) => r.type === "docker:index/service:Service");
   const members = (id: string) =>
     services
       .filter((s) => (s.inputs.taskSpec?.networksAdvanceds ?? []).some((n: { id: string }) => n.id === id))
       .map((s) => s.inputs.name);
-  out.push("Networks:");
-  out.push(
-    textTable(
-      ["network", "kind", "internal", "encrypted", "subnet", "services"],
-      networks.map((n) => [
-        n.inputs.name,
-        (n.inputs.labels ?? []).find((l: { label: string }) => l.label === "iot.network-kind")?.value ?? "",
-        String(Boolean(n.inputs.internal)),
-        String("encrypted" in (n.inputs.options ?? {})),
-        n.inputs.ipamConfigs?.[0]?.subnet ?? "",
-        members(n.id).join(", "),
-      ]),
-    ),
-    "",
+  return textTable(
+    ["network", "kind", "internal", "encrypted", "subnet", "services"],
+    networks.map((n) => [
+      n.inputs.name,
+      (n.inputs.labels ?? []).find((l: { label: string }) => l.label === "iot.network-kind")?.value ?? "",
+      String(Boolean(n.inputs.internal)),
+      String("encrypted" in (n.inputs.options ?? {})),
+      n.inputs.ipamConfigs?.[0]?.subnet ?? "",
+      members(n.id).join(", "),
+    ]),
+    PLAN_WIDTH,
   );
+}
 
-  out.push("Reachability (X = shares a network):");
-  out.push(reachabilityMatrixText(o.reachability));
+function reachabilityText(o: PlanOutputs): string {
   const diff = diffReachability(o.reachability, o.intendedReachability);
-  out.push(
+  const verdict =
     diff.extra.length === 0 && diff.missing.length === 0
       ? "Reachability equals the declared intent (same tier or declared flow)."
-      : `Reachability differs from intent: extra ${diff.extra.join(", ") || "none"}; missing ${diff.missing.join(", ") || "none"}`,
-    "",
-  );
+      : `Reachability differs from intent: extra ${diff.extra.join(", ") || "none"}; missing ${diff.missing.join(", ") || "none"}`;
+  return `${reachabilityMatrixText(o.reachability)}\n${verdict}`;
+}
 
-  out.push("Published ports:");
-  out.push(
-    textTable(
-      ["host port", "service", "container port", "mode", "purpose"],
-      o.publishedPorts.map((p) => [
-        `${p.hostPort}/${p.protocol}`,
-        p.service,
-        String(p.containerPort),
-        p.mode,
-        p.purpose,
-      ]),
-    ),
-    "",
+function publishedPortsTable(o: PlanOutputs): string {
+  return textTable(
+    ["host port", "service", "container port", "mode", "purpose"],
+    o.publishedPorts.map((p) => [`${p.hostPort}/${p.protocol}`, p.service, String(p.containerPort), p.mode, p.purpose]),
+    PLAN_WIDTH,
   );
+}
 
-  out.push("Service discovery:");
-  out.push(
-    textTable(
-      ["service", "DNS names", "endpoint", "replicas", "ports", "networks"],
-      o.discovery.map((d) => [
-        d.service,
-        [...d.dnsNames, d.tasksName].join(", "),
-        d.endpointMode,
-        String(d.replicas),
-        d.ports.join(", "),
-        d.networks.join(", "),
-      ]),
-    ),
+function discoveryTable(o: PlanOutputs): string {
+  return textTable(
+    ["service", "DNS names", "endpoint", "replicas", "ports", "networks"],
+    o.discovery.map((d) => [
+      d.service,
+      [...d.dnsNames, d.tasksName].join(", "),
+      d.endpointMode,
+      String(d.replicas),
+      d.ports.join(", "),
+      d.networks.join(", "),
+    ]),
+    PLAN_WIDTH,
   );
-  return out.join("\n");
 }
 
 async function main(): Promise<number> {

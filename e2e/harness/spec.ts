@@ -12,8 +12,18 @@ export function parseDuration(value: unknown): number | undefined {
   if (typeof value === "number") return value;
   const s = String(value).trim();
   if (s === "0") return 0;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  // Go accepts both micro signs (U+00B5, U+03BC) and a number with only a fraction (".5s").
+  const unit: Record<string, number> = {
+    ns: 1,
+    us: 1e3,
+    "\u00b5s": 1e3,
+    "\u03bcs": 1e3,
+    ms: 1e6,
+    s: 1e9,
+    m: 60e9,
+    h: 3600e9,
+  };
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/gy;
   let total = 0;
   let matched = 0;
   let m: RegExpExecArray | null;

@@ -2,13 +2,19 @@
  * HAProxy gateway configuration: HTTPS termination, host routes, task discovery through Docker's DNS,
  * active health checks, retries with redispatch, JSON access logs to stdout and a Prometheus endpoint.
  */
-import { Topology } from "../types";
+import { serviceRunning } from "../lookup";
+import { ServiceSpec, Topology } from "../types";
 
 /** Upper bound of tasks per backend the gateway tracks; Swarm DNS fills the slots it needs. */
 export const SERVER_SLOTS = 10;
+export const HAPROXY_CONFIG = "/usr/local/etc/haproxy/haproxy.cfg";
+/** Certificate, chain and key in one file, as HAProxy reads them. */
+export const HAPROXY_PEM = "/run/secrets/gateway.pem";
 
-export function renderHaproxyConfig(t: Topology): string {
-  const gateway = t.services.find((s) => s.name === "gateway");
+export function renderHaproxyConfig(
+  t: Topology,
+  gateway: ServiceSpec | undefined = serviceRunning(t, "haproxy"),
+): string {
   const port = (name: string, fallback: number) => gateway?.ports.find((p) => p.name === name)?.port ?? fallback;
   const httpsPublished = gateway?.ports.find((p) => p.name === "https")?.published;
   const health = (service: string) => t.services.find((s) => s.name === service)?.health.httpPath ?? "/";
@@ -69,7 +75,7 @@ export function renderHaproxyConfig(t: Topology): string {
       : `  http-request redirect location https://%[req.hdr(host),field(1,:)]:${httpsPublished}%[capture.req.uri] code 301`,
     "",
     "frontend https",
-    `  bind :${port("https", 8443)} ssl crt /run/secrets/gateway.pem alpn h2,http/1.1`,
+    `  bind :${port("https", 8443)} ssl crt ${HAPROXY_PEM} alpn h2,http/1.1`,
     "  http-request capture req.hdr(host) len 64",
     // http-after-response: also on the answers HAProxy makes itself (403 on admin routes, 404),
     // so a host whose every answer is a refusal still gets HSTS.

@@ -1,6 +1,15 @@
 /** Mosquitto 2.x configuration: mTLS on 8883, and a loopback-only plaintext listener for the health check. */
 import { Topology } from "../types";
 
+/** Where the broker's files live in its container. */
+export const MOSQUITTO_PATHS = {
+  config: "/mosquitto/config/mosquitto.conf",
+  acl: "/mosquitto/config/acl",
+  ca: "/mosquitto/certs/ca.crt",
+  cert: "/mosquitto/certs/server.crt",
+  key: "/run/secrets/mosquitto-server.key",
+} as const;
+
 export function renderMosquittoConfig(t: Topology): string {
   const mtls = t.mqtt.requireClientCertificate;
   return [
@@ -19,19 +28,19 @@ export function renderMosquittoConfig(t: Topology): string {
     "# Health check only: bound to the container's loopback, never reachable from any network.",
     "listener 1883 127.0.0.1",
     "allow_anonymous true",
-    "acl_file /mosquitto/config/acl",
+    `acl_file ${MOSQUITTO_PATHS.acl}`,
     "",
     "# Devices and in-swarm clients: MQTT over TLS.",
     "listener 8883",
-    "cafile /mosquitto/certs/ca.crt",
-    "certfile /mosquitto/certs/server.crt",
-    "keyfile /run/secrets/mosquitto-server.key",
+    `cafile ${MOSQUITTO_PATHS.ca}`,
+    `certfile ${MOSQUITTO_PATHS.cert}`,
+    `keyfile ${MOSQUITTO_PATHS.key}`,
     "tls_version tlsv1.2",
     `require_certificate ${mtls}`,
     // The certificate's CN becomes the user name the ACL matches.
     `use_identity_as_username ${mtls}`,
     `allow_anonymous ${!mtls}`,
-    "acl_file /mosquitto/config/acl",
+    `acl_file ${MOSQUITTO_PATHS.acl}`,
     "",
   ].join("\n");
 }

@@ -101,8 +101,12 @@ describe("npm run policy -- --state", () => {
     expect(out).toContainEqual(expect.stringContaining("(policy config policies/config/prod.json)"));
   });
 
-  it("lets --stack choose the config of a state file", async () => {
-    const { code } = await run("--state", FOREIGN, "--stack", "dev");
+  it("lets --stack choose the config of a state file over the stack its URNs name", async () => {
+    // The URNs say prod (mandatory, exit 1, as above); --stack dev picks the advisory dev config.
+    const doc = fs.readFileSync(FOREIGN, "utf8").replace(/urn:pulumi:legacy::/g, "urn:pulumi:prod::");
+    const { code, out } = await run("--state", tempFile("export.json", doc), "--stack", "dev");
+    expect(out).toContainEqual(expect.stringContaining("(policy config policies/config/dev.json)"));
+    expect(out.filter((l) => l.startsWith("[mandatory]"))).toEqual([]);
     expect(code).toBe(0);
   });
 

@@ -22,6 +22,7 @@ import {
   MOSQUITTO_CONF,
   network,
   privateKey,
+  secret,
   service,
   serviceConfig,
   urnOf,
@@ -274,8 +275,16 @@ describe("require-private-keys-in-secrets", () => {
     );
   });
 
-  it("passes for a service that points at its key file", async () => {
-    assertNoViolations(await runStackPolicy(requirePrivateKeysInSecrets, [service("app", { networks: [] })]));
+  it("passes for a service that points at its key file, a Docker secret holding the key", async () => {
+    const key = privateKey("app-key");
+    const keyFile = { ...secret("app-mqtt-client-key", KEY_PEM), propertyDependencies: { data: [urnOf(key)] } };
+    const app = edit(service("app", { networks: [] }), (p) => {
+      p.taskSpec.containerSpec.env.MQTT_KEY_FILE = "/run/secrets/app-mqtt-client.key";
+      p.taskSpec.containerSpec.secrets = [
+        { secretName: "app-mqtt-client-key", fileName: "/run/secrets/app-mqtt-client.key", fileMode: 0o400 },
+      ];
+    });
+    assertNoViolations(await runStackPolicy(requirePrivateKeysInSecrets, [key, keyFile, app]));
   });
 });
 

@@ -2,6 +2,7 @@
 import { parse } from "yaml";
 import { discoveryTable } from "../../model/discovery";
 import { serviceFiles } from "../../model/files";
+import { serviceRunning } from "../../model/lookup";
 import { alertRules, CERT_EXPIRY_WARNING_DAYS } from "../../model/render/alerts";
 import { renderGrafanaDatasources, renderNetworkDashboard } from "../../model/render/grafana";
 import { renderHaproxyConfig } from "../../model/render/haproxy";
@@ -99,7 +100,7 @@ export function renderMonitoring(m: DocsModel): string {
 
   // Alert rules.
   out.push("## Alert rules", "");
-  const rulesFile = serviceFiles(t, t.services.find((s) => s.name === "prometheus")!).files.find((f) => f.name === "alerts.yml");
+  const rulesFile = serviceFiles(t, serviceRunning(t, "prometheus")!).files.find((f) => f.name === "alerts.yml");
   out.push(
     `Rendered by \`model/render/alerts.ts\` into ${rulesFile ? code(rulesFile.target) : "the rules file"} on Prometheus (group \`iot-network\`).`,
     "",
@@ -134,7 +135,7 @@ export function renderMonitoring(m: DocsModel): string {
 
   // Dashboards.
   out.push("## Dashboards", "");
-  const grafana = t.services.find((s) => s.name === "grafana");
+  const grafana = serviceRunning(t, "grafana");
   const grafanaFiles = grafana ? serviceFiles(t, grafana).files : [];
   const datasources = (parse(renderGrafanaDatasources(t)) as { datasources: { name: string; type: string; url: string; isDefault?: boolean }[] | null }).datasources ?? [];
   const route = t.routes.find((r) => r.service === "grafana");

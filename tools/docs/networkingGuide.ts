@@ -2,7 +2,8 @@
 import { stringify } from "yaml";
 import { CONFIG_NAMESPACE } from "../../model/config";
 import { diffReachability, NetworkPlan } from "../../model/networks";
-import { DOCKER_RESERVED_SUBNETS } from "../../model/resolve";
+import { serviceRunning } from "../../model/lookup";
+import { DOCKER_RESERVED_SUBNETS } from "../../model/reserved";
 import { FlowSpec, Topology } from "../../model/types";
 import { markdownTable } from "../table";
 import { carryingNetwork, code, codeList, header, perStack, sameOrEach, stackColumns, yesNo } from "./common";
@@ -200,9 +201,9 @@ export function renderNetworkingGuide(m: DocsModel): string {
 
 function renderMqttDecision(m: DocsModel): string {
   const t = m.prod.topology;
-  const broker = t.services.find((s) => s.name === "mosquitto");
+  const broker = serviceRunning(t, "mosquitto");
   const mqtts = broker?.ports.find((p) => p.appProtocol === "mqtts");
-  const gateway = t.services.find((s) => s.name === "gateway");
+  const gateway = serviceRunning(t, "haproxy");
   const gatewayPorts = gateway?.ports.filter((p) => p.published !== undefined).map((p) => p.published!) ?? [];
   return [
     "## Why field devices reach the broker directly",
@@ -219,7 +220,7 @@ function renderMqttDecision(m: DocsModel): string {
       "addresses from the broker's connection log (`connection_messages true`) and from any per-client limit.",
     "",
     `Everything else about the broker stays closed: the plaintext listener binds the container's loopback only, and in-swarm clients ` +
-      `(${t.flows.filter((f) => f.to === "mosquitto").map((f) => f.from).join(", ")}) reach it over internal networks with their own client certificates.`,
+      `(${t.flows.filter((f) => f.to === broker?.name).map((f) => f.from).join(", ")}) reach it over internal networks with their own client certificates.`,
     "",
   ].join("\n");
 }

@@ -1,6 +1,6 @@
 /** docs/port-management.md: every port, who may reach it, reserved ports and how conflicts are resolved. */
 import { renderMosquittoConfig } from "../../model/render/mosquitto";
-import { CAPROVER_RESERVED_PORTS, reservedPorts, suggestFreePort, SWARM_RESERVED_PORTS } from "../../model/resolve";
+import { CAPROVER_RESERVED_PORTS, reservedPorts, suggestFreePort, SWARM_RESERVED_PORTS } from "../../model/reserved";
 import { markdownTable } from "../table";
 import { code, header, perStack, portAccess, sameOrEach, stackColumns, whoMayConnect } from "./common";
 import { tryConfig } from "./examples";
@@ -152,7 +152,7 @@ function renderConflicts(m: DocsModel): string {
   const dev = m.dev;
   const out: string[] = ["## How conflicts are resolved", ""];
   out.push(
-    "Host ports are checked in `model/resolve.ts` (`resolveTopology`) while the stack config is read, before any " +
+    "Host ports are checked in `model/validateServices.ts` (`checkPublishedPorts`, run by `resolveTopology`) while the stack config is read, before any " +
       "resource exists; `pulumi up`, `npm run plan` and `npm run policy` all stop on the same errors. Every problem is " +
       "reported at once, each naming the config key to change. Nothing is remapped silently: the error proposes a " +
       "free port and the operator sets it with `services.<name>.publish.<port name>` (`null` unpublishes a port).",

@@ -1,0 +1,34 @@
+/** What the program knows about an application a catalog service runs: the files it reads and how it is wired. */
+import { ServiceFiles } from "../fileSpec";
+import { AppName, ServiceSpec, Topology } from "../types";
+
+/** The MQTT client files a service got, for the application to be pointed at. */
+export interface MqttClientWiring {
+  /** The broker the service's declared flow reaches over TLS; absent without such a flow. */
+  readonly broker?: { readonly host: string; readonly port: number };
+  readonly ca: string;
+  /** Client certificate and key: only for services in `tls.mqttClients`. */
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+export interface AppDefinition {
+  /** The application's own files (configs it reads, secrets it owns) and the environment pointing at them. */
+  readonly files: (t: Topology, s: ServiceSpec) => ServiceFiles;
+  /** How the application reads its MQTT client files; services without it get `defaultMqttClientEnv`. */
+  readonly mqttClientEnv?: (w: MqttClientWiring) => Record<string, string>;
+  /** Credentials the application issues to the clients of its declared flows, by name, as file templates. */
+  readonly clientCredentials?: (server: ServiceSpec) => Readonly<Record<string, string>>;
+  /** Applications whose client credentials this one presents when it has a flow to them. */
+  readonly presents?: readonly AppName[];
+}
+
+/** MQTT client environment for services that name no convention of their own (Node-RED flows, added services). */
+export function defaultMqttClientEnv(w: MqttClientWiring): Record<string, string> {
+  return {
+    ...(w.broker ? { MQTT_BROKER_URL: `mqtts://${w.broker.host}:${w.broker.port}` } : {}),
+    MQTT_CA_FILE: w.ca,
+    ...(w.cert ? { MQTT_CERT_FILE: w.cert } : {}),
+    ...(w.key ? { MQTT_KEY_FILE: w.key } : {}),
+  };
+}

@@ -1,0 +1,27 @@
+/** InfluxDB 2: first-start setup from secret files, and the token it issues to the clients of its flows. */
+import { secretFile, secretPath } from "../fileSpec";
+import { INFLUXDB_TOKEN } from "../wiring/paths";
+import { AppDefinition } from "./app";
+
+export const influxdb: AppDefinition = {
+  files: (_t, s) => {
+    const password = secretPath(`${s.name}-admin-password`);
+    const token = secretPath(`${s.name}-admin-token`);
+    return {
+      files: [
+        secretFile("admin-password", password, `{{password.${s.name}-admin}}`),
+        secretFile("admin-token", token, `{{password.${s.name}-token}}`),
+      ],
+      env: {
+        DOCKER_INFLUXDB_INIT_MODE: "setup",
+        DOCKER_INFLUXDB_INIT_USERNAME: "admin",
+        DOCKER_INFLUXDB_INIT_ORG: "iot",
+        DOCKER_INFLUXDB_INIT_BUCKET: "telemetry",
+        DOCKER_INFLUXDB_INIT_PASSWORD_FILE: password,
+        DOCKER_INFLUXDB_INIT_ADMIN_TOKEN_FILE: token,
+      },
+    };
+  },
+  // The one token InfluxDB is set up with; a token per flow would be issued here.
+  clientCredentials: (server) => ({ [INFLUXDB_TOKEN]: `{{password.${server.name}-token}}` }),
+};

@@ -1,0 +1,180 @@
+/**
+ * The validation step: every cross-field rule over the stack config and the topology merged from it.
+ * It collects all problems, each naming its config key, so one run reports everything.
+ */
+import { referenceServices } from "./catalog";
+import { Cidr, formatCidr, overlaps, parseCidr, subnetCount } from "./cidr";
+import { ConfigProblem, configKey, StackConfig } from "./config";
+import { flowProblems, parseFlow } from "./flows";
+import { serviceRunning } from "./lookup";
+import { unbuildableService } from "./merge";
+import { DOCKER_RESERVED_SUBNETS } from "./reserved";
+import { Topology } from "./types";
+import { checkAliases, checkPublishedPorts, checkService, Report } from "./validateServices";
+
+/** Browsers and most clients reject leaf certificates valid for longer than this. */
+export const MAX_LEAF_VALIDITY_DAYS = 397;
+
+export function validateTopology(config: StackConfig, t: Topology): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const report: Report = (path, message) => problems.push({ key: configKey(path), message });
+  checkTierNetworks(config, t, report);
+  checkServices(config, t, report);
+  checkPublishedPorts(config, t.services, report);
+  checkAliases(t.services, report);
+  checkFlows(config, t, report);
+  checkRoutes(config, t, report);
+  checkSubnets(config, report);
+  checkTls(config, report);
+  checkMqttClients(config, t, report);
+  return problems;
+}
+
+/** A tier's network name is its own: a stack tier may not take one an earlier tier already has. */
+function checkTierNetworks(config: StackConfig, t: Topology, report: Report): void {
+  config.tiers.forEach((entry, i) => {
+    const network = t.tiers.find((x) => x.name === entry.name)!.network;
+    const earlier = (name: string) => {
+      const index = config.tiers.findIndex((x) => x.name === name);
+      return index < 0 || index < i;
+    };
+    const clash = t.tiers.find((x) => x.name !== entry.name && x.network === network && earlier(x.name));
+    if (clash) {
+      report(["tiers", i, "network"], `network name "${clash.network}" is already used by tier "${clash.name}"`);
+    }
+  });
+}
+
+function checkServices(config: StackConfig, t: Topology, report: Report): void {
+  const catalog = new Set(referenceServices.map((s) => s.name));
+  for (const [name, override] of Object.entries(config.services)) {
+    const problem = unbuildableService(name, override, catalog.has(name));
+    if (problem) report(["services", name], problem);
+  }
+  const tierNames = t.tiers.map((x) => x.name);
+  for (const s of t.services) {
+    checkService(s, config.services[s.name] ?? {}, config, report);
+    s.tiers.forEach((tier, i) => {
+      if (!tierNames.includes(tier)) {
+        report(["services", s.name, "tiers", i], `unknown tier "${tier}"; tiers are: ${tierNames.join(", ")}`);
+      }
+    });
+  }
+}
+
+function checkFlows(config: StackConfig, t: Topology, report: Report): void {
+  const services = new Map(t.services.map((s) => [s.name, s]));
+  config.flows.forEach((text, i) => {
+    const flow = parseFlow(text);
+    if (!flow) {
+      report(["flows", i], `must read "client -> server:port", but "${text}" was provided`);
+      return;
+    }
+    const problems = flowProblems(flow, services);
+    if (problems.length > 0) report(["flows", i], `${problems.join("; ")} in "${text}"`);
+  });
+}
+
+/** Each route names a service the gateway has a declared flow to. */
+function checkRoutes(config: StackConfig, t: Topology, report: Report): void {
+  const gateway = serviceRunning(t, "haproxy")?.name ?? "gateway";
+  config.routes.forEach((route, i) => {
+    if (!t.services.some((s) => s.name === route.service)) {
+      report(["routes", i, "service"], `unknown service "${route.service}"`);
+    } else if (!t.flows.some((f) => f.from === gateway && f.to === route.service && f.port === route.port)) {
+      report(
+        ["routes", i],
+        `the ${gateway} has no declared flow to ${route.service}:${route.port}; add "${gateway} -> ${route.service}:${route.port}" to flows`,
+      );
+    }
+  });
+}
+
+function checkSubnets(config: StackConfig, report: Report): void {
+  let pool: Cidr;
+  try {
+    pool = parseCidr(config.subnetPool);
+  } catch (e) {
+    report(["subnetPool"], (e as Error).message);
+    return;
+  }
+  if (subnetCount(pool, config.subnetPrefixLength) === 0) {
+    report(
+      ["subnetPrefixLength"],
+      `must be at least the pool's prefix (/${pool.prefix}), but ${config.subnetPrefixLength} was provided`,
+    );
+  }
+  for (const reserved of DOCKER_RESERVED_SUBNETS) {
+    if (overlaps(pool, parseCidr(reserved.cidr))) {
+      report(["subnetPool"], `${formatCidr(pool)} overlaps ${reserved.cidr}, used by ${reserved.use}`);
+    }
+  }
+  config.lanSubnets.forEach((text, i) => {
+    try {
+      const lan = parseCidr(text);
+      if (overlaps(pool, lan))
+        report(["subnetPool"], `${formatCidr(pool)} overlaps the site LAN subnet ${text} (lanSubnets[${i}])`);
+    } catch (e) {
+      report(["lanSubnets", i], (e as Error).message);
+    }
+  });
+  config.adminCidrs.forEach((text, i) => {
+    try {
+      parseCidr(text);
+    } catch (e) {
+      report(["adminCidrs", i], (e as Error).message);
+    }
+  });
+}
+
+function checkTls(config: StackConfig, report: Report): void {
+  const { tls, mqtt } = config;
+  if (tls.validityDays > MAX_LEAF_VALIDITY_DAYS) {
+    report(
+      ["tls", "validityDays"],
+      `must be at most ${MAX_LEAF_VALIDITY_DAYS} days, but ${tls.validityDays} was provided`,
+    );
+  }
+  if (tls.earlyRenewalDays >= tls.validityDays) {
+    report(
+      ["tls", "earlyRenewalDays"],
+      `must be less than validityDays (${tls.validityDays}), but ${tls.earlyRenewalDays} was provided`,
+    );
+  }
+  if (tls.caValidityDays <= tls.validityDays) {
+    report(
+      ["tls", "caValidityDays"],
+      `must exceed validityDays (${tls.validityDays}), but ${tls.caValidityDays} was provided`,
+    );
+  }
+  const clients = new Set(tls.mqttClients);
+  mqtt.acl.forEach((entry, i) => {
+    if (!clients.has(entry.user)) {
+      report(
+        ["mqtt", "acl", i, "user"],
+        `"${entry.user}" has no client certificate; add it to tls.mqttClients (${[...clients].join(", ") || "none"})`,
+      );
+    }
+  });
+  if ((config.caCertPem === undefined) !== (config.caKeyPem === undefined)) {
+    report(
+      [config.caCertPem === undefined ? "caCertPem" : "caKeyPem"],
+      "a bring-your-own CA needs both caCertPem and caKeyPem",
+    );
+  }
+}
+
+/** With mTLS on the broker, every in-swarm MQTT client needs a certificate. */
+function checkMqttClients(config: StackConfig, t: Topology, report: Report): void {
+  const broker = serviceRunning(t, "mosquitto");
+  if (!config.mqtt.requireClientCertificate || !broker) return;
+  const clients = new Set(config.tls.mqttClients);
+  for (const flow of t.flows.filter((f) => f.to === broker.name)) {
+    if (!clients.has(flow.from)) {
+      report(
+        ["tls", "mqttClients"],
+        `"${flow.from}" connects to the broker (${flow.from} -> ${flow.to}:${flow.port}) but has no client certificate; add it`,
+      );
+    }
+  }
+}
