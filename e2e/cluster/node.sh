@@ -14,7 +14,8 @@
 #
 # Layout (I = 1..N):  namespaces iot-cluster-hub, iot-cluster-nodeI; bridge iot-cluster-br (in the hub);
 # host leg iot-cluster-h (this namespace) <-> iot-cluster-hh (hub); node I's cable iot-cluster-nI (hub) <-> eth0;
-# data root /var/lib/iot-cluster/nodeI; exec root, socket, pid file /run/iot-cluster/nodeI;
+# data root /var/lib/iot-cluster/nodeI (on a tmpfs, the nodes' disks: it outlives a node's kill and
+# reboot, and goes in an instant at `down`); exec root, socket, pid file /run/iot-cluster/nodeI;
 # cgroup iot-cluster/nodeI (memory, pids; containers go below it via --cgroup-parent).
 # Addresses: $IOT_CLUSTER_NET.1 is this host, $IOT_CLUSTER_NET.(10+I) is node I; no default route
 # anywhere in the cluster, so nothing a node or a task sends can leave this machine.
@@ -30,6 +31,7 @@ CGROUPS=(memory pids)
 WAIT_SECS=${IOT_CLUSTER_DAEMON_WAIT:-60}
 
 log() { echo "[node] $*" >&2; }
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 die() { log "ERROR: $*"; exit 1; }
 ns() { echo "$PREFIX-node$1"; }
 addr() { echo "$NET.$((10 + $1))"; }
@@ -49,6 +51,9 @@ net_up() {
   # The cluster's /24 must clash with nothing this host routes.
   if ip -4 route show | awk '{print $1}' | grep -q "^$NET\."; then die "$NET.0/24 is already routed here; set IOT_CLUSTER_NET"; fi
   if ip -4 addr show | grep -q "inet $NET\."; then die "$NET.0/24 is already on an interface here; set IOT_CLUSTER_NET"; fi
+  # The nodes' disks: tens of thousands of image files per node, which a disk-backed rm took a minute to remove.
+  mkdir -p "$STATE"
+  mountpoint -q "$STATE" || mount -t tmpfs -o "size=${IOT_CLUSTER_DISK:-12g},mode=0755" "$PREFIX" "$STATE"
   ip netns add "$HUB"
   ip -n "$HUB" link add "$BR" type bridge
   ip -n "$HUB" link set "$BR" up
@@ -101,7 +106,7 @@ start() {
     [ "$(date +%s)" -lt "$deadline" ] || { tail -n 20 "$data/dockerd.log" >&2; die "node$i: dockerd not answering after ${WAIT_SECS}s"; }
     sleep 0.2
   done
-  log "node$i: dockerd answering after $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s ($(addr "$i"), unix://$dir/docker.sock)"
+  log "node$i: dockerd answering after $(since "$t0") s ($(addr "$i"), unix://$dir/docker.sock)"
 }
 
 cut() { ip -n "$HUB" link set "$PREFIX-n$1" down; log "node$1 unplugged"; }
@@ -132,7 +137,8 @@ reboot_node() {
 }
 
 down() {
-  local p tries=0 n d
+  local p tries=0 n d t0
+  t0=$(date +%s.%N)
   while p=$(pids_of) && [ -n "$p" ]; do
     # shellcheck disable=SC2086
     kill -9 $p 2>/dev/null || true
@@ -146,6 +152,7 @@ down() {
     p=$(cat "$f")
     if [ -n "$p" ] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "--exec-root $RUN/"; then kill -9 "$p" || true; fi
   done
+  log "down: processes gone after $(since "$t0") s"
   for n in $(ip netns list | awk '{print $1}' | grep "^$PREFIX-" || true); do ip netns del "$n"; done
   ip link del "$PREFIX-h" 2>/dev/null || true
   # Cgroups: deepest first; a directory goes once its processes have.
@@ -153,8 +160,9 @@ down() {
   for d in $(find /sys/fs/cgroup/*/$PREFIX* -depth -type d 2>/dev/null || true); do rmdir "$d" 2>/dev/null || log "cgroup $d still in use"; done
   # Mount namespaces died with their processes; a mount left in this namespace would make rm fail.
   awk -v s="$STATE" -v r="$RUN" '$5 ~ "^(" s "|" r ")" {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
+  log "down: namespaces and cgroups gone after $(since "$t0") s"
   rm -rf "${STATE:?}" "${RUN:?}"
-  log "down: no iot-cluster namespace, daemon, cgroup, data root or exec root left"
+  log "down: after $(since "$t0") s: no iot-cluster namespace, daemon, cgroup, data root or exec root left"
 }
 
 status() {
