@@ -88,10 +88,10 @@ function httpGet(port: number, host: string, path: string): Promise<GatewayRespo
   });
 }
 
-const routeHost = (ctx: StackContext, r: RouteSpec) => `${r.subdomain}.${ctx.topology.domain}`;
+export const routeHost = (ctx: StackContext, r: RouteSpec) => `${r.subdomain}.${ctx.topology.domain}`;
 
 /** The path a route's backend answers 200 on: its health endpoint when the route targets that port. */
-function routePath(ctx: StackContext, r: RouteSpec): string {
+export function routePath(ctx: StackContext, r: RouteSpec): string {
   const s = ctx.spec(r.service);
   const healthPort = s.ports.find((p) => p.name === s.health.portName)?.port;
   return healthPort === r.port && s.health.httpPath ? s.health.httpPath : "/";
