@@ -21,6 +21,16 @@ import { ClusterNode, LocalCluster } from "./nodes";
 import { FaultReport, NOT_MEASURED, PinnedState, Rescheduled } from "./report";
 import { pendingReasons, serving, shortOf, swarmView, SwarmView, TaskView } from "./swarmView";
 
+/**
+ * Telemetry lost while a fault lasts: device messages sent and never stored. The stack has no
+ * telemetry path yet (device -> broker -> Node-RED -> InfluxDB); once it has, a probe that
+ * publishes as a device and reads back from InfluxDB plugs in here, and every fault reports it.
+ */
+export interface MessageProbe {
+  /** Messages sent in [from, to] (ms since the epoch) that never arrived, once the path had time to deliver them. */
+  lost(from: number, to: number): Promise<number>;
+}
+
 export interface FaultEnv {
   readonly cluster: LocalCluster;
   readonly ctx: StackContext;
@@ -31,6 +41,8 @@ export interface FaultEnv {
   readonly recoveryTimeoutMs: number;
   /** How long pinned state is left waiting for its node before the node returns. */
   readonly holdSeconds: number;
+  /** Lost telemetry, when the stack has a telemetry path; without it every fault says NOT_MEASURED. */
+  readonly messages?: MessageProbe;
 }
 
 const MARKER = ".iot-cluster-marker";
@@ -125,7 +137,7 @@ function rescheduled(
 
 /**
  * The client's requests while a fault lasted (from its start until now, the request in flight
- * included), and whether every gateway replica it spared served.
+ * included), whether every gateway replica it spared served, and the telemetry lost meanwhile.
  */
 async function requestsDuring(
   env: FaultEnv,
@@ -134,7 +146,15 @@ async function requestsDuring(
 ): Promise<
   Pick<
     FaultReport,
-    "requests" | "failedRequests" | "servedVia" | "survivorsServed" | "latencyMs" | "failures" | "slow" | "gatewayLog"
+    | "requests"
+    | "failedRequests"
+    | "lostMessages"
+    | "servedVia"
+    | "survivorsServed"
+    | "latencyMs"
+    | "failures"
+    | "slow"
+    | "gatewayLog"
   >
 > {
   await env.client.between(async () => undefined);
@@ -147,6 +167,7 @@ async function requestsDuring(
   return {
     requests: records.length,
     failedRequests: failed.length,
+    lostMessages: env.messages ? await env.messages.lost(t0, Date.now()) : NOT_MEASURED,
     servedVia,
     survivorsServed: spared.every((a) => (servedVia[a] ?? 0) > 0),
     latencyMs: latency(records),
