@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Sets up both Node projects (program and policy pack, one npm workspace) from the lockfile, then
 # runs every check: type-check, lint, format, unit and policy tests, docs drift (npm run check),
-# and the end-to-end run on a local swarm (npm run e2e; needs root).
+# the end-to-end run on a local swarm (npm run e2e; needs root), then the same program on a
+# 6-node swarm built on this machine, probed across nodes and through node faults (npm run e2e:cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm ci --no-audit --no-fund
 npm run check
 npm run e2e
+npm run e2e:cluster
