@@ -157,11 +157,13 @@ async function main(): Promise<number> {
   const watchdog = setTimeout(() => abort(`deadline of ${DEADLINE_S} s reached`, 1), DEADLINE_S * 1000);
 
   const step = async <T>(name: string, fn: () => Promise<T>, required = true): Promise<T | undefined> => {
+    // After a signal or the deadline the teardown owns the cluster: no further step.
+    if (exiting) throw new Error("stopped");
     const done = progress.step(name);
     try {
       return await fn();
     } catch (e) {
-      if (required) throw e;
+      if (required || exiting) throw e;
       report.checks.push({ name: `${name.split(":")[0]} ran to completion`, ok: false, detail: brief(errorText(e)) });
       progress.line(`  ERROR: ${brief(errorText(e))}`);
       progress.detail(errorText(e));
