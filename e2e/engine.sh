@@ -2,6 +2,7 @@
 # Brings up a local Docker engine in single-node Swarm mode for the e2e tests.
 #   e2e/engine.sh        install (if needed), start dockerd, swarm init; idempotent
 #   e2e/engine.sh stop   leave the swarm and stop the dockerd this script started
+#   e2e/engine.sh install  only install what is missing (the e2e cluster starts its own daemons)
 set -euo pipefail
 
 LOG=/tmp/iot-e2e-dockerd.log
@@ -109,5 +110,6 @@ case "${1:-up}" in
     log "engine ready in $(elapsed "$t0")s (server $(docker version --format '{{.Server.Version}}'))"
     ;;
   stop) stop_engine ;;
-  *) echo "usage: $0 [up|stop]" >&2; exit 2 ;;
+  install) install_engine ;;
+  *) echo "usage: $0 [up|stop|install]" >&2; exit 2 ;;
 esac

@@ -10,7 +10,6 @@
  * that stands in for the Pulumi docker, tls and random providers (Docker Engine API, real X.509,
  * CSPRNG passwords). `pulumi up` does not use it.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Docker from "dockerode";
@@ -23,6 +22,7 @@ import { Topology } from "../model/types";
 import { PROJECT_ROOT, readStackConfig } from "../tools/stackFile";
 import { containmentRejected, installContainment, removeContainment } from "./lib/containment";
 import { runDay2 } from "./day2/phase";
+import { kernelFacts } from "./lib/kernel";
 import { StackContext } from "./lib/context";
 import { serviceOf } from "./lib/services";
 import { runStreamed } from "./lib/host";
@@ -72,52 +72,6 @@ function loadTopology(config: Record<string, string>): Topology {
   for (const [k, v] of Object.entries(config))
     if (k.startsWith(`${CONFIG_NAMESPACE}:`)) raw[k.slice(CONFIG_NAMESPACE.length + 1)] = v;
   return resolveTopology(parseStackConfig(raw));
-}
-
-/**
- * Kernel facts the e2e stack config is shaped by. ESP is tried by adding an IPsec state inside a
- * throwaway network namespace (unshare -n: nothing on the host changes, no packet is sent), first
- * plain ESP, then AES-GCM (rfc4106), the transform Docker's encrypted overlays use.
- */
-function kernelFacts(): { ipvs: boolean; esp: boolean; espDetail: string } {
-  const ipvs = fs.existsSync("/proc/sys/net/ipv4/vs");
-  const state = (algo: string[]) =>
-    spawnSync(
-      "unshare",
-      [
-        "-n",
-        "ip",
-        "xfrm",
-        "state",
-        "add",
-        "src",
-        "192.0.2.10",
-        "dst",
-        "192.0.2.11",
-        "proto",
-        "esp",
-        "spi",
-        "0x1000",
-        "mode",
-        "transport",
-        ...algo,
-      ],
-      { encoding: "utf8" },
-    );
-  const tried = [
-    ["ESP", ["enc", "cbc(aes)", `0x${"0f".repeat(16)}`, "auth", "hmac(sha256)", `0x${"0f".repeat(32)}`]],
-    ["ESP with AES-GCM (Docker's transform)", ["aead", "rfc4106(gcm(aes))", `0x${"0f".repeat(20)}`, "128"]],
-  ] as const;
-  for (const [what, algo] of tried) {
-    const r = state([...algo]);
-    if (r.status !== 0)
-      return {
-        ipvs,
-        esp: false,
-        espDetail: `ip xfrm state add (${what}) in a scratch namespace: ${(r.stderr || String(r.error)).trim()}`,
-      };
-  }
-  return { ipvs, esp: true, espDetail: "ip xfrm accepted ESP states, AES-GCM included" };
 }
 
 /** The start of a long message (the harness joins every failed resource's error); the log keeps it whole. */

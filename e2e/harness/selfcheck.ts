@@ -311,8 +311,8 @@ async function specRoundTrip() {
       labels: [label],
       taskSpec: {
         containerSpec: {
-          image: "iot-e2e/node-red:e2e",
-          env: { PORT: "1881" },
+          image: "iot-e2e/grafana:e2e",
+          env: { GF_SERVER_HTTP_PORT: "1881" },
           hostname: "rt-host",
           capDrops: ["ALL"],
           capAdds: ["NET_BIND_SERVICE"],
@@ -368,7 +368,7 @@ async function specRoundTrip() {
     const want: [string, unknown, unknown][] = [
       ["healthcheck interval ns", c.Healthcheck?.Interval, 1e9],
       ["stop grace ns", c.StopGracePeriod, 3e9],
-      ["env", c.Env?.[0], "PORT=1881"],
+      ["env", c.Env?.[0], "GF_SERVER_HTTP_PORT=1881"],
       ["caps", `${c.CapabilityDrop}|${c.CapabilityAdd}`, "ALL|NET_BIND_SERVICE"],
       ["hosts", c.Hosts?.[0], "127.0.0.2 devices.local"],
       ["tmpfs mode", c.Mounts?.find((m: any) => m.Type === "tmpfs")?.TmpfsOptions?.Mode, 0o1777],

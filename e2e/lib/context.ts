@@ -2,7 +2,9 @@
  * What every probe needs about the deployed stack: the model, the program's exports, the realised
  * secrets (harness resources), and each service's running tasks with their addresses per network
  * as the engine reports them. Probes run their commands inside the tasks (the networks are not
- * attachable, so a task is the only place on them).
+ * attachable, so a task is the only place on them). On a multi-node swarm each task's container
+ * lives on its node's engine: `ClusterAccess` says which engine that is and where a service's
+ * host-mode ports are published.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -22,6 +24,8 @@ export interface TaskAddr {
 export interface Task {
   readonly id: string;
   readonly slot: number;
+  /** Swarm node id of the node the task runs on. */
+  readonly node: string;
   readonly containerId: string;
   /** The container's hostname: what a stand-in answers in X-Served-By. */
   readonly hostname: string;
@@ -45,6 +49,14 @@ export interface NetprobeResult {
 
 const NETPROBE = fs.readFileSync(path.join(__dirname, "../probes/netprobe.py"), "utf8");
 
+/** A swarm of several engines: how to reach each node's engine and a service's published ports. */
+export interface ClusterAccess {
+  /** The engine of a node (swarm node id), where that node's containers can be inspected and exec'd. */
+  readonly engineOf: (nodeId: string) => Docker | undefined;
+  /** An address this host reaches a service's host-mode published ports on (a node running a task of it). */
+  readonly publishedHost: (service: string) => string;
+}
+
 export class StackContext {
   readonly docker: Docker;
   tasks: Record<string, Task[]> = {};
@@ -55,8 +67,19 @@ export class StackContext {
     readonly plan: NetworkPlan,
     readonly exports: ProgramExports,
     readonly progress: Progress,
+    readonly cluster?: ClusterAccess,
   ) {
     this.docker = harness.docker;
+  }
+
+  /** The engine a task's container lives on: its node's, or the one engine of a single-node swarm. */
+  engineOf(task: Task): Docker {
+    return this.cluster?.engineOf(task.node) ?? this.docker;
+  }
+
+  /** Where this host reaches a service's published ports: loopback on a single node. */
+  publishedHost(service: string): string {
+    return this.cluster?.publishedHost(service) ?? "127.0.0.1";
   }
 
   spec(service: string): ServiceSpec {
@@ -86,7 +109,9 @@ export class StackContext {
 
   private async task(t: any): Promise<Task> {
     const containerId = t.Status.ContainerStatus.ContainerID as string;
-    const info = await this.docker
+    // On a cluster the container lives on its node's engine.
+    const node = (t.NodeID as string | undefined) ?? "";
+    const info = await (this.cluster?.engineOf(node) ?? this.docker)
       .getContainer(containerId)
       .inspect()
       .catch(() => undefined);
@@ -96,7 +121,14 @@ export class StackContext {
         ip: cidr.split("/")[0],
       })),
     );
-    return { id: t.ID, slot: t.Slot, containerId, hostname: info?.Config?.Hostname ?? containerId.slice(0, 12), addrs };
+    return {
+      id: t.ID,
+      slot: t.Slot,
+      node,
+      containerId,
+      hostname: info?.Config?.Hostname ?? containerId.slice(0, 12),
+      addrs,
+    };
   }
 
   /** The Swarm service (inspect) with a logical name: the newest while a replacement is under way. */
@@ -122,7 +154,7 @@ export class StackContext {
   async exec(service: string, argv: string[], opts: { timeoutMs?: number; task?: Task } = {}): Promise<ExecResult> {
     const task = opts.task ?? this.tasks[service]?.[0];
     if (!task) throw new Error(`no running task of ${service}`);
-    const r = await execIn(this.docker, task.containerId, argv, { timeoutMs: opts.timeoutMs ?? 30_000 });
+    const r = await execIn(this.engineOf(task), task.containerId, argv, { timeoutMs: opts.timeoutMs ?? 30_000 });
     this.progress.detail(
       `exec ${service}.${task.slot} ${JSON.stringify(argv).slice(0, 400)} -> ${r.exitCode}\n${r.stdout.slice(0, 2000)}${r.stderr.slice(0, 1000)}`,
     );

@@ -2,6 +2,8 @@
 import * as mqtt from "mqtt";
 
 export interface DeviceOptions {
+  /** Address of the broker's published port; default loopback (single node). */
+  readonly host?: string;
   readonly port: number;
   /** Name the broker's certificate must carry (SNI and hostname check). */
   readonly servername: string;
@@ -21,7 +23,7 @@ export async function connectDevice(o: DeviceOptions): Promise<ConnectOutcome> {
     let settled = false;
     const client = mqtt.connect({
       protocol: "mqtts",
-      host: "127.0.0.1",
+      host: o.host ?? "127.0.0.1",
       port: o.port,
       servername: o.servername,
       ca: o.ca,

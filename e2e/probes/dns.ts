@@ -4,12 +4,14 @@
  * the networks they share, and covers every task (dnsrr; tasks.<service> always). A VIP name must
  * answer with the service's virtual IP on a shared network instead.
  */
-import { StackContext } from "../lib/context";
+import { StackContext, Task } from "../lib/context";
 import { mapLimit } from "../lib/util";
 import { DnsExpectation } from "./intent";
 
 export interface DnsResult {
   readonly from: string;
+  /** The task of `from` that asked. */
+  readonly fromTask?: Task;
   readonly service: string;
   readonly name: string;
   readonly ok: boolean;
@@ -17,7 +19,12 @@ export interface DnsResult {
   readonly expected: string;
 }
 
-export async function probeDns(ctx: StackContext, expectations: readonly DnsExpectation[]): Promise<DnsResult[]> {
+/** With `everyTask`, every task of each client asks (on a multi-node swarm: from every node it runs on). */
+export async function probeDns(
+  ctx: StackContext,
+  expectations: readonly DnsExpectation[],
+  opts: { everyTask?: boolean } = {},
+): Promise<DnsResult[]> {
   const byClient = new Map<string, DnsExpectation[]>();
   for (const e of expectations) byClient.set(e.from, [...(byClient.get(e.from) ?? []), e]);
   const vips = new Map<string, string[]>();
@@ -31,9 +38,14 @@ export async function probeDns(ctx: StackContext, expectations: readonly DnsExpe
       ),
     );
   }
-  const all = await mapLimit([...byClient.entries()], 3, async ([client, exps]) => {
+  const units = [...byClient.entries()].flatMap(([client, exps]) =>
+    opts.everyTask
+      ? (ctx.tasks[client] ?? []).map((task) => ({ client, exps, task: task as Task | undefined }))
+      : [{ client, exps, task: undefined as Task | undefined }],
+  );
+  const all = await mapLimit(units, 3, async ({ client, exps, task }) => {
     const names = [...new Set(exps.flatMap((e) => e.names))];
-    const r = await ctx.netprobe(client, { dns: names, timeout: 3 });
+    const r = await ctx.netprobe(client, { dns: names, timeout: 3 }, { task });
     return exps.flatMap((e) => {
       const shared = ctx.sharedNetworks(client, e.service);
       const tasks = ctx.tasks[e.service] ?? [];
@@ -49,6 +61,7 @@ export async function probeDns(ctx: StackContext, expectations: readonly DnsExpe
           const ok = addrs.length > 0 && addrs.every((a) => allowed.includes(a));
           return {
             from: client,
+            fromTask: task,
             service: e.service,
             name,
             ok,
@@ -65,6 +78,7 @@ export async function probeDns(ctx: StackContext, expectations: readonly DnsExpe
           tasks.length > 0;
         return {
           from: client,
+          fromTask: task,
           service: e.service,
           name,
           ok,

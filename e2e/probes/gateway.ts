@@ -4,6 +4,7 @@
  * from inside it), requests spread over every replica, and a replica killed mid-stream costs no
  * failed request while the swarm restores it.
  */
+import * as crypto from "node:crypto";
 import * as https from "node:https";
 import * as http from "node:http";
 import { serviceFiles } from "../../model/files";
@@ -19,9 +20,13 @@ export interface GatewayResponse {
   readonly servedBy?: string;
   readonly location?: string;
   readonly hsts?: string;
+  /** SHA-256 of the body, to recognise a backend that does not name itself (see backendBodies). */
+  readonly bodySha256?: string;
   readonly ms: number;
   readonly error?: string;
 }
+
+const sha256 = (text: string) => crypto.createHash("sha256").update(text).digest("hex");
 
 /** GET through the gateway's published HTTPS port with SNI and Host `host`, trusting only the program's CA. */
 export function gatewayGet(
@@ -47,13 +52,15 @@ export function gatewayGet(
         timeout: timeoutMs,
       },
       (res) => {
-        res.resume();
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () =>
           resolve({
             status: res.statusCode ?? 0,
             servedBy: res.headers["x-served-by"] as string | undefined,
             location: res.headers.location,
             hsts: res.headers["strict-transport-security"] as string | undefined,
+            bodySha256: sha256(Buffer.concat(chunks).toString()),
             ms: Date.now() - t0,
           }),
         );
@@ -81,10 +88,10 @@ function httpGet(port: number, host: string, path: string): Promise<GatewayRespo
   });
 }
 
-const routeHost = (ctx: StackContext, r: RouteSpec) => `${r.subdomain}.${ctx.topology.domain}`;
+export const routeHost = (ctx: StackContext, r: RouteSpec) => `${r.subdomain}.${ctx.topology.domain}`;
 
 /** The path a route's backend answers 200 on: its health endpoint when the route targets that port. */
-function routePath(ctx: StackContext, r: RouteSpec): string {
+export function routePath(ctx: StackContext, r: RouteSpec): string {
   const s = ctx.spec(r.service);
   const healthPort = s.ports.find((p) => p.name === s.health.portName)?.port;
   return healthPort === r.port && s.health.httpPath ? s.health.httpPath : "/";
@@ -149,6 +156,22 @@ function allowlistedClient(
   return undefined;
 }
 
+/**
+ * What each task of a route's backend answers on the route's path, asked inside the task itself:
+ * a real server names no replica (the stand-ins' X-Served-By), so an answer through the gateway
+ * counts as the backend's when its body is the one a backend task serves.
+ */
+async function backendBodies(ctx: StackContext, r: RouteSpec): Promise<Set<string>> {
+  const bodies = new Set<string>();
+  for (const task of ctx.tasks[r.service] ?? []) {
+    const out = await ctx
+      .sh(r.service, `curl -sS --max-time 5 'http://127.0.0.1:${r.port}${routePath(ctx, r)}'`, { task })
+      .catch(() => undefined);
+    if (out?.exitCode === 0) bodies.add(sha256(out.stdout));
+  }
+  return bodies;
+}
+
 export async function probeRoutes(ctx: StackContext): Promise<{ results: RouteResult[]; checks: Check[] }> {
   const hostSource = await gwbridgeGateway(ctx);
   const hostAllowed = ipInCidrs(hostSource, ctx.topology.adminCidrs);
@@ -160,10 +183,14 @@ export async function probeRoutes(ctx: StackContext): Promise<{ results: RouteRe
     const host = routeHost(ctx, r);
     const path = routePath(ctx, r);
     const backend = new Set((ctx.tasks[r.service] ?? []).map((t) => t.hostname));
+    const bodies = await backendBodies(ctx, r);
+    // A stand-in names the replica that answered; a real server's answer is recognised by its body.
+    const fromBackend = (servedBy: string | undefined, bodySha: string | undefined) =>
+      servedBy !== undefined ? backend.has(servedBy) : bodySha !== undefined && bodies.has(bodySha);
     const res = await gatewayGet(ctx, host, path);
     hsts &&= Boolean(res.hsts);
-    const fromHost = `GET https://${host}${path} from this host (${hostSource}) -> ${res.status || res.error}${res.servedBy ? ` served by ${res.servedBy}` : ""}`;
-    const servedByBackend = res.servedBy !== undefined && backend.has(res.servedBy);
+    const servedByBackend = fromBackend(res.servedBy, res.bodySha256);
+    const fromHost = `GET https://${host}${path} from this host (${hostSource}) -> ${res.status || res.error}${res.servedBy ? ` served by ${res.servedBy}` : servedByBackend ? " with the backend's own body" : ""}`;
     if (!r.admin || hostAllowed) {
       results.push({
         route: host,
@@ -181,15 +208,19 @@ export async function probeRoutes(ctx: StackContext): Promise<{ results: RouteRe
       const ca = inside.caFile ? `--cacert '${inside.caFile}'` : "-k";
       const out = await ctx.sh(
         inside.service,
-        `curl -sS --max-time 5 ${ca} --connect-to ${host}:443:${inside.gatewayIp}:${httpsContainerPort} -o /dev/null -D - -w 'code=%{http_code}' 'https://${host}${path}'`,
+        `curl -sS --max-time 5 ${ca} --connect-to ${host}:443:${inside.gatewayIp}:${httpsContainerPort} -D - -w '\ncode=%{http_code}' 'https://${host}${path}'`,
         { task: inside.task },
       );
-      const code = /code=(\d+)/.exec(out.stdout)?.[1];
-      const servedBy = /^x-served-by:\s*(\S+)/im.exec(out.stdout)?.[1];
-      insideOk = code === "200" && servedBy !== undefined && backend.has(servedBy) && Boolean(inside.caFile);
+      // stdout: headers, a blank line, the body, then the status code curl appends.
+      const code = /\ncode=(\d+)$/.exec(out.stdout)?.[1];
+      const head = out.stdout.indexOf("\r\n\r\n");
+      const body = head >= 0 ? out.stdout.slice(head + 4, out.stdout.lastIndexOf("\ncode=")) : undefined;
+      const servedBy = /^x-served-by:\s*(\S+)/im.exec(head >= 0 ? out.stdout.slice(0, head) : "")?.[1];
+      const served = fromBackend(servedBy, body === undefined ? undefined : sha256(body));
+      insideOk = code === "200" && served && Boolean(inside.caFile);
       fromAllowlist =
         `from ${inside.service}.${inside.task.slot} (${inside.sourceIp}, in ${ctx.topology.adminCidrs.join(",")}) via ${inside.gatewayIp}:${httpsContainerPort} -> ` +
-        `${code ?? out.stderr.trim().slice(0, 200)}${servedBy ? ` served by ${servedBy}` : ""}${inside.caFile ? ", chain verified with the mounted CA" : ", WITHOUT a CA to verify"}`;
+        `${code ?? out.stderr.trim().slice(0, 200)}${servedBy ? ` served by ${servedBy}` : served ? " with the backend's own body" : ""}${inside.caFile ? ", chain verified with the mounted CA" : ", WITHOUT a CA to verify"}`;
     }
     results.push({
       route: host,

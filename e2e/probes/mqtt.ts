@@ -7,7 +7,7 @@
 import * as crypto from "node:crypto";
 import { serviceFiles } from "../../model/files";
 import { mqttClientCertName } from "../../model/pki";
-import { StackContext } from "../lib/context";
+import { StackContext, Task } from "../lib/context";
 import { connectDevice, endDevice, nextMessage, publishAcked, subscribeGranted } from "../lib/mqttDevice";
 import { sharedTopic, topicMatches } from "./intent";
 
@@ -40,12 +40,13 @@ export interface MqttExchange {
 
 const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
-/** From `client`'s task, over TLS with its certificate, to `host:port`. */
+/** From `client`'s task (the first, or the one given), over TLS with its certificate, to `host:port`. */
 export async function mqttExchange(
   ctx: StackContext,
   client: string,
   host: string,
   port: number,
+  opts: { task?: Task } = {},
 ): Promise<MqttExchange> {
   const paths = mqttClientPaths(ctx, client);
   if (!paths) return { ok: false, evidence: [`${client} has no MQTT client certificate mounted`] };
@@ -59,6 +60,7 @@ export async function mqttExchange(
   if (device && (inbound || outbound)) {
     const leaf = ctx.leaf(mqttClientCertName(device));
     const conn = await connectDevice({
+      host: ctx.publishedHost("mosquitto"),
       port: ctx.published("mosquitto", "mqtts"),
       servername: ctx.topology.tls.mqttHostname,
       ca: ctx.caPem,
@@ -74,7 +76,7 @@ export async function mqttExchange(
         const sub = ctx.sh(
           client,
           `timeout 20 mosquitto_sub ${tlsArgs} -i e2e-${client}-${nonce} -q 1 -t ${q(inbound)} -C 1 -W 15`,
-          { timeoutMs: 25_000 },
+          { timeoutMs: 25_000, task: opts.task },
         );
         let finished = false;
         void sub.finally(() => (finished = true)).catch(() => undefined);
@@ -97,7 +99,7 @@ export async function mqttExchange(
         const r = await ctx.sh(
           client,
           `timeout 10 mosquitto_pub ${tlsArgs} -i e2e-${client}-${nonce} -q 1 -t ${q(outbound)} -m ${q(`from-${client}-${nonce}`)}`,
-          { timeoutMs: 15_000 },
+          { timeoutMs: 15_000, task: opts.task },
         );
         const got = await message;
         const heard = got === `from-${client}-${nonce}`;
@@ -117,7 +119,7 @@ export async function mqttExchange(
     const r = await ctx.sh(
       client,
       `timeout 15 mosquitto_sub ${tlsArgs} -i e2e-${client}-${nonce} -t ${q(sys)} -C 1 -W 10`,
-      { timeoutMs: 20_000 },
+      { timeoutMs: 20_000, task: opts.task },
     );
     const ok = r.exitCode === 0 && /\d/.test(r.stdout);
     return {

@@ -6,7 +6,7 @@
  */
 import { placeholders, serviceFiles } from "../../model/files";
 import { FlowSpec } from "../../model/types";
-import { StackContext } from "../lib/context";
+import { StackContext, Task } from "../lib/context";
 import { mapLimit } from "../lib/util";
 import { Pair, serviceNames } from "./intent";
 import { mqttExchange } from "./mqtt";
@@ -16,7 +16,12 @@ export interface FlowResult {
   readonly protocol: string;
   readonly ok: boolean;
   readonly evidence: string[];
+  /** The server address that answered, where the protocol tells (HTTP). */
+  readonly serverIp?: string;
 }
+
+/** The client task a flow is probed from: the first of the service's, or the one given. */
+type From = { task?: Task };
 
 const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
@@ -29,7 +34,7 @@ function passwordFile(ctx: StackContext, service: string): { id: string; templat
   return undefined;
 }
 
-async function httpFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
+async function httpFlow(ctx: StackContext, f: FlowSpec, from: From): Promise<FlowResult> {
   const server = ctx.spec(f.to);
   const healthPort = server.ports.find((p) => p.name === server.health.portName)?.port;
   // Prometheus scrapes /metrics (its rendered config); other clients call the server's health endpoint.
@@ -40,7 +45,7 @@ async function httpFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
         ? server.health.httpPath
         : "/";
   const url = `http://${f.to}:${f.port}${path}`;
-  const r = await ctx.sh(f.from, `curl -sS -o /dev/null --max-time 5 -w '%{http_code} %{remote_ip}' ${q(url)}`);
+  const r = await ctx.sh(f.from, `curl -sS -o /dev/null --max-time 5 -w '%{http_code} %{remote_ip}' ${q(url)}`, from);
   const [code, ip] = r.stdout.trim().split(" ");
   const ok = r.exitCode === 0 && code === "200" && ctx.ips(f.to).includes(ip);
   return {
@@ -48,18 +53,20 @@ async function httpFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
     protocol: "http",
     ok,
     evidence: [`GET ${url} -> ${code || r.stderr.trim().slice(0, 200)} from ${ip ?? "?"}`],
+    serverIp: ip,
   };
 }
 
-async function redisFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
+async function redisFlow(ctx: StackContext, f: FlowSpec, from: From): Promise<FlowResult> {
   const pw = passwordFile(ctx, f.to);
-  const noAuth = await ctx.sh(f.from, `timeout 5 redis-cli -h ${q(f.to)} -p ${f.port} PING 2>&1`);
+  const noAuth = await ctx.sh(f.from, `timeout 5 redis-cli -h ${q(f.to)} -p ${f.port} PING 2>&1`, from);
   const evidence = [`PING without password -> ${noAuth.stdout.trim().slice(0, 120)}`];
   let ok = /NOAUTH/.test(noAuth.stdout);
   if (pw) {
     const auth = await ctx.sh(
       f.from,
       `REDISCLI_AUTH=${q(ctx.password(pw.id))} timeout 5 redis-cli --no-auth-warning -h ${q(f.to)} -p ${f.port} PING 2>&1`,
+      from,
     );
     evidence.push(`PING with the program's password -> ${auth.stdout.trim().slice(0, 120)}`);
     ok &&= auth.stdout.trim() === "PONG";
@@ -67,13 +74,14 @@ async function redisFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
   return { flow: flowName(f), protocol: "redis", ok, evidence };
 }
 
-async function natsFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
+async function natsFlow(ctx: StackContext, f: FlowSpec, from: From): Promise<FlowResult> {
   const pw = passwordFile(ctx, f.to);
   const user = pw ? /user:\s*"([^"]+)"/.exec(pw.template)?.[1] : undefined;
   const talk = (connect: object) =>
     ctx.sh(
       f.from,
       `printf '%s\\r\\nPING\\r\\n' ${q(`CONNECT ${JSON.stringify(connect)}`)} | timeout 8 nc -q 2 -w 4 ${q(f.to)} ${f.port}`,
+      from,
     );
   const anon = await talk({ verbose: true, pedantic: false });
   const info = /^INFO \{.*"server_id"/m.test(anon.stdout);
@@ -94,11 +102,11 @@ async function natsFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
   return { flow: flowName(f), protocol: "nats", ok, evidence };
 }
 
-async function tcpFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
-  const r = await ctx.netprobe(f.from, { dns: [f.to], timeout: 3 });
+async function tcpFlow(ctx: StackContext, f: FlowSpec, from: From): Promise<FlowResult> {
+  const r = await ctx.netprobe(f.from, { dns: [f.to], timeout: 3 }, from);
   const ips = r.dns[f.to]?.addrs ?? [];
   const c = ips.length
-    ? await ctx.netprobe(f.from, { tcp: ips.map((ip) => [ip, f.port] as [string, number]) })
+    ? await ctx.netprobe(f.from, { tcp: ips.map((ip) => [ip, f.port] as [string, number]) }, from)
     : undefined;
   const results = Object.entries(c?.tcp ?? {}).map(([k, v]) => `${k} ${v.result}`);
   const ok = ips.length > 0 && Object.values(c?.tcp ?? {}).every((v) => v.result === "open");
@@ -112,22 +120,23 @@ async function tcpFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
 
 export const flowName = (f: FlowSpec) => `${f.from} -> ${f.to}:${f.port}`;
 
-export async function probeFlow(ctx: StackContext, f: FlowSpec): Promise<FlowResult> {
+/** A declared flow at the application level, from a task of its client (the first, or the one given). */
+export async function probeFlow(ctx: StackContext, f: FlowSpec, from: From = {}): Promise<FlowResult> {
   const port = ctx.spec(f.to).ports.find((p) => p.port === f.port);
   switch (port?.appProtocol) {
     case "http":
     case "metrics":
-      return httpFlow(ctx, f);
+      return httpFlow(ctx, f, from);
     case "mqtts": {
-      const r = await mqttExchange(ctx, f.from, f.to, f.port);
+      const r = await mqttExchange(ctx, f.from, f.to, f.port, from);
       return { flow: flowName(f), protocol: "mqtts", ok: r.ok, evidence: r.evidence };
     }
     case "redis":
-      return redisFlow(ctx, f);
+      return redisFlow(ctx, f, from);
     case "nats":
-      return natsFlow(ctx, f);
+      return natsFlow(ctx, f, from);
     default:
-      return tcpFlow(ctx, f);
+      return tcpFlow(ctx, f, from);
   }
 }
 
@@ -164,6 +173,8 @@ export async function prometheusTargets(
 
 export interface PairResult {
   readonly from: string;
+  /** The task of `from` the probe ran in. */
+  readonly fromTask?: Task;
   readonly to: string;
   readonly blocked: boolean;
   /** Names of `to` and what the lookup from `from` got (status, addresses). */
@@ -174,15 +185,25 @@ export interface PairResult {
   readonly routes: Record<string, string>;
 }
 
-/** Probes every forbidden pair, one netprobe per client service (lookups and connects in parallel inside it). */
+/**
+ * Probes every forbidden pair, one netprobe per client service (lookups and connects in parallel
+ * inside it); with `everyTask`, one per task of the client, so on a multi-node swarm the pairs are
+ * tried from every node the client runs on.
+ */
 export async function probeForbidden(
   ctx: StackContext,
   pairs: readonly Pair[],
   onClient?: (client: string, results: PairResult[]) => void,
+  opts: { everyTask?: boolean } = {},
 ): Promise<PairResult[]> {
   const byClient = new Map<string, string[]>();
   for (const p of pairs) byClient.set(p.from, [...(byClient.get(p.from) ?? []), p.to]);
-  const all = await mapLimit([...byClient.entries()], 3, async ([client, targets]) => {
+  const units = [...byClient.entries()].flatMap(([client, targets]) =>
+    opts.everyTask
+      ? (ctx.tasks[client] ?? []).map((task) => ({ client, targets, task: task as Task | undefined }))
+      : [{ client, targets, task: undefined as Task | undefined }],
+  );
+  const all = await mapLimit(units, 3, async ({ client, targets, task }) => {
     const names = targets.flatMap((to) => serviceNames(ctx.exports, to));
     const tcp: [string, number][] = targets.flatMap((to) =>
       ctx.ips(to).flatMap((ip) =>
@@ -193,7 +214,7 @@ export async function probeForbidden(
       ),
     );
     const routes = [...new Set(targets.flatMap((to) => ctx.ips(to)))];
-    const r = await ctx.netprobe(client, { dns: names, tcp, routes, timeout: 3, parallel: 12 });
+    const r = await ctx.netprobe(client, { dns: names, tcp, routes, timeout: 3, parallel: 12 }, { task });
     const results = targets.map((to): PairResult => {
       const dns = Object.fromEntries(
         serviceNames(ctx.exports, to).map((n) => {
@@ -211,7 +232,15 @@ export async function probeForbidden(
       const resolved = serviceNames(ctx.exports, to).some((n) => (r.dns[n]?.addrs.length ?? 0) > 0);
       const open = Object.values(tcpOut).some((v) => v === "open");
       const probed = ips.length > 0 && Object.keys(tcpOut).length > 0;
-      return { from: client, to, blocked: !resolved && !open && probed, dns, tcp: tcpOut, routes: routeOut };
+      return {
+        from: client,
+        fromTask: task,
+        to,
+        blocked: !resolved && !open && probed,
+        dns,
+        tcp: tcpOut,
+        routes: routeOut,
+      };
     });
     onClient?.(client, results);
     return results;

@@ -53,9 +53,12 @@ ln -sf /usr/local/bin/influxdb-entrypoint.sh /entrypoint.sh
 install -d -o grafana -g grafana /usr/share/grafana /var/lib/grafana /var/log/grafana /etc/grafana
 install -m 0755 "$SRC/entrypoints/grafana-run.sh" /run.sh
 
-# node-red (nodered/node-red:4) stand-in.
-install -d -o node-red -g node-red /usr/src/node-red
+# node-red (nodered/node-red:4.0.8): the real Node-RED, installed by build.sh from the npm registry
+# into /usr/src/node-red (package.json, lock, node_modules), owned like upstream's; node at
+# upstream's path.
 install -m 0755 "$SRC/entrypoints/node-red-entrypoint.sh" /usr/src/node-red/entrypoint.sh
+chown -R node-red:root /usr/src/node-red
+ln -sf /usr/bin/node /usr/local/bin/node
 
 # redis (redis:7.4-alpine) and node-red both use /data: redis owns it here, the node-red
 # image re-owns it in its own layer (build.sh).

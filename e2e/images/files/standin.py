@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """HTTP stand-in for services whose real image cannot be built here (influxdb, grafana,
-node-red, mqtt-exporter). Serves the real port and health path; every answer names the
+mqtt-exporter). Serves the real port and health path; every answer names the
 container's hostname (header X-Served-By, JSON field "hostname") so probes can count replicas
 behind a load balancer. Environment the upstream images read is honoured where it changes what
 a client sees: the port, Grafana's sub-path, and *_FILE secrets (unreadable => exit 1, as the
@@ -34,8 +34,6 @@ def port_for(service: str) -> int:
         return int(bind.rsplit(":", 1)[1])
     if service == "grafana":
         return int(os.environ.get("GF_SERVER_HTTP_PORT", "3000"))
-    if service == "node-red":
-        return int(os.environ.get("PORT", "1880"))
     if service == "mqtt-exporter":
         # The exporter's --bind-address (env BIND_ADDRESS), default 0.0.0.0:9234.
         return int(os.environ.get("BIND_ADDRESS", "0.0.0.0:9234").rsplit(":", 1)[1])
@@ -178,10 +176,6 @@ class Handler(BaseHTTPRequestHandler):
         elif SERVICE == "mqtt-exporter":
             if path == "/metrics":
                 return self.send_body(200, BROKER.exposition().encode(), "text/plain; version=0.0.4")
-        elif SERVICE == "node-red":
-            if path == "/":
-                return self.send_body(200, f"<html><title>Node-RED</title><body>{HOSTNAME}</body></html>\n".encode(),
-                                      "text/html")
         self.send_json(404, {"message": "Not found", "path": path})
 
     def do_GET(self) -> None:

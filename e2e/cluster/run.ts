@@ -1,0 +1,513 @@
+/**
+ * `npm run e2e:cluster`: deploys the real program (index.ts) with a prod-shaped stack config
+ * (Pulumi.cluster.yaml) onto a swarm of 3 managers and 3 workers built on this machine
+ * (e2e/cluster/node.sh: one network namespace and one dockerd per node), and proves across nodes
+ * what the single-node run proves on one: declared flows connect, undeclared pairs are blocked,
+ * names resolve to the right tasks; then injects faults (worker loss, drain, broker restart, loss
+ * and return of the storage node) while a client keeps requesting Grafana through the gateway.
+ * Writes .e2e/cluster-report.json, prints a summary, exits non-zero when a required check fails,
+ * and always removes the whole cluster (also on failure, a signal or the deadline).
+ *
+ * The program runs under e2e/harness (the test stand-in for the Pulumi providers) against node 1,
+ * a manager, exactly as `npm run e2e` runs it against the single-node engine.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createHarness, runProgram } from "../harness";
+import { CONFIG_NAMESPACE, parseStackConfig } from "../../model/config";
+import { planNetworks } from "../../model/networks";
+import { resolveTopology } from "../../model/resolve";
+import { Topology } from "../../model/types";
+import { PROJECT_ROOT, readStackConfig } from "../../tools/stackFile";
+import { ClusterAccess, StackContext } from "../lib/context";
+import { capture, runStreamed } from "../lib/host";
+import { kernelFacts } from "../lib/kernel";
+import { Progress } from "../lib/progress";
+import { errorText, sleep } from "../lib/util";
+import { balancedRoute, routeHost, routePath } from "../probes/gateway";
+import { planProbes, ProgramExports } from "../probes/intent";
+import { GatewayClient } from "./client";
+import { brokerRestart, drain, FaultEnv, storageNodeLoss, workerLoss } from "./faults";
+import { MemorySampler } from "./memory";
+import { ClusterPlan, LocalCluster, NODE_SH } from "./nodes";
+import { allowedAcrossNodes, dnsFromEveryNode, forbiddenAcrossNodes } from "./probes";
+import { ClusterReport, NOT_MEASURED, summary, verdict } from "./report";
+import { shortOf, swarmView } from "./swarmView";
+
+const STACK = "cluster";
+const OUT_DIR = path.join(PROJECT_ROOT, ".e2e");
+const REPORT = path.join(OUT_DIR, "cluster-report.json");
+const LOGS = path.join(OUT_DIR, "cluster-logs");
+const STAND_IN_LABEL = "iot-swarm-net.e2e-image.stand-in";
+/** The whole run, image build included; about 5 minutes with images cached, 7 on a fresh machine. */
+const DEADLINE_S = Number(process.env.IOT_CLUSTER_DEADLINE_S ?? 1200);
+
+/** 3 managers (raft survives one lost) that run no tasks, 3 workers; node 6 holds the data. */
+const PLAN: ClusterPlan = {
+  managers: 3,
+  workers: 3,
+  heartbeatSeconds: Number(process.env.IOT_CLUSTER_HEARTBEAT_S ?? 1),
+  drainManagers: true,
+  labels: { 6: { "iot.storage": "true", "iot.state": "true" } },
+};
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Draft = Mutable<Omit<ClusterReport, "passed" | "failures">>;
+
+function emptyReport(startedAt: Date): Draft {
+  return {
+    allowed: { ok: 0, total: 0, crossNode: { ok: 0, total: 0 } },
+    forbidden: { blocked: 0, total: 0, crossNode: { blocked: 0, total: 0 } },
+    dns: { ok: 0, total: 0, nodes: {} },
+    faults: [],
+    telemetry: NOT_MEASURED,
+    placement: {},
+    cluster: {},
+    standIns: [],
+    run: { runId: "", startedAt: startedAt.toISOString(), stack: STACK, durations: {} },
+    environment: {},
+    notes: [],
+    checks: [],
+    details: {},
+  };
+}
+
+function loadTopology(config: Record<string, string>): Topology {
+  const raw: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config))
+    if (k.startsWith(`${CONFIG_NAMESPACE}:`)) raw[k.slice(CONFIG_NAMESPACE.length + 1)] = v;
+  return resolveTopology(parseStackConfig(raw));
+}
+
+const brief = (text: string, max = 600) =>
+  text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters in .e2e/cluster.log)`;
+
+/** What is left of the cluster on this host after `node.sh down`. */
+function leftovers(): string[] {
+  const out: string[] = [];
+  const netns = capture("ip", ["netns", "list"])
+    .stdout.split("\n")
+    .filter((l) => l.startsWith("iot-cluster"));
+  if (netns.length) out.push(`namespaces ${netns.map((l) => l.split(" ")[0]).join(" ")}`);
+  if (capture("ip", ["link", "show", "iot-cluster-h"]).status === 0) out.push("host leg iot-cluster-h");
+  const pids = capture("bash", [NODE_SH, "pids"]).stdout.trim();
+  if (pids) out.push(`processes ${pids.split("\n").join(" ")}`);
+  for (const h of fs.existsSync("/sys/fs/cgroup") ? fs.readdirSync("/sys/fs/cgroup") : [])
+    if (fs.existsSync(`/sys/fs/cgroup/${h}/iot-cluster`)) out.push(`cgroup ${h}/iot-cluster`);
+  for (const d of ["/var/lib/iot-cluster", "/run/iot-cluster"]) if (fs.existsSync(d)) out.push(`directory ${d}`);
+  return out;
+}
+
+async function main(): Promise<number> {
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  const progress = new Progress(path.join(OUT_DIR, "cluster.log"));
+  const report = emptyReport(new Date());
+  const durations = report.run.durations as Record<string, number>;
+  const fatal: string[] = [];
+  const memory = new MemorySampler();
+  const cluster = new LocalCluster(PLAN, progress);
+  let client: GatewayClient | undefined;
+
+  let teardownPromise: Promise<void> | undefined;
+  const teardown = () =>
+    (teardownPromise ??= (async () => {
+      const done = progress.step("teardown: every node, namespace, daemon, cgroup, data root and image of the cluster");
+      await client?.stop().catch(() => undefined);
+      report.memory = { ...memory.stop() };
+      // The daemons' logs outlive their data roots, for a failed run's diagnosis.
+      fs.rmSync(LOGS, { recursive: true, force: true });
+      fs.mkdirSync(LOGS, { recursive: true });
+      for (const n of cluster.nodes) {
+        const log = `/var/lib/iot-cluster/node${n.index}/dockerd.log`;
+        if (fs.existsSync(log)) fs.copyFileSync(log, path.join(LOGS, `${n.name}-dockerd.log`));
+      }
+      const errors: string[] = [];
+      await cluster.sh("down").catch((e) => errors.push(errorText(e)));
+      report.teardown = { leftovers: leftovers(), errors };
+      durations.teardown = done();
+      progress.line(
+        `  ${report.teardown.leftovers.length ? `LEFT: ${report.teardown.leftovers.join(", ")}` : "nothing of the cluster left"}`,
+      );
+    })());
+
+  const finish = async (): Promise<number> => {
+    await teardown();
+    durations.total = Math.round(progress.seconds() * 10) / 10;
+    const failures = [...fatal.map((f) => `run did not complete: ${f}`), ...verdict(report)];
+    const final: ClusterReport = { ...report, passed: failures.length === 0, failures };
+    fs.writeFileSync(REPORT, JSON.stringify(final, null, 2) + "\n");
+    progress.line(`wrote ${path.relative(process.cwd(), REPORT)}`);
+    process.stdout.write(`\n${summary(final)}\n\n`);
+    await progress.close();
+    return final.passed ? 0 : 1;
+  };
+
+  let exiting = false;
+  const abort = (why: string, code: number) => {
+    if (exiting) return;
+    exiting = true;
+    fatal.push(brief(why));
+    progress.line(`${brief(why)}: tearing down before exit`);
+    void finish().finally(() => process.exit(code));
+  };
+  process.on("SIGINT", () => abort("interrupted (SIGINT)", 130));
+  process.on("SIGTERM", () => abort("terminated (SIGTERM)", 143));
+  process.on("uncaughtException", (e) => abort(`uncaught exception: ${e.stack ?? errorText(e)}`, 1));
+  process.on("unhandledRejection", (e) => abort(`unhandled rejection: ${e instanceof Error ? e.stack : String(e)}`, 1));
+  const watchdog = setTimeout(() => abort(`deadline of ${DEADLINE_S} s reached`, 1), DEADLINE_S * 1000);
+
+  const step = async <T>(name: string, fn: () => Promise<T>, required = true): Promise<T | undefined> => {
+    // After a signal or the deadline the teardown owns the cluster: no further step.
+    if (exiting) throw new Error("stopped");
+    const done = progress.step(name);
+    try {
+      return await fn();
+    } catch (e) {
+      if (required || exiting) throw e;
+      report.checks.push({ name: `${name.split(":")[0]} ran to completion`, ok: false, detail: brief(errorText(e)) });
+      progress.line(`  ERROR: ${brief(errorText(e))}`);
+      progress.detail(errorText(e));
+      return undefined;
+    } finally {
+      durations[name.split(":")[0]] = done();
+    }
+  };
+
+  try {
+    await step("install: docker.io, debootstrap, iproute2 if missing (e2e/engine.sh install)", () =>
+      runStreamed(progress, "engine", "bash", [path.join(__dirname, "../engine.sh"), "install"]),
+    );
+    await step("nodes: namespaces, hub bridge, host leg, one dockerd per node (e2e/cluster/node.sh)", async () => {
+      await cluster.sh("down"); // what a killed earlier run left
+      await cluster.up();
+      memory.start();
+    });
+    await step(`swarm: init, ${PLAN.managers} managers and ${PLAN.workers} workers join, labels`, async () => {
+      await cluster.formSwarm();
+      await cluster.labelNodes();
+      for (const n of cluster.nodes)
+        progress.line(
+          `  ${n.name} ${n.address} ${n.role}${PLAN.drainManagers && n.role === "manager" ? " (drain: runs no tasks)" : ""} ${JSON.stringify(PLAN.labels[n.index] ?? {})}`,
+        );
+    });
+    const builder = cluster.taskNodes[0];
+    await step(
+      `images: e2e/images/build.sh on ${builder.name}, docker save | load to the other task nodes`,
+      async () => {
+        await runStreamed(progress, "images", "bash", [path.join(__dirname, "../images/build.sh")], {
+          DOCKER_HOST: `unix://${builder.socket}`,
+        });
+        const images = capture("docker", [
+          "-H",
+          `unix://${builder.socket}`,
+          "image",
+          "ls",
+          "--format",
+          "{{.Repository}}:{{.Tag}}",
+          "iot-e2e/*",
+        ])
+          .stdout.split("\n")
+          .filter((i) => i.endsWith(":e2e"));
+        const t = await cluster.distributeImages(builder, cluster.taskNodes.slice(1), images);
+        progress.line(
+          `  ${images.length} images copied to ${cluster.taskNodes.length - 1} nodes: save ${t.save.toFixed(1)} s, load ${t.load.toFixed(1)} s`,
+        );
+      },
+    );
+
+    const kernel = kernelFacts();
+    const { config } = readStackConfig(STACK);
+    const topology = loadTopology(config);
+    const version = await cluster.manager.docker.version();
+    report.environment = {
+      dockerEngine: version.Version,
+      kernel: version.KernelVersion,
+      ipvs: kernel.ipvs,
+      ipsecEsp: kernel.esp,
+      ipsecEspProbe: kernel.espDetail,
+      environment: topology.environment,
+      overlayEncryption: topology.encryptOverlays ? "on" : "off",
+      publishMode: topology.publishMode,
+      endpointModes: [...new Set(topology.services.map((s) => s.endpointMode))],
+      harness: "e2e/harness: test stand-in for the Pulumi docker, tls and random providers; not used by pulumi up",
+    };
+    report.notes.push(
+      `overlay encryption is OFF (prod: on): the kernel ${kernel.esp ? "has" : "has no"} IPsec ESP (${kernel.espDetail}), and an encrypted overlay drops all cross-node traffic without the AEAD rfc4106(gcm(aes)); the encrypted data plane is not what this run proves`,
+      `publishing in host mode with dnsrr endpoints (prod: ingress and VIPs): IPVS is ${kernel.ipvs ? "present" : "absent"}; the gateway's clients resolve it to every worker's address`,
+      "managers are manager-only (availability drain): every task runs on the 3 workers",
+      "faults start between two requests of the client: a request in flight on a connection to a node at the instant it is cut off is lost with the node whatever the stack does (the client does not retry)",
+      `lostMessages and telemetry: ${NOT_MEASURED}`,
+    );
+    report.cluster = {
+      managers: PLAN.managers,
+      workers: PLAN.workers,
+      heartbeatSeconds: PLAN.heartbeatSeconds,
+      nodes: cluster.nodes.map((n) => ({
+        name: n.name,
+        address: n.address,
+        role: n.role,
+        availability: PLAN.drainManagers && n.role === "manager" ? "drain" : "active",
+        labels: PLAN.labels[n.index] ?? {},
+      })),
+      network:
+        "namespaces cabled to one bridge in a hub namespace; no default route in the cluster: nothing leaves this machine",
+    };
+
+    const nodeName = (id: string) => cluster.byId(id)?.name ?? id.slice(0, 12);
+    let ctx: StackContext | undefined;
+    const access: ClusterAccess = {
+      engineOf: (id) => cluster.byId(id)?.docker,
+      publishedHost: (service) => {
+        const t = ctx?.tasks[service]?.[0];
+        const n = t ? cluster.byId(t.node) : undefined;
+        if (!n) throw new Error(`no running task of ${service} to reach its published ports on`);
+        return n.address;
+      },
+    };
+
+    const outputs = await step(
+      `deploy: the real program (index.ts) with Pulumi.${STACK}.yaml, through ${cluster.manager.name}`,
+      async () => {
+        let converged = 0;
+        const harness = createHarness({
+          docker: cluster.manager.docker,
+          convergeTimeoutMs: 240_000,
+          log: (l) => {
+            progress.detail(`[harness] ${l}`);
+            if (/ converged$/.test(l))
+              progress.line(`  ${l.replace(/^service /, "")} (${++converged}/${topology.services.length})`);
+            else if (/^FAILED/.test(l)) progress.line(`  ${l}`);
+          },
+        });
+        report.run = { ...report.run, runId: harness.runId };
+        const out = await runProgram(harness, () => import(path.join(PROJECT_ROOT, "index")), { stack: STACK, config });
+        ctx = new StackContext(
+          harness,
+          topology,
+          planNetworks(topology),
+          out as unknown as ProgramExports,
+          progress,
+          access,
+        );
+        return out;
+      },
+    );
+    if (!outputs || !ctx) throw new Error("the program did not deploy");
+    const c = ctx;
+
+    await step(
+      "healthy: every service runs its replicas (healthy: a task with a healthcheck reports running once healthy)",
+      async () => {
+        await cluster.waitUntil(
+          "every service running its replicas",
+          180_000,
+          async () =>
+            shortOf(
+              await swarmView(
+                cluster.manager.docker,
+                topology.services.map((s) => s.name),
+              ),
+              topology,
+            ).length === 0,
+        );
+        await c.refreshTasks();
+        for (const s of topology.services) {
+          report.placement[s.name] = c.tasks[s.name].map((t) => nodeName(t.node));
+          progress.line(
+            `  ${s.name.padEnd(14)} ${c.tasks[s.name].length}/${s.replicas} on ${report.placement[s.name].join(", ")}`,
+          );
+        }
+        const worker = cluster.taskNodes[0].docker;
+        const images = await Promise.all(
+          topology.services.map(
+            async (s) => [s.name, (await worker.getImage(s.image).inspect()).Config?.Labels?.[STAND_IN_LABEL]] as const,
+          ),
+        );
+        report.standIns = images.filter(([, u]) => u).map(([n]) => n);
+        placementChecks(report, cluster, c, topology);
+      },
+    );
+
+    const probes = planProbes(topology, outputs as unknown as ProgramExports);
+    for (const p of probes.problems) report.checks.push({ name: "model and exports agree", ok: false, detail: p });
+
+    await step(
+      "dns: every name every service may use, from every task (so from every node a service runs on)",
+      async () => {
+        // Swarm's gossip spreads each node's tasks to the others: right after the deploy converged a
+        // node may not know a task on another one yet. Ask until every answer is right (or 90 s).
+        const t0 = Date.now();
+        let r = await dnsFromEveryNode(c, probes.dns, nodeName);
+        let rounds = 1;
+        while (r.summary.ok < r.summary.total && Date.now() - t0 < 90_000) {
+          await sleep(2000);
+          r = await dnsFromEveryNode(c, probes.dns, nodeName);
+          rounds++;
+        }
+        const converged = r.summary.ok === r.summary.total ? (Date.now() - t0) / 1000 : null;
+        report.details.dnsConvergence = { rounds, seconds: converged };
+        progress.line(
+          `  every node's answers right ${converged === null ? "NEVER (90 s)" : `after ${converged.toFixed(1)} s (${rounds} round${rounds > 1 ? "s" : ""})`}`,
+        );
+        report.dns = r.summary;
+        report.details.dns = r.results;
+        for (const [n, x] of Object.entries(r.summary.nodes))
+          progress.line(`  ${n}: ${x.ok}/${x.total} lookups answered with the right tasks`);
+        for (const x of r.results.filter((y) => !y.ok)) progress.line(`  FAIL ${JSON.stringify(x)}`);
+      },
+      false,
+    );
+
+    await step(
+      "allowed: every declared flow from every client task, and TCP to every server task",
+      async () => {
+        const r = await allowedAcrossNodes(c, probes.flows, nodeName);
+        report.allowed = r.summary;
+        report.details.allowed = r.results;
+        for (const x of r.results)
+          progress.line(
+            `  ${x.ok ? "ok  " : "FAIL"} ${`${x.from}@${x.fromNode}`.padEnd(34)} ${x.flow.padEnd(30)} ${x.evidence.join("; ").slice(0, 300)}`,
+          );
+        progress.line(
+          `  ${r.summary.ok}/${r.summary.total} flows; cross-node connects ${r.summary.crossNode.ok}/${r.summary.crossNode.total} open`,
+        );
+      },
+      false,
+    );
+
+    await step(
+      "forbidden: every undeclared ordered pair from every task of the first",
+      async () => {
+        const r = await forbiddenAcrossNodes(c, probes.forbidden, nodeName, (l) => progress.line(`  ${l}`));
+        report.forbidden = r.summary;
+        report.details.forbidden = r.results;
+        progress.line(
+          `  ${r.summary.blocked}/${r.summary.total} blocked; cross-node ${r.summary.crossNode.blocked}/${r.summary.crossNode.total}`,
+        );
+      },
+      false,
+    );
+
+    const route = balancedRoute(c);
+    if (!route) throw new Error("no route to a replicated service: nothing for the faults' client to request");
+    const workers = cluster.workers.map((n) => n.address);
+    client = new GatewayClient({
+      addresses: workers,
+      port: c.published("gateway", "https"),
+      host: routeHost(c, route),
+      path: routePath(c, route),
+      ca: c.caPem,
+    });
+    report.details.client = {
+      route: `https://${routeHost(c, route)}${routePath(c, route)}`,
+      addresses: workers,
+      port: c.published("gateway", "https"),
+      behaviour:
+        "one request after another, 25 ms apart, each on a new connection; next address only on a failed TCP connect (2 s connect timeout)",
+    };
+    client.start();
+    await sleep(3000);
+    const warm = client.window(0, Date.now());
+    progress.line(`  client: ${warm.filter((r) => r.ok).length}/${warm.length} requests served before the faults`);
+    const env: FaultEnv = {
+      cluster,
+      ctx: c,
+      client,
+      progress,
+      topology,
+      recoveryTimeoutMs: 180_000,
+      holdSeconds: Number(process.env.IOT_CLUSTER_HOLD_S ?? 20),
+    };
+    for (const [name, fault] of [
+      [
+        "worker-loss: unplug a worker running a gateway and a Grafana replica, kill its daemon and containers, then restart it",
+        workerLoss,
+      ],
+      ["drain: drain a worker running a gateway replica, then make it active again", drain],
+      ["broker-restart: force a new broker task; back when a device connects over MQTTS", brokerRestart],
+      [
+        "storage-node-loss: unplug and kill the node holding InfluxDB's data, leave it away, restart it",
+        storageNodeLoss,
+      ],
+    ] as const) {
+      const r = await step(name, () => fault(env), false);
+      if (!r) continue;
+      report.faults.push(r);
+      progress.line(
+        `  ${r.failedRequests}/${r.requests} requests failed; recovered in ${r.recoverySeconds ?? "never"} s; latency p50 ${r.latencyMs?.p50} ms, max ${r.latencyMs?.max} ms; served via ${JSON.stringify(r.servedVia)}`,
+      );
+      for (const f of r.failures) progress.line(`    failed: ${f}`);
+      for (const f of (r.slow ?? []).slice(0, 10)) progress.line(`    slow: ${f}`);
+      await c.refreshTasks().catch(() => undefined);
+    }
+    await client.stop();
+    const moved = report.faults.flatMap((f) =>
+      f.rescheduled.filter((m) => m.withoutItsData).map((m) => `${m.service} (${f.name})`),
+    );
+    if (moved.length)
+      report.notes.push(
+        `stateful services without a placement constraint moved to another node without their volume's data: ${[...new Set(moved)].join(", ")}; pinning them (iot.state) is the program's to do`,
+      );
+  } catch (e) {
+    if (!exiting) {
+      fatal.push(brief(errorText(e)));
+      progress.line(`ERROR: ${brief(errorText(e))}`);
+      progress.detail(errorText(e));
+    }
+  } finally {
+    clearTimeout(watchdog);
+  }
+  if (exiting) return new Promise<number>(() => undefined);
+  return finish();
+}
+
+/** Prod's placement, as deployed: the gateway on workers, Grafana spread, the data on the storage node, managers free. */
+function placementChecks(report: Draft, cluster: LocalCluster, ctx: StackContext, topology: Topology): void {
+  const nodesOf = (s: string) => (ctx.tasks[s] ?? []).map((t) => cluster.byId(t.node));
+  const gw = nodesOf("gateway");
+  report.checks.push({
+    name: "Gateway replicas run on workers only, one per node",
+    ok: gw.length > 0 && gw.every((n) => n?.role === "worker") && new Set(gw).size === gw.length,
+    detail: gw.map((n) => `${n?.name} (${n?.role})`).join(", "),
+  });
+  for (const s of topology.services.filter((x) => x.replicas > 1 && x.name !== "gateway")) {
+    const nodes = nodesOf(s.name);
+    const spread = new Set(nodes).size === Math.min(nodes.length, cluster.taskNodes.length);
+    report.checks.push({
+      name: `${s.name}: ${s.replicas} replicas spread over nodes`,
+      ok: nodes.length === s.replicas && spread,
+      detail: nodes.map((n) => n?.name).join(", "),
+    });
+  }
+  const storage = Object.entries(cluster.plan.labels)
+    .filter(([, l]) => l["iot.storage"] === "true")
+    .map(([i]) => cluster.node(Number(i)).name);
+  for (const s of topology.services.filter((x) => x.placement.some((p) => p.includes("iot.storage")))) {
+    const nodes = nodesOf(s.name).map((n) => n?.name);
+    report.checks.push({
+      name: `${s.name} runs on the storage node`,
+      ok: nodes.length > 0 && nodes.every((n) => n !== undefined && storage.includes(n)),
+      detail: `${nodes.join(", ")} (labelled iot.storage=true: ${storage.join(", ")})`,
+    });
+  }
+  if (cluster.plan.drainManagers) {
+    const onManagers = topology.services.flatMap((s) =>
+      nodesOf(s.name)
+        .filter((n) => n?.role === "manager")
+        .map((n) => `${s.name}@${n?.name}`),
+    );
+    report.checks.push({
+      name: "Managers run no tasks",
+      ok: onManagers.length === 0,
+      detail: onManagers.join(", ") || "none",
+    });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`e2e:cluster: ${errorText(e)}\n`);
+    process.exit(1);
+  },
+);
