@@ -49,6 +49,9 @@ export interface DockerRealiserOptions {
 
 type Dict = Record<string, any>;
 
+/** resourceDockerNetworkRead's StateChangeConf Delay. */
+export const NETWORK_READ_DELAY_MS = 2000;
+
 function statusOf(err: unknown): number | undefined {
   return (err as { statusCode?: number })?.statusCode;
 }
@@ -89,6 +92,10 @@ export class DockerRealiser {
         const body = networkCreateBody(name, inputs, labels);
         const net = await this.docker.createNetwork(body as Docker.NetworkCreateOptions).catch(fail);
         this.record({ kind: "network", id: net.id, name, type, resource: logical });
+        // The provider's Read waits before its first inspect (resource_docker_network_funcs.go
+        // networkReadRefreshDelay): a swarm network inspected at once can still be unallocated, with no
+        // driver, options or IPAM driver, and a state holding those would replace it on the next run.
+        await sleep(NETWORK_READ_DELAY_MS);
         return { id: net.id, state: await this.applied(type, net.id, named) };
       }
       case "docker:index/secret:Secret": {
