@@ -32,6 +32,8 @@ export interface Day2ChangeReport {
   readonly failedRequests: number;
   readonly failedWhileGatewayDown: number;
   readonly failedAtBackend: number;
+  /** How long the gateway itself did not answer (its own restart), in seconds. */
+  readonly gatewayDownSeconds: number;
   /** The change restarts the gateway, whose host-mode port one task holds at a time. */
   readonly gatewayRestarted: boolean;
   readonly messagesSent: number;
@@ -153,6 +155,7 @@ export async function runDay2(o: Day2Options): Promise<Day2Report> {
       failedRequests: requests.failedRequests,
       failedWhileGatewayDown: requests.failedWhileGatewayDown,
       failedAtBackend: requests.failedAtBackend,
+      gatewayDownSeconds: requests.gatewayDownSeconds,
       gatewayRestarted: [...resources.update, ...resources.replace].includes(gatewayId),
       messagesSent: messages.sent,
       lostMessages: messages.lostMessages,
@@ -163,7 +166,7 @@ export async function runDay2(o: Day2Options): Promise<Day2Report> {
     o.progress.line(
       `  ${change.name}: ${JSON.stringify(report.steps)}${report.stepsAsExpected ? "" : " (NOT as expected)"}, ` +
         `${ok ? "converged" : "NOT converged"} in ${seconds} s; requests ${requests.failedRequests}/${requests.requests} failed ` +
-        `(${requests.failedWhileGatewayDown} while the gateway restarted); messages ${messages.sent} sent, ${messages.lostMessages} lost, ` +
+        `(${requests.failedWhileGatewayDown} while the gateway restarted, down ${requests.gatewayDownSeconds} s); messages ${messages.sent} sent, ${messages.lostMessages} lost, ` +
         `${messages.duplicateMessages} duplicated${error ? `; ERROR ${error}` : ""}`,
     );
     for (const f of requests.failures) o.progress.detail(`    failed request: ${f}`);

@@ -33,6 +33,8 @@ export interface RequestTally {
   readonly failedWhileGatewayDown: number;
   /** Failures the gateway answered or could not route: the replicated service's own. */
   readonly failedAtBackend: number;
+  /** From the first to the last failed gateway-only request: how long the gateway itself did not answer. */
+  readonly gatewayDownSeconds: number;
   readonly failures: readonly string[];
 }
 
@@ -86,11 +88,15 @@ export class GatewayClient {
     };
     const failed = service.filter((o) => !o.ok);
     const down = failed.filter(gatewayDown);
+    const ownFailed = own.filter((o) => !o.ok);
+    const gatewayDownSeconds =
+      ownFailed.length === 0 ? 0 : Math.round((ownFailed[ownFailed.length - 1].at - ownFailed[0].at) / 100) / 10;
     return {
       requests: service.length,
       failedRequests: failed.length,
       failedWhileGatewayDown: down.length,
       failedAtBackend: failed.length - down.length,
+      gatewayDownSeconds,
       failures: failed
         .slice(0, 10)
         .map((o) => `${new Date(o.at).toISOString()} ${o.detail}${gatewayDown(o) ? " (gateway down)" : ""}`),
