@@ -59,6 +59,11 @@ describe("the generated HAProxy gateway configuration", () => {
     expect(beside).not.toContain("redirect scheme");
   });
 
+  it("opens a server connection per request, so a lost node costs a connect timeout, not a server timeout", () => {
+    expect(cfg).toMatch(/^ {2}http-reuse never$/m);
+    expect(cfg).toMatch(/^ {2}timeout connect 3s$/m);
+  });
+
   it("discovers every task through Docker's DNS with health checks, retries and redispatch", () => {
     expect(cfg).toMatch(/resolvers docker\n {2}nameserver swarm 127\.0\.0\.11:53/);
     expect(cfg).toContain(

@@ -59,6 +59,10 @@ export function renderHaproxyConfig(
     // redispatched when its connect times out; cutting it when the check marks the server down
     // turned that retry into a failed request (seen in the e2e failover probe).
     "  default-server inter 2s fall 2 rise 2",
+    // Each request on a connection of its own: a request sent on an idle pooled connection to a replica
+    // whose node was cut off waits the whole `timeout server` before its retry (seen on the e2e cluster:
+    // 32 s); a new connection to that replica fails its connect within `timeout connect` and is retried.
+    "  http-reuse never",
     "",
     "frontend health",
     `  bind :${port("metrics", 8405)}`,
