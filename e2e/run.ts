@@ -13,7 +13,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Docker from "dockerode";
-import { createHarness, E2eHarness, loadProgram, removeAllLabelled, runProgram, waitForService } from "./harness";
+import {
+  createHarness,
+  E2eHarness,
+  loadProgram,
+  programRunning,
+  removeAllLabelled,
+  runProgram,
+  waitForService,
+} from "./harness";
 import { CONFIG_NAMESPACE, parseStackConfig } from "../model/config";
 import { mqttClientCertName } from "../model/pki";
 import { planNetworks } from "../model/networks";
@@ -160,7 +168,10 @@ async function main(): Promise<number> {
   process.on("SIGINT", () => abort("interrupted (SIGINT)", 130));
   // A bug in a probe (an unhandled error event, a forgotten rejection) must not skip the teardown.
   process.on("uncaughtException", (e) => abort(`uncaught exception: ${e.stack ?? errorText(e)}`, 1));
-  process.on("unhandledRejection", (e) => abort(`unhandled rejection: ${e instanceof Error ? e.stack : String(e)}`, 1));
+  process.on("unhandledRejection", (e) => {
+    // A failed output of the program being applied: runProgram reports it with its resource.
+    if (!programRunning()) abort(`unhandled rejection: ${e instanceof Error ? e.stack : String(e)}`, 1);
+  });
   process.on("SIGTERM", () => abort("terminated (SIGTERM)", 143));
   const watchdog = setTimeout(() => abort(`deadline of ${DEADLINE_S} s reached`, 1), DEADLINE_S * 1000);
 

@@ -1,5 +1,5 @@
 /** Public API of the e2e harness (test stand-in for the Pulumi docker, tls and random providers). */
-export { E2eHarness, createHarness, loadProgram, runProgram, unwrapSecrets } from "./mocks";
+export { E2eHarness, createHarness, loadProgram, programRunning, runProgram, unwrapSecrets } from "./mocks";
 export type { HarnessOptions, ProgramRun, RealisedResource, RunProgramOptions } from "./mocks";
 export { DeployEngine } from "./engine";
 export type { Step, StepOp, StateEntry } from "./engine";

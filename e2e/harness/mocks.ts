@@ -214,6 +214,13 @@ export function loadProgram(programFile: string): () => unknown {
  * for every registration, runs the update's deletes, and returns the exports and the steps taken. Throws if
  * any step failed. Call it again with the same harness (changed config or not) for the next update.
  */
+let programRuns = 0;
+/**
+ * Whether a program run is under way. Its failed outputs surface as unhandled rejections, which
+ * runProgram collects and reports with the resource that failed; a run's own handler leaves them to it.
+ */
+export const programRunning = (): boolean => programRuns > 0;
+
 export async function runProgram(
   harness: E2eHarness,
   load: () => unknown,
@@ -226,6 +233,7 @@ export async function runProgram(
   const rejections: unknown[] = [];
   const onRejection = (reason: unknown) => rejections.push(reason);
   process.on("unhandledRejection", onRejection);
+  programRuns++;
   // Outputs that depend on a failed resource never resolve: race them against the first failure,
   // and keep the event loop alive meanwhile (otherwise node exits quietly with nothing pending).
   let failed!: (e: Error) => void;
@@ -260,6 +268,7 @@ export async function runProgram(
     throw err;
   } finally {
     clearInterval(keepAlive);
+    programRuns--;
     process.off("unhandledRejection", onRejection);
   }
 }
