@@ -7,6 +7,7 @@
  */
 import Docker from "dockerode";
 import { Topology } from "../../model/types";
+import { SERVICE_LABEL } from "../lib/services";
 
 export interface TaskView {
   readonly id: string;
@@ -25,9 +26,12 @@ export interface SwarmView {
   readonly nodes: Map<string, { state: string; availability: string }>;
 }
 
+/** `services`: logical names (the `iot.service` label), as in the topology. */
 export async function swarmView(manager: Docker, services: readonly string[]): Promise<SwarmView> {
   const names = new Map<string, string>();
-  for (const s of await manager.listServices()) names.set(s.ID, s.Spec?.Name ?? s.ID);
+  // By logical name: a stateless service's Docker name carries a generation suffix (model/rollout.ts).
+  for (const s of await manager.listServices())
+    names.set(s.ID, s.Spec?.Labels?.[SERVICE_LABEL] ?? s.Spec?.Name ?? s.ID);
   const nodes = new Map<string, { state: string; availability: string }>();
   for (const n of (await manager.listNodes()) as any[])
     nodes.set(n.ID, { state: n.Status?.State ?? "unknown", availability: n.Spec?.Availability ?? "unknown" });
