@@ -79,6 +79,13 @@ init_swarm() {
   log "swarm initialised ($(swarm_state))"
 }
 
+# As an operator labels the one node that keeps the stack's volumes (model/placement.ts): services with
+# state are pinned to it.
+label_state_node() {
+  docker node update --label-add iot.state=true "$(docker info --format '{{.Swarm.NodeID}}')" >/dev/null
+  log "node labelled iot.state=true (the stack's stateful services are pinned to it)"
+}
+
 report_kernel() {
   # Facts the tests depend on: no IPVS means no VIP/ingress mesh (use dnsrr + host-mode ports).
   if [ -d /proc/sys/net/ipv4/vs ]; then log "kernel: IPVS present"; else log "kernel: IPVS absent (VIP and ingress mesh unusable; use dnsrr and host-mode publishing)"; fi
@@ -106,6 +113,7 @@ case "${1:-up}" in
     install_engine
     start_engine
     init_swarm
+    label_state_node
     report_kernel
     log "engine ready in $(elapsed "$t0")s (server $(docker version --format '{{.Server.Version}}'))"
     ;;

@@ -70,6 +70,11 @@ const serviceSchema = z.strictObject({
   capAdd: z.array(z.string()).optional(),
   resources: resourcesSchema.partial().optional(),
   placement: z.array(z.string().min(1)).optional(),
+  /**
+   * The hostname of the node that keeps this service's volumes. Without it, a service with volumes is pinned to
+   * the node labelled `iot.state=true`, which exactly one node carries.
+   */
+  stateNode: hostname.optional(),
   env: z.record(z.string(), z.string()).optional(),
   command: z.array(z.string()).optional(),
   externalEndpoints: z.array(z.strictObject({ name: dnsLabel, host: hostname, port })).optional(),

@@ -6,6 +6,7 @@
 import { referenceFlows, referenceRoutes, referenceServices, referenceTiers } from "./catalog";
 import { ServiceOverride, StackConfig } from "./config";
 import { flowProblems, parseFlow } from "./flows";
+import { placementWithPin } from "./placement";
 import { FlowSpec, PortSpec, RouteSpec, ServiceSpec, TierSpec, Topology } from "./types";
 import { tierNetworkName } from "./naming";
 
@@ -98,6 +99,8 @@ function mergeService(
   const replicas = o.replicas ?? (config.environment === "prod" && !singleton ? 2 : (reference?.replicas ?? 1));
   const externalEndpoints = o.externalEndpoints ?? reference?.externalEndpoints ?? [];
   const publishes = ports.some((p) => p.published !== undefined);
+  // A scaled-out (non-singleton) service keeps its state elsewhere; a node-local volume per task would split it.
+  const volumes = singleton ? (reference?.volumes ?? []) : [];
   return {
     name,
     app: reference?.app,
@@ -118,11 +121,11 @@ function mergeService(
     capDrop: ["ALL"],
     capAdd: o.capAdd ?? reference?.capAdd ?? [],
     resources: { ...(reference?.resources ?? DEFAULT_RESOURCES), ...o.resources },
-    placement: o.placement ?? reference?.placement ?? [],
+    placement: placementWithPin(o.placement ?? reference?.placement ?? [], volumes, o.stateNode),
     env: { ...(reference?.env ?? {}), ...o.env },
     command: o.command ?? reference?.command,
     args: reference?.args,
-    volumes: reference?.volumes ?? [],
+    volumes,
     tmpfs: reference?.tmpfs ?? [],
     externalEndpoints,
   };

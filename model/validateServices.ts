@@ -28,6 +28,12 @@ export function checkService(s: ServiceSpec, o: ServiceOverride, config: StackCo
       `must not exceed memoryMb (${s.resources.memoryMb}), but ${s.resources.reservedMemoryMb} was provided`,
     );
   }
+  if (o.stateNode !== undefined && s.volumes.length === 0) {
+    report(
+      [...path, "stateNode"],
+      `"${s.name}" keeps no state in a volume${s.singleton ? "" : " (singleton: false)"}, so there is nothing to pin to node "${o.stateNode}"`,
+    );
+  }
   checkPortNames(s, o, path, report);
   const publishes = s.ports.some((p) => p.published !== undefined);
   if (publishes && config.publishMode === "ingress" && s.endpointMode === "dnsrr") {

@@ -18,6 +18,18 @@ describe("stack config validation", () => {
       /unknown config key/,
     ],
     [
+      "a state node for a service that keeps no state",
+      { ...dev, services: { nats: { stateNode: "store-1" } } },
+      "iot-swarm-net:services.nats.stateNode",
+      /"nats" keeps no state in a volume, so there is nothing to pin to node "store-1"/,
+    ],
+    [
+      "a state node that is no hostname",
+      { ...dev, services: { redis: { stateNode: "store 1" } } },
+      "iot-swarm-net:services.redis.stateNode",
+      /./,
+    ],
+    [
       "a misspelt service field",
       { ...dev, services: { grafana: { replica: 2 } } },
       "iot-swarm-net:services.grafana.replica",

@@ -22,7 +22,20 @@ const newService = {
 describe("merging the reference catalog with stack overrides", () => {
   it("gives every catalog service as the catalog has it in dev, in catalog order", () => {
     const t = topologyFrom(dev);
-    expect(t.services).toEqual(referenceServices);
+    // Every service with a volume is pinned to the node with the state label; nothing else differs.
+    expect(t.services).toEqual(
+      referenceServices.map((s) =>
+        s.volumes.length > 0 ? { ...s, placement: [...s.placement, "node.labels.iot.state == true"] } : s,
+      ),
+    );
+    expect(t.services.filter((s) => s.volumes.length > 0).map((s) => s.name)).toEqual([
+      "mosquitto",
+      "influxdb",
+      "grafana",
+      "node-red",
+      "redis",
+      "prometheus",
+    ]);
     expect(t.tiers).toEqual(referenceTiers);
     expect(t.flows).toEqual(referenceFlows);
     expect(t.routes).toEqual(referenceRoutes);
@@ -54,12 +67,46 @@ describe("merging the reference catalog with stack overrides", () => {
       gid: 1000,
       readOnlyRootFilesystem: false,
       capAdd: ["NET_BIND_SERVICE"],
-      placement: ["node.role==worker"],
+      // The configured constraints, then the pin of a service with a volume.
+      placement: ["node.role==worker", "node.labels.iot.state == true"],
       command: ["grafana", "server"],
     });
     expect(s.tiers).toEqual(reference("grafana").tiers);
     expect(s.volumes).toEqual(reference("grafana").volumes);
     expect(s.capDrop).toEqual(["ALL"]);
+  });
+
+  describe("pins every service with a volume to one node", () => {
+    it("to the node its stateNode names, instead of the state label", () => {
+      const s = service({ ...dev, services: { redis: { stateNode: "store-1" } } }, "redis");
+      expect(s.placement).toEqual(["node.hostname == store-1"]);
+    });
+
+    it("keeps a configured pin as the only one, since two pins may match no node", () => {
+      const byHost = service({ ...dev, services: { redis: { placement: ["node.hostname == a"] } } }, "redis");
+      expect(byHost.placement).toEqual(["node.hostname == a"]);
+      const byLabel = service({ ...dev, services: { redis: { placement: ["node.labels.iot.state==true"] } } }, "redis");
+      expect(byLabel.placement).toEqual(["node.labels.iot.state==true"]);
+    });
+
+    it("adds the pin beside a label other nodes may carry too", () => {
+      const s = service(
+        { ...dev, services: { influxdb: { placement: ["node.labels.iot.storage == true"] } } },
+        "influxdb",
+      );
+      expect(s.placement).toEqual(["node.labels.iot.storage == true", "node.labels.iot.state == true"]);
+    });
+
+    it("leaves a scaled-out service (singleton: false) without node-local volumes and unpinned", () => {
+      const s = service({ ...dev, services: { grafana: { singleton: false, replicas: 3 } } }, "grafana");
+      expect(s.volumes).toEqual([]);
+      expect(s.placement).toEqual([]);
+    });
+
+    it("leaves a service without volumes unpinned", () => {
+      expect(service(dev, "nats").placement).toEqual([]);
+      expect(service(dev, "gateway").placement).toEqual([]);
+    });
   });
 
   it("adds aliases to the catalog's, merges env over it and resources field by field", () => {

@@ -25,6 +25,17 @@ describe("npm run plan", () => {
     expect(text).toMatch(/mosquitto +mosquitto, mqtt, +vip/);
   });
 
+  it("lists the node roles and labels the placement needs, and the one node each stateful service is pinned to", async () => {
+    const text = renderPlan(await evaluation());
+    const placement = text.slice(text.indexOf("Placement"), text.indexOf("Service discovery:"));
+    expect(placement).toContain("docker node update --label-add iot.state=true <node> (one node only)");
+    expect(placement).toContain("docker node update --label-add iot.storage=true <node>");
+    expect(placement).toMatch(/node\.role == worker +gateway \(3\) +nodes joined as workers/);
+    for (const s of ["redis", "influxdb", "grafana", "prometheus", "node-red", "mosquitto"])
+      expect(placement).toMatch(new RegExp(`\\n${s} +prod_${s}-data.*node\\.labels\\.iot\\.s`));
+    expect(placement).not.toMatch(/\n(nats|gateway|mqtt-exporter) /);
+  });
+
   // Through the command line: index.ts is evaluated once per process, and each stack needs its own run.
   it.each(["dev", "prod"])("fits every line of the %s plan in 120 columns, wrapping rather than dropping", (stack) => {
     const run = plan("--stack", stack);

@@ -7,6 +7,7 @@
 import { StackConfigError } from "../model/config";
 import { DiscoveryEntry, PublishedPort } from "../model/discovery";
 import { diffReachability, ReachabilityMatrix } from "../model/networks";
+import { nodeRequirements } from "../model/placement";
 import { evaluateProgram, Evaluation } from "./evaluate";
 import { readStackConfig } from "./stackFile";
 import { textTable, wrap } from "./table";
@@ -46,6 +47,7 @@ export function renderPlan(e: Evaluation): string {
     section("Networks:", networksTable(e)),
     section("Reachability (X = shares a network):", reachabilityText(o)),
     section("Published ports:", publishedPortsTable(o)),
+    section("Placement (what the swarm's nodes must offer):", placementText(e)),
     section("Service discovery:", discoveryTable(o)).trimEnd(),
   ].join("\n");
 }
@@ -117,6 +119,39 @@ function publishedPortsTable(o: PlanOutputs): string {
     o.publishedPorts.map((p) => [`${p.hostPort}/${p.protocol}`, p.service, String(p.containerPort), p.mode, p.purpose]),
     PLAN_WIDTH,
   );
+}
+
+/**
+ * Each placement constraint of the registered services, the services bound by it and how an operator meets it
+ * (node roles and labels); then the services that keep state in volumes and the one node they are pinned to.
+ */
+function placementText(e: Evaluation): string {
+  const services = e.resources
+    .filter((r) => r.type === "docker:index/service:Service")
+    .map((r) => ({
+      name: String(r.inputs.name),
+      placement: (r.inputs.taskSpec?.placement?.constraints ?? []) as string[],
+      replicas: Number(r.inputs.mode?.replicated?.replicas ?? 1),
+      volumes: ((r.inputs.taskSpec?.containerSpec?.mounts ?? []) as { type: string; source?: string }[])
+        .filter((m) => m.type === "volume")
+        .map((m) => m.source ?? ""),
+    }));
+  const requirements = nodeRequirements(services);
+  const needs = requirements.length
+    ? textTable(
+        ["constraint", "services (tasks)", "an operator provides it with"],
+        requirements.map((r) => [r.constraint, `${r.services.join(", ")} (${r.tasks})`, r.howTo]),
+        PLAN_WIDTH,
+      )
+    : "No constraints: every task may run on any node.";
+  const stateful = services.filter((s) => s.volumes.length > 0);
+  const state = textTable(
+    ["stateful service", "volumes", "pinned by"],
+    stateful.map((s) => [s.name, s.volumes.join(", "), s.placement.join(", ")]),
+    PLAN_WIDTH,
+  );
+  return `${needs}
+${stateful.length ? state : "No service keeps state in a volume."}`;
 }
 
 function discoveryTable(o: PlanOutputs): string {

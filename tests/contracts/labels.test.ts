@@ -4,6 +4,8 @@
  */
 import { LABELS } from "../../components/labels";
 import { LABEL } from "../../policies/lib/workloads";
+import { pinsToOneNode as packPins, requirePinnedStatefulServices } from "../../policies/hardening";
+import { pinsToOneNode, STATE_NODE_LABEL, statePin } from "../../model/placement";
 
 /**
  * Labels the pack already reads and the program does not write yet: `iot.service`, the logical name of a service
@@ -23,5 +25,26 @@ describe("label keys, between the program and the pack", () => {
   it("lists as not yet written only labels the program really does not write", () => {
     const values = new Set<string>(Object.values(LABELS));
     expect(NOT_WRITTEN_YET.filter((key) => key in LABELS || values.has(LABEL[key as keyof typeof LABEL]))).toEqual([]);
+  });
+});
+
+describe("the state node label, between the program and the pack", () => {
+  it("is the label the pack takes, by default, as carried by exactly one node", () => {
+    const schema = requirePinnedStatefulServices.configSchema?.properties?.uniqueNodeLabels as { default?: unknown };
+    expect(schema.default).toEqual([STATE_NODE_LABEL]);
+  });
+
+  it("makes the pack and the program agree on which constraints pin to one node", () => {
+    const constraints = [
+      statePin(undefined),
+      statePin("store-1"),
+      "node.id == 3x1",
+      "node.labels.iot.storage == true",
+      "node.role == worker",
+      "node.hostname != a",
+      "engine.labels.x == y",
+    ];
+    for (const c of constraints) expect([c, packPins(c, [STATE_NODE_LABEL])]).toEqual([c, pinsToOneNode(c)]);
+    expect(constraints.filter(pinsToOneNode)).toHaveLength(3);
   });
 });

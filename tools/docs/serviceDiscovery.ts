@@ -2,6 +2,7 @@
 import { parse } from "yaml";
 import { discoveryTable, endpoints } from "../../model/discovery";
 import { planCertificates } from "../../model/pki";
+import { singlePointsOfFailure } from "../../model/resilience";
 import { renderHaproxyConfig, SERVER_SLOTS } from "../../model/render/haproxy";
 import { renderPrometheusConfig } from "../../model/render/prometheus";
 import { markdownTable } from "../table";
@@ -138,6 +139,18 @@ export function renderServiceDiscovery(m: DocsModel): string {
         codeList(j.dns_sd_configs?.flatMap((d) => d.names) ?? j.static_configs?.flatMap((c) => c.targets) ?? []),
         String(j.dns_sd_configs?.[0]?.port ?? "(static)"),
       ]),
+    ),
+    "",
+  );
+
+  out.push("## Single points of failure in prod", "");
+  out.push(
+    "Services that run one task stop while it restarts or moves, and a service whose volumes live on one node " +
+      "stops with that node (it is pinned there: `npm run plan` lists the pins under _Placement_). What would remove each:",
+    "",
+    markdownTable(
+      ["service", "why", "what would remove it"],
+      singlePointsOfFailure(ref.topology).map((p) => [p.service, p.why, p.remedy]),
     ),
     "",
   );
