@@ -283,7 +283,10 @@ async function main(): Promise<number> {
           },
         });
         report.run = { ...report.run, runId: harness.runId };
-        const out = await runProgram(harness, () => import(path.join(PROJECT_ROOT, "index")), { stack: STACK, config });
+        const { outputs: out } = await runProgram(harness, () => import(path.join(PROJECT_ROOT, "index")), {
+          stack: STACK,
+          config,
+        });
         ctx = new StackContext(
           harness,
           topology,
