@@ -12,6 +12,8 @@ import { evaluateProgram } from "../tools/evaluate";
 import { Registration } from "../tools/runtimeHooks";
 import { freshProgram } from "./helpers";
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 describe("the provider contract table", () => {
   it.each(["dev", "prod", "e2e"])("classifies every input the program sets on the %s stack", async (stack) => {
     const e = await evaluateProgram({ stack, load: freshProgram });
@@ -306,6 +308,26 @@ describe("the engine stand-in", () => {
     await engine.finish();
     expect(calls).toEqual(["create cfg:YQ==", "delete cfg:YQ==", "create cfg:Yg=="]);
     expect(engine.steps[0]).toMatchObject({ op: "replace", order: "delete-first" });
+  });
+
+  it("times the gap of a delete-first replacement, from the delete until the successor exists", async () => {
+    const { port } = recordingProvider();
+    const slow = {
+      ...port,
+      create: async (...a: Parameters<typeof port.create>) => (await sleep(300), port.create(...a)),
+    };
+    const engine = new DeployEngine(() => slow);
+    await engine.begin();
+    await engine.register(reg(CONFIG, "cfg"), { name: "cfg-a", data: "YQ==" });
+    await engine.register(reg(CONFIG, "kept", { deleteBeforeReplace: false }), { name: "k-a", data: "YQ==" });
+    await engine.finish();
+    await engine.begin();
+    await engine.register(reg(CONFIG, "cfg"), { name: "cfg-b", data: "Yg==" });
+    await engine.register(reg(CONFIG, "kept", { deleteBeforeReplace: false }), { name: "k-b", data: "Yg==" });
+    await engine.finish();
+    expect(engine.steps[0].gapSeconds).toBeGreaterThanOrEqual(0.2);
+    expect(engine.steps[1]).toMatchObject({ op: "replace", order: "create-first" });
+    expect(engine.steps[1].gapSeconds).toBeUndefined();
   });
 
   it("does not delete a service ahead of a delete-first network it uses (taskSpec is not ForceNew)", async () => {

@@ -36,6 +36,11 @@ export interface Day2ChangeReport {
   readonly gatewayDownSeconds: number;
   /** The change restarts the gateway, whose host-mode port one task holds at a time. */
   readonly gatewayRestarted: boolean;
+  /**
+   * Services replaced delete-first (a singleton with a volume, or one publishing a host port), with the seconds
+   * from the original's delete until its successor converged: the time the service did not exist.
+   */
+  readonly deleteFirstGaps: readonly { readonly service: string; readonly seconds: number }[];
   readonly messagesSent: number;
   readonly lostMessages: number;
   readonly duplicateMessages: number;
@@ -157,6 +162,9 @@ export async function runDay2(o: Day2Options): Promise<Day2Report> {
       failedAtBackend: requests.failedAtBackend,
       gatewayDownSeconds: requests.gatewayDownSeconds,
       gatewayRestarted: [...resources.update, ...resources.replace].includes(gatewayId),
+      deleteFirstGaps: (run?.steps ?? [])
+        .filter((s) => s.type === "docker:index/service:Service" && s.gapSeconds !== undefined)
+        .map((s) => ({ service: s.name, seconds: s.gapSeconds! })),
       messagesSent: messages.sent,
       lostMessages: messages.lostMessages,
       duplicateMessages: messages.duplicateMessages,
@@ -167,7 +175,9 @@ export async function runDay2(o: Day2Options): Promise<Day2Report> {
       `  ${change.name}: ${JSON.stringify(report.steps)}${report.stepsAsExpected ? "" : " (NOT as expected)"}, ` +
         `${ok ? "converged" : "NOT converged"} in ${seconds} s; requests ${requests.failedRequests}/${requests.requests} failed ` +
         `(${requests.failedWhileGatewayDown} while the gateway restarted, down ${requests.gatewayDownSeconds} s); messages ${messages.sent} sent, ${messages.lostMessages} lost, ` +
-        `${messages.duplicateMessages} duplicated${error ? `; ERROR ${error}` : ""}`,
+        `${messages.duplicateMessages} duplicated` +
+        report.deleteFirstGaps.map((g) => `; ${g.service} replaced delete-first, absent ${g.seconds} s`).join("") +
+        `${error ? `; ERROR ${error}` : ""}`,
     );
     for (const f of requests.failures) o.progress.detail(`    failed request: ${f}`);
     config = next;

@@ -31,6 +31,11 @@ export interface Step {
   readonly order?: "create-first" | "delete-first";
   /** The fields that changed (with the replacementTrigger as `(replacementTrigger)`). */
   readonly changes?: readonly string[];
+  /**
+   * For a delete-first replacement: seconds from the original's delete until its successor was created (for a
+   * service, converged), the time nothing of it existed.
+   */
+  readonly gapSeconds?: number;
 }
 
 export interface StateEntry {
@@ -152,6 +157,7 @@ export class DeployEngine {
         `${(e as Error).message} (replacing ${reg.name} ${deleteFirst ? "delete-first" : "create-first"} for ` +
           `${describeChanges(changes, triggered)})`,
       );
+    const gapStart = Date.now();
     if (deleteFirst) {
       await this.deleteDependentsFirst(old).catch((e) => Promise.reject(why(e)));
       await provider.delete(old).catch((e) => Promise.reject(why(e)));
@@ -168,6 +174,7 @@ export class DeployEngine {
       name: reg.name,
       order: deleteFirst ? "delete-first" : "create-first",
       changes: changed,
+      ...(deleteFirst ? { gapSeconds: Math.round((Date.now() - gapStart) / 100) / 10 } : {}),
     });
     return { id: created.id, state: created.state };
   }
