@@ -10,6 +10,20 @@ export const MOSQUITTO_PATHS = {
   key: "/run/secrets/mosquitto-server.key",
 } as const;
 
+/**
+ * Persistent sessions. A client that connects with a persistent session (Node-RED does) keeps its subscriptions
+ * and its queued QoS 1 messages on the broker while it is away; these bound how long and how much, and how often
+ * the broker writes them to its volume.
+ */
+export const MQTT_SESSIONS = {
+  /** Seconds between saves of the in-memory sessions and queues; a clean stop also saves, a crash loses at most this. */
+  autosaveSeconds: 30,
+  /** A persistent session whose client stays away longer is removed (Mosquitto's default keeps it forever). */
+  sessionExpiry: "7d",
+  /** QoS 1 messages queued per offline client before the broker drops new ones (default 1000). */
+  maxQueuedMessages: 50_000,
+} as const;
+
 export function renderMosquittoConfig(t: Topology): string {
   const mtls = t.mqtt.requireClientCertificate;
   return [
@@ -17,6 +31,9 @@ export function renderMosquittoConfig(t: Topology): string {
     "per_listener_settings true",
     "persistence true",
     "persistence_location /mosquitto/data/",
+    `autosave_interval ${MQTT_SESSIONS.autosaveSeconds}`,
+    `persistent_client_expiration ${MQTT_SESSIONS.sessionExpiry}`,
+    `max_queued_messages ${MQTT_SESSIONS.maxQueuedMessages}`,
     "log_dest stdout",
     "log_type error",
     "log_type warning",

@@ -191,6 +191,17 @@ export function renderMonitoring(m: DocsModel): string {
       `connection messages are ${setting("connection_messages")[0] === "true" ? "on: every connect and disconnect is logged with the client id, address and certificate user" : "off"}; ` +
       `timestamps use ${code(setting("log_timestamp_format")[0] ?? "the default format")}.`,
     "",
+    "### Broker sessions",
+    "",
+    "A client that connects with a persistent session (clean session off) keeps its subscriptions and its queued QoS 1 " +
+      "messages on the broker while it is away, so a restart of that subscriber loses no reading. The broker keeps them in " +
+      `its volume: it saves every ${setting("autosave_interval")[0]} s (${code(`autosave_interval ${setting("autosave_interval")[0]}`)}) ` +
+      "and on a clean stop, so a rolling update or `docker service update --force` loses nothing, and a crash or the " +
+      `loss of its node loses at most the last ${setting("autosave_interval")[0]} s of queued messages. A session whose ` +
+      `client stays away longer than ${setting("persistent_client_expiration")[0]} is removed ` +
+      `(${code(`persistent_client_expiration ${setting("persistent_client_expiration")[0]}`)}); each offline client queues ` +
+      `at most ${setting("max_queued_messages")[0]} messages (${code("max_queued_messages")}), then new ones are dropped.`,
+    "",
   );
 
   // Health.

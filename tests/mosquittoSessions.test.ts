@@ -1,0 +1,32 @@
+import { MQTT_SESSIONS, renderMosquittoConfig } from "../model/render/mosquitto";
+import { readStackConfig } from "../tools/stackFile";
+import { topologyFrom } from "./helpers";
+
+describe("the broker's persistent sessions", () => {
+  const lines = renderMosquittoConfig(
+    topologyFrom(readStackConfig("prod").config as Record<string, unknown>, { namespaced: true }),
+  ).split("\n");
+  const setting = (key: string) => lines.filter((l) => l.startsWith(`${key} `)).map((l) => l.slice(key.length + 1));
+
+  it("keeps sessions and queued messages on the broker's volume, saved at a bounded interval", () => {
+    expect(setting("persistence")).toEqual(["true"]);
+    expect(setting("persistence_location")).toEqual(["/mosquitto/data/"]);
+    expect(setting("autosave_interval")).toEqual([String(MQTT_SESSIONS.autosaveSeconds)]);
+    expect(MQTT_SESSIONS.autosaveSeconds).toBeLessThanOrEqual(60);
+  });
+
+  it("expires abandoned sessions and bounds each offline client's queue, which Mosquitto leaves unbounded or small", () => {
+    expect(setting("persistent_client_expiration")).toEqual([MQTT_SESSIONS.sessionExpiry]);
+    expect(MQTT_SESSIONS.sessionExpiry).toMatch(/^\d+[hdwmy]$/);
+    expect(setting("max_queued_messages").map(Number)).toEqual([MQTT_SESSIONS.maxQueuedMessages]);
+    expect(MQTT_SESSIONS.maxQueuedMessages).toBeGreaterThan(1000);
+  });
+
+  it("sets them once, as global options ahead of the first listener", () => {
+    const firstListener = lines.findIndex((l) => l.startsWith("listener "));
+    for (const key of ["autosave_interval", "persistent_client_expiration", "max_queued_messages"]) {
+      const at = lines.findIndex((l) => l.startsWith(`${key} `));
+      expect([key, at >= 0 && at < firstListener]).toEqual([key, true]);
+    }
+  });
+});
