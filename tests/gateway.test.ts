@@ -33,7 +33,7 @@ describe("the generated HAProxy gateway configuration", () => {
   });
 
   it("lets a request waiting on a server that died be redispatched instead of cut when the server is marked down", () => {
-    expect(cfg).toMatch(/default-server inter 2s fall 2 rise 2\n/);
+    expect(cfg).toMatch(/default-server inter 2s fall 2 rise 2 observe layer4 error-limit 1 on-error mark-down\n/);
     expect(cfg).not.toContain("shutdown-sessions");
   });
 
