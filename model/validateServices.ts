@@ -3,12 +3,12 @@
  * ports (reserved, plaintext MQTT, conflicts) and DNS aliases. Each problem names its config key.
  */
 import { ServiceOverride, StackConfig } from "./config";
+import { parseImageRef } from "./imageRef";
 import { reservedPorts, suggestFreePort } from "./reserved";
 import { ServiceSpec } from "./types";
 
 export type Report = (path: readonly PropertyKey[], message: string) => void;
 
-const PINNED_IMAGE = /^[^\s:@]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const SECRET_ENV = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_?KEY|API_?KEY)$/i;
 const ALIAS = /^[a-z][a-z0-9-]{0,62}$/;
 
@@ -54,12 +54,15 @@ export function checkService(s: ServiceSpec, o: ServiceOverride, config: StackCo
 }
 
 function checkImage(s: ServiceSpec, path: readonly PropertyKey[], report: Report): void {
-  if (!PINNED_IMAGE.test(s.image) || !/[:@]/.test(s.image.split("/").pop()!)) {
+  const ref = parseImageRef(s.image);
+  if (typeof ref === "string") {
+    report([...path, "image"], `must be a Docker image reference: ${ref}, but "${s.image}" was provided`);
+  } else if (ref.tag === undefined && ref.digest === undefined) {
     report(
       [...path, "image"],
       `must be pinned by tag or digest (e.g. "grafana/grafana:11.3.1"), but "${s.image}" was provided`,
     );
-  } else if (/:latest$/.test(s.image)) {
+  } else if (ref.tag === "latest" && ref.digest === undefined) {
     report([...path, "image"], `must not use the moving "latest" tag, but "${s.image}" was provided`);
   }
 }

@@ -127,6 +127,30 @@ describe("stack config validation", () => {
       /"latest"/,
     ],
     [
+      "an image repository with capitals",
+      { ...dev, services: { grafana: { image: "Grafana/grafana:1" } } },
+      "iot-swarm-net:services.grafana.image",
+      /repository "Grafana\/grafana" must be lower-case, but "Grafana\/grafana:1" was provided/,
+    ],
+    [
+      "an image from a registry with a port but no tag",
+      { ...dev, services: { grafana: { image: "registry.local:5000/team/app" } } },
+      "iot-swarm-net:services.grafana.image",
+      /pinned by tag or digest/,
+    ],
+    [
+      "an image with a malformed digest",
+      { ...dev, services: { grafana: { image: "grafana/grafana@sha256:abc" } } },
+      "iot-swarm-net:services.grafana.image",
+      /digest must be sha256:<64 hex digits>/,
+    ],
+    [
+      "an image path with a doubled separator",
+      { ...dev, services: { grafana: { image: "grafana//grafana:1" } } },
+      "iot-swarm-net:services.grafana.image",
+      /repository part "" must be lower-case letters and digits/,
+    ],
+    [
       "zero replicas",
       { ...dev, services: { gateway: { replicas: 0 } } },
       "iot-swarm-net:services.gateway.replicas",
@@ -337,6 +361,16 @@ describe("stack config validation", () => {
     const line = error.split("\n").find((l) => l.includes(`${key}:`));
     expect(line).toBeDefined();
     expect(line).toMatch(message);
+  });
+
+  it.each([
+    "registry.local:5000/team/app:1.2",
+    "localhost:5000/app:1.0",
+    "10.0.0.5:5000/app@sha256:" + "a".repeat(64),
+    "ghcr.io/acme/energy-api:1.4.2-RC_1",
+    "grafana/grafana:latest@sha256:" + "b".repeat(64),
+  ])("accepts the image reference %s", (image) => {
+    expect(configError({ ...dev, services: { grafana: { image } } })).toBe("");
   });
 
   it("accepts broker clients without certificates when the broker does not require them", () => {
