@@ -3,6 +3,7 @@
  * ports (reserved, plaintext MQTT, conflicts) and DNS aliases. Each problem names its config key.
  */
 import { ServiceOverride, StackConfig } from "./config";
+import { constraintProblem } from "./constraint";
 import { parseImageRef } from "./imageRef";
 import { reservedPorts, suggestFreePort } from "./reserved";
 import { ServiceSpec } from "./types";
@@ -22,6 +23,12 @@ export function checkService(s: ServiceSpec, o: ServiceOverride, config: StackCo
       `"${s.name}" is a singleton (its state or subscriptions live in one process) and must run 1 replica, but ${s.replicas} was provided (set singleton: false only for a clustered setup)`,
     );
   }
+  if (s.resources.reservedCpus > s.resources.cpus) {
+    report(
+      [...path, "resources", "reservedCpus"],
+      `must not exceed cpus (${s.resources.cpus}), but ${s.resources.reservedCpus} was provided`,
+    );
+  }
   if (s.resources.reservedMemoryMb > s.resources.memoryMb) {
     report(
       [...path, "resources", "reservedMemoryMb"],
@@ -35,6 +42,10 @@ export function checkService(s: ServiceSpec, o: ServiceOverride, config: StackCo
     );
   }
   checkPortNames(s, o, path, report);
+  (o.placement ?? []).forEach((constraint, i) => {
+    const problem = constraintProblem(constraint);
+    if (problem) report([...path, "placement", i], problem);
+  });
   const publishes = s.ports.some((p) => p.published !== undefined);
   if (publishes && config.publishMode === "ingress" && s.endpointMode === "dnsrr") {
     report(

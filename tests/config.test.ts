@@ -151,6 +151,30 @@ describe("stack config validation", () => {
       /repository part "" must be lower-case letters and digits/,
     ],
     [
+      "a placement constraint without an operator",
+      { ...dev, services: { grafana: { placement: ["node.role=manager"] } } },
+      "iot-swarm-net:services.grafana.placement[0]",
+      /must read "<attribute> == <value>"/,
+    ],
+    [
+      "a placement constraint on an attribute Swarm does not know",
+      { ...dev, services: { grafana: { placement: ["node.role == worker", "node.label.zone == a"] } } },
+      "iot-swarm-net:services.grafana.placement[1]",
+      /unknown attribute "node.label.zone"/,
+    ],
+    [
+      "a placement constraint on an unknown node role",
+      { ...dev, services: { grafana: { placement: ["node.role == master"] } } },
+      "iot-swarm-net:services.grafana.placement[0]",
+      /"manager" or "worker", but "master"/,
+    ],
+    [
+      "a placement constraint with an empty label key",
+      { ...dev, services: { grafana: { placement: ["engine.labels. == ssd"] } } },
+      "iot-swarm-net:services.grafana.placement[0]",
+      /unknown attribute "engine.labels."/,
+    ],
+    [
       "zero replicas",
       { ...dev, services: { gateway: { replicas: 0 } } },
       "iot-swarm-net:services.gateway.replicas",
@@ -294,6 +318,12 @@ describe("stack config validation", () => {
       /must not exceed memoryMb \(256\), but 512 was provided/,
     ],
     [
+      "reserved CPUs above the limit",
+      { ...dev, services: { redis: { resources: { cpus: 0.5, reservedCpus: 1 } } } },
+      "iot-swarm-net:services.redis.resources.reservedCpus",
+      /must not exceed cpus \(0.5\), but 1 was provided/,
+    ],
+    [
       "two ports with one name",
       {
         ...dev,
@@ -371,6 +401,19 @@ describe("stack config validation", () => {
     "grafana/grafana:latest@sha256:" + "b".repeat(64),
   ])("accepts the image reference %s", (image) => {
     expect(configError({ ...dev, services: { grafana: { image } } })).toBe("");
+  });
+
+  it("accepts every placement attribute Swarm defines", () => {
+    const placement = [
+      "node.id != abc123",
+      "node.hostname==edge-1",
+      "node.role == Manager",
+      "node.platform.os == linux",
+      "node.platform.arch != arm64",
+      "node.labels.zone == hall-2",
+      "engine.labels.storage == ssd",
+    ];
+    expect(configError({ ...dev, services: { grafana: { placement } } })).toBe("");
   });
 
   it("accepts broker clients without certificates when the broker does not require them", () => {
