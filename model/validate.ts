@@ -2,6 +2,7 @@
  * The validation step: every cross-field rule over the stack config and the topology merged from it.
  * It collects all problems, each naming its config key, so one run reports everything.
  */
+import { nonPrivateProblem } from "./addressRanges";
 import { referenceServices } from "./catalog";
 import { Cidr, formatCidr, overlaps, parseCidr, subnetCount } from "./cidr";
 import { ConfigProblem, configKey, StackConfig } from "./config";
@@ -98,6 +99,8 @@ function checkSubnets(config: StackConfig, report: Report): void {
     report(["subnetPool"], (e as Error).message);
     return;
   }
+  const notPrivate = nonPrivateProblem(pool);
+  if (notPrivate) report(["subnetPool"], notPrivate);
   if (subnetCount(pool, config.subnetPrefixLength) === 0) {
     report(
       ["subnetPrefixLength"],
@@ -118,6 +121,14 @@ function checkSubnets(config: StackConfig, report: Report): void {
       report(["lanSubnets", i], (e as Error).message);
     }
   });
+  for (const [name, text] of Object.entries(config.subnets)) {
+    try {
+      const problem = nonPrivateProblem(parseCidr(text));
+      if (problem) report(["subnets", name], problem);
+    } catch (e) {
+      report(["subnets", name], (e as Error).message);
+    }
+  }
   config.adminCidrs.forEach((text, i) => {
     try {
       parseCidr(text);

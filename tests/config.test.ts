@@ -306,6 +306,38 @@ describe("stack config validation", () => {
       /overlaps 172\.17\.0\.0\/16, used by the docker0 bridge/,
     ],
     [
+      "a public subnet pool",
+      { ...dev, subnetPool: "8.8.0.0/16" },
+      "iot-swarm-net:subnetPool",
+      /8\.8\.0\.0\/16 is not inside one private range; overlay subnets must lie in 10\.0\.0\.0\/8/,
+    ],
+    [
+      "a loopback subnet pool",
+      { ...dev, subnetPool: "127.16.0.0/16" },
+      "iot-swarm-net:subnetPool",
+      /overlaps the loopback range 127\.0\.0\.0\/8/,
+    ],
+    ["a link-local subnet pool", { ...dev, subnetPool: "169.254.0.0/16" }, "iot-swarm-net:subnetPool", /link-local/],
+    ["a multicast subnet pool", { ...dev, subnetPool: "239.1.0.0/16" }, "iot-swarm-net:subnetPool", /multicast/],
+    [
+      "a pool straddling a private range's edge",
+      { ...dev, subnetPool: "172.0.0.0/10" },
+      "iot-swarm-net:subnetPool",
+      /not inside one private range/,
+    ],
+    [
+      "a public subnet pin",
+      { ...dev, subnets: { "iot-edge-network": "203.0.113.0/24" } },
+      "iot-swarm-net:subnets.iot-edge-network",
+      /203\.0\.113\.0\/24 is not inside one private range/,
+    ],
+    [
+      "a subnet pin with host bits",
+      { ...dev, subnets: { "iot-edge-network": "10.231.0.7/24" } },
+      "iot-swarm-net:subnets.iot-edge-network",
+      /host bits set/,
+    ],
+    [
       "a CA that expires before its leaves",
       { ...dev, tls: { validityDays: 90, caValidityDays: 90 } },
       "iot-swarm-net:tls.caValidityDays",
@@ -415,6 +447,13 @@ describe("stack config validation", () => {
     ];
     expect(configError({ ...dev, services: { grafana: { placement } } })).toBe("");
   });
+
+  it.each(["10.40.0.0/16", "172.20.0.0/16", "192.168.64.0/18", "100.64.0.0/10"])(
+    "accepts the private subnet pool %s",
+    (subnetPool) => {
+      expect(configError({ ...dev, subnetPool })).toBe("");
+    },
+  );
 
   it("accepts broker clients without certificates when the broker does not require them", () => {
     expect(
