@@ -144,13 +144,20 @@ function mergeFlows(config: StackConfig, services: ReadonlyMap<string, ServiceSp
   return flows.filter((f) => services.has(f.from) && services.has(f.to));
 }
 
-/** Reference routes to services that exist, then the stack's, one per subdomain (the stack's win). */
+/**
+ * Reference routes to services that exist, then the stack's, one per subdomain. A stack route on a reference
+ * route's subdomain replaces it; validation allows that only for the same service (validateRoutes.ts), and
+ * rejects a second stack route on one subdomain, so nothing is replaced silently.
+ */
 function mergeRoutes(config: StackConfig, services: ReadonlyMap<string, ServiceSpec>): RouteSpec[] {
   const routes = new Map<string, RouteSpec>(
     referenceRoutes.filter((r) => services.has(r.service)).map((r) => [r.subdomain, r]),
   );
-  for (const route of config.routes) {
-    routes.set(route.subdomain, { ...route, purpose: route.purpose || `Route to ${route.service}` });
+  const configured = new Set<string>();
+  for (const { subdomain, service, port, admin, purpose } of config.routes) {
+    if (configured.has(subdomain)) continue;
+    configured.add(subdomain);
+    routes.set(subdomain, { subdomain, service, port, admin, purpose: purpose || `Route to ${service}` });
   }
   return [...routes.values()];
 }

@@ -3,6 +3,7 @@
  * It collects all problems, each naming its config key, so one run reports everything.
  */
 import { nonPrivateProblem } from "./addressRanges";
+import { checkDuplicates } from "./duplicates";
 import { referenceServices } from "./catalog";
 import { Cidr, formatCidr, overlaps, parseCidr, subnetCount } from "./cidr";
 import { ConfigProblem, configKey, StackConfig } from "./config";
@@ -11,6 +12,7 @@ import { serviceRunning } from "./lookup";
 import { unbuildableService } from "./merge";
 import { DOCKER_RESERVED_SUBNETS } from "./reserved";
 import { Topology } from "./types";
+import { checkRoutes } from "./validateRoutes";
 import { checkAliases, checkPublishedPorts, checkService, Report } from "./validateServices";
 
 /** Browsers and most clients reject leaf certificates valid for longer than this. */
@@ -19,6 +21,7 @@ export const MAX_LEAF_VALIDITY_DAYS = 397;
 export function validateTopology(config: StackConfig, t: Topology): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const report: Report = (path, message) => problems.push({ key: configKey(path), message });
+  checkDuplicates(config, report);
   checkTierNetworks(config, t, report);
   checkServices(config, t, report);
   checkPublishedPorts(config, t.services, report);
@@ -73,21 +76,6 @@ function checkFlows(config: StackConfig, t: Topology, report: Report): void {
     }
     const problems = flowProblems(flow, services);
     if (problems.length > 0) report(["flows", i], `${problems.join("; ")} in "${text}"`);
-  });
-}
-
-/** Each route names a service the gateway has a declared flow to. */
-function checkRoutes(config: StackConfig, t: Topology, report: Report): void {
-  const gateway = serviceRunning(t, "haproxy")?.name ?? "gateway";
-  config.routes.forEach((route, i) => {
-    if (!t.services.some((s) => s.name === route.service)) {
-      report(["routes", i, "service"], `unknown service "${route.service}"`);
-    } else if (!t.flows.some((f) => f.from === gateway && f.to === route.service && f.port === route.port)) {
-      report(
-        ["routes", i],
-        `the ${gateway} has no declared flow to ${route.service}:${route.port}; add "${gateway} -> ${route.service}:${route.port}" to flows`,
-      );
-    }
   });
 }
 

@@ -258,6 +258,79 @@ describe("stack config validation", () => {
       /no declared flow to redis:6379/,
     ],
     [
+      "two routes on one subdomain",
+      {
+        ...dev,
+        routes: [
+          { subdomain: "dash", service: "grafana", port: 3000 },
+          { subdomain: "dash", service: "prometheus", port: 9090 },
+        ],
+        flows: ["gateway -> prometheus:9090"],
+      },
+      "iot-swarm-net:routes[1].subdomain",
+      /duplicate subdomain "dash": routes\[0\] already serves it/,
+    ],
+    [
+      "a route taking a reference route's subdomain for another service",
+      {
+        ...dev,
+        routes: [{ subdomain: "grafana", service: "prometheus", port: 9090 }],
+        flows: ["gateway -> prometheus:9090"],
+      },
+      "iot-swarm-net:routes[0].subdomain",
+      /"grafana" is the reference route to grafana; a route may serve it only to grafana, not to prometheus/,
+    ],
+    [
+      "a route to a port that does not speak HTTP",
+      { ...dev, routes: [{ subdomain: "cache", service: "redis", port: 6379 }], flows: [] },
+      "iot-swarm-net:routes[0].port",
+      /forwards plain HTTP, but redis:6379 is a redis port; HTTP ports of redis: none/,
+    ],
+    [
+      "a route to the Node-RED editor open beyond the admin allowlist",
+      { ...dev, routes: [{ subdomain: "flows", service: "node-red", port: 1880, admin: false }] },
+      "iot-swarm-net:routes[0].admin",
+      /node-red UI, which administers the stack; keep the route admin-only, or set publicAdminUi: true/,
+    ],
+    [
+      "the InfluxDB UI route made public without saying so",
+      { ...dev, routes: [{ subdomain: "influxdb", service: "influxdb", port: 8086, admin: false }] },
+      "iot-swarm-net:routes[0].admin",
+      /influxdb UI, which administers the stack/,
+    ],
+    [
+      "a duplicate tier",
+      { ...dev, tiers: [{ name: "dmz" }, { name: "dmz" }] },
+      "iot-swarm-net:tiers[1].name",
+      /duplicate tier "dmz": tiers\[0\] already defines it/,
+    ],
+    [
+      "a duplicate MQTT client",
+      { ...dev, tls: { mqttClients: ["node-red", "mqtt-exporter", "node-red"] } },
+      "iot-swarm-net:tls.mqttClients[2]",
+      /duplicate MQTT client "node-red": mqttClients\[0\] already names it/,
+    ],
+    [
+      "a duplicate ACL entry",
+      {
+        ...dev,
+        mqtt: {
+          acl: [
+            { user: "node-red", access: "read", topic: "devices/#" },
+            { user: "node-red", access: "read", topic: "devices/#" },
+          ],
+        },
+      },
+      "iot-swarm-net:mqtt.acl[1]",
+      /duplicate ACL entry: acl\[0\] already grants it/,
+    ],
+    [
+      "a duplicate admin CIDR",
+      { ...dev, adminCidrs: ["10.0.5.0/24", "10.0.5.0/24"] },
+      "iot-swarm-net:adminCidrs[1]",
+      /duplicate 10\.0\.5\.0\/24: adminCidrs\[0\] already lists it/,
+    ],
+    [
       "dnsrr on a port published through the routing mesh",
       { ...dev, services: { mosquitto: { endpointMode: "dnsrr" } } },
       "iot-swarm-net:services.mosquitto.endpointMode",
@@ -454,6 +527,18 @@ describe("stack config validation", () => {
       expect(configError({ ...dev, subnetPool })).toBe("");
     },
   );
+
+  it("accepts an administrative UI made public on purpose, and a reference route served differently", () => {
+    expect(
+      configError({
+        ...dev,
+        routes: [
+          { subdomain: "flows", service: "node-red", port: 1880, admin: false, publicAdminUi: true },
+          { subdomain: "grafana", service: "grafana", port: 3000, admin: true },
+        ],
+      }),
+    ).toBe("");
+  });
 
   it("accepts broker clients without certificates when the broker does not require them", () => {
     expect(
