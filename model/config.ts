@@ -165,7 +165,7 @@ export const stackConfigSchema = z.strictObject({
           z.strictObject({
             user: z.string().min(1),
             access: z.enum(["read", "write", "readwrite"]),
-            topic: z.string().min(1),
+            topic: z.string(),
           }),
         )
         .default([

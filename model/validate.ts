@@ -11,6 +11,7 @@ import { flowProblems, parseFlow } from "./flows";
 import { serviceRunning } from "./lookup";
 import { unbuildableService } from "./merge";
 import { DOCKER_RESERVED_SUBNETS } from "./reserved";
+import { topicFilterProblem } from "./topicFilter";
 import { Topology } from "./types";
 import { checkRoutes } from "./validateRoutes";
 import { checkAliases, checkPublishedPorts, checkService, Report } from "./validateServices";
@@ -148,6 +149,8 @@ function checkTls(config: StackConfig, report: Report): void {
   }
   const clients = new Set(tls.mqttClients);
   mqtt.acl.forEach((entry, i) => {
+    const topicProblem = topicFilterProblem(entry.topic);
+    if (topicProblem) report(["mqtt", "acl", i, "topic"], topicProblem);
     if (!clients.has(entry.user)) {
       report(
         ["mqtt", "acl", i, "user"],

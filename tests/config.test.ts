@@ -240,6 +240,42 @@ describe("stack config validation", () => {
       /"meter-7" has no client certificate/,
     ],
     [
+      "a topic filter with # before the last level",
+      { ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic: "devices/#/state" }] } },
+      "iot-swarm-net:mqtt.acl[0].topic",
+      /"#" must be the last level and alone in it/,
+    ],
+    [
+      "a topic filter with # sharing its level",
+      { ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic: "devices/meter#" }] } },
+      "iot-swarm-net:mqtt.acl[0].topic",
+      /"#" must be the last level/,
+    ],
+    [
+      "a topic filter with + sharing its level",
+      { ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic: "devices/meter+/state" }] } },
+      "iot-swarm-net:mqtt.acl[0].topic",
+      /"\+" must be alone in its level/,
+    ],
+    [
+      "an empty topic filter",
+      { ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic: "" }] } },
+      "iot-swarm-net:mqtt.acl[0].topic",
+      /must not be empty/,
+    ],
+    [
+      "a topic filter with NUL",
+      { ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic: "devices/\u0000/x" }] } },
+      "iot-swarm-net:mqtt.acl[0].topic",
+      /NUL/,
+    ],
+    [
+      "a topic filter with a line break",
+      { ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic: "devices/#\ntopic readwrite #" }] } },
+      "iot-swarm-net:mqtt.acl[0].topic",
+      /line break/,
+    ],
+    [
       "a secret in plain env",
       { ...dev, services: { grafana: { env: { GF_DATABASE_PASSWORD: "hunter2" } } } },
       "iot-swarm-net:services.grafana.env.GF_DATABASE_PASSWORD",
@@ -539,6 +575,13 @@ describe("stack config validation", () => {
       }),
     ).toBe("");
   });
+
+  it.each(["#", "+", "devices/+/state", "devices/#", "/leading/empty/level", "$SYS/#", "a//b", "+/+/#"])(
+    "accepts the MQTT topic filter %s",
+    (topic) => {
+      expect(configError({ ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic }] } })).toBe("");
+    },
+  );
 
   it("accepts broker clients without certificates when the broker does not require them", () => {
     expect(
