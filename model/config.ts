@@ -23,7 +23,9 @@ const secret = <T extends z.core.$ZodType>(schema: T): T => {
   return schema;
 };
 
-const dnsLabel = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be a lower-case DNS label (a-z, 0-9, -)");
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "must be a lower-case DNS label (a-z, 0-9, -; not ending in -)");
 
 const portSchema = z.strictObject({
   name: dnsLabel,

@@ -12,7 +12,8 @@ import { tierNetworkName } from "./naming";
 
 /** Fields a service outside the reference catalog must set. */
 export const REQUIRED_NEW_SERVICE_FIELDS = ["image", "tiers", "role", "ports", "health"] as const;
-const SERVICE_NAME = /^[a-z][a-z0-9-]{0,40}$/;
+/** A DNS label (no trailing hyphen) short enough for the names derived from it (networks, configs, secrets). */
+const SERVICE_NAME = /^[a-z](?:[a-z0-9-]{0,39}[a-z0-9])?$/;
 const DEFAULT_RESOURCES = { cpus: 0.5, memoryMb: 256, reservedCpus: 0.1, reservedMemoryMb: 64 };
 
 /** Why a configured service cannot be built, or undefined when it can. */

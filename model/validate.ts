@@ -13,6 +13,7 @@ import { unbuildableService } from "./merge";
 import { DOCKER_RESERVED_SUBNETS } from "./reserved";
 import { topicFilterProblem } from "./topicFilter";
 import { Topology } from "./types";
+import { checkObjectNames } from "./validateNames";
 import { checkRoutes } from "./validateRoutes";
 import { checkAliases, checkPublishedPorts, checkService, Report } from "./validateServices";
 
@@ -32,6 +33,7 @@ export function validateTopology(config: StackConfig, t: Topology): ConfigProble
   checkSubnets(config, report);
   checkTls(config, report);
   checkMqttClients(config, t, report);
+  checkObjectNames(config, t, report);
   return problems;
 }
 

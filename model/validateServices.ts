@@ -11,7 +11,7 @@ import { ServiceSpec } from "./types";
 export type Report = (path: readonly PropertyKey[], message: string) => void;
 
 const SECRET_ENV = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_?KEY|API_?KEY)$/i;
-const ALIAS = /^[a-z][a-z0-9-]{0,62}$/;
+const ALIAS = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function checkService(s: ServiceSpec, o: ServiceOverride, config: StackConfig, report: Report): void {
   const path = ["services", s.name];

@@ -2,6 +2,17 @@ import { SECRET_CONFIG_KEYS, StackConfigError } from "../model/config";
 import { apiServiceConfig, configError, topologyFrom } from "./helpers";
 
 const dev = { environment: "dev" };
+/** A new service in the backend tier, under any name. */
+const newService = (name: string) => ({
+  [name]: {
+    image: "ghcr.io/acme/meter-reader:2.0.1",
+    tiers: ["backend"],
+    role: "reader",
+    ports: [{ name: "http", port: 8000, appProtocol: "http", purpose: "status" }],
+    health: { test: ["CMD", "true"] },
+  },
+});
+const name41 = "meter-reader-for-the-north-hall-and-yard1";
 
 describe("stack config validation", () => {
   it("accepts the reference topology with only an environment", () => {
@@ -397,6 +408,32 @@ describe("stack config validation", () => {
       /lower-case DNS label of at most 41 characters, but "Api_1" was provided/,
     ],
     [
+      "a service name ending in a hyphen",
+      { ...dev, services: newService("reader-") },
+      "iot-swarm-net:services.reader-",
+      /lower-case DNS label of at most 41 characters, but "reader-" was provided/,
+    ],
+    [
+      "a tier name ending in a hyphen",
+      { ...dev, tiers: [{ name: "dmz-" }] },
+      "iot-swarm-net:tiers[0].name",
+      /not ending in -/,
+    ],
+    [
+      "an alias ending in a hyphen",
+      { ...dev, services: { redis: { aliases: ["cache-"] } } },
+      "iot-swarm-net:services.redis.aliases[1]",
+      /must be a lower-case DNS label, but "cache-" was provided/,
+    ],
+    [
+      "an MQTT client whose certificate objects would exceed Docker's 64 characters",
+      { ...dev, services: newService(name41), tls: { mqttClients: ["node-red", "mqtt-exporter", name41] } },
+      "iot-swarm-net:tls.mqttClients[2]",
+      new RegExp(
+        `"${name41}" is too long .*its mqtt-client.(crt|key) would be "${name41}-mqtt-client-(crt|key)-<hash>", 70 characters where Docker allows 64; use a name of at most 35 characters`,
+      ),
+    ],
+    [
       "a subnet prefix shorter than the pool's",
       { ...dev, subnetPool: "10.231.0.0/20", subnetPrefixLength: 18 },
       "iot-swarm-net:subnetPrefixLength",
@@ -582,6 +619,20 @@ describe("stack config validation", () => {
       expect(configError({ ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic }] } })).toBe("");
     },
   );
+
+  it("accepts a 41-character service that holds no files, and a 35-character MQTT client", () => {
+    const name35 = name41.slice(0, 35);
+    expect(name41).toHaveLength(41);
+    expect(configError({ ...dev, services: newService(name41) })).toBe("");
+    expect(
+      configError({
+        ...dev,
+        services: newService(name35),
+        tls: { mqttClients: ["node-red", "mqtt-exporter", name35] },
+        mqtt: { acl: [{ user: name35, access: "write", topic: "devices/north/#" }] },
+      }),
+    ).toBe("");
+  });
 
   it("accepts broker clients without certificates when the broker does not require them", () => {
     expect(
