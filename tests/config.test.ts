@@ -649,6 +649,31 @@ describe("stack config validation", () => {
     expect(error).toMatch(/3 problems/);
   });
 
+  it("reports the Docker, Swarm, MQTT and route rules together in one run", () => {
+    const error = configError({
+      ...dev,
+      subnetPool: "8.8.0.0/16",
+      services: {
+        grafana: { image: "Grafana/grafana:1", placement: ["node.role == boss"] },
+        redis: { resources: { cpus: 0.5, reservedCpus: 1 } },
+      },
+      routes: [{ subdomain: "flows", service: "node-red", port: 1880, admin: false }],
+      tls: { mqttClients: ["node-red", "mqtt-exporter", "node-red"] },
+      mqtt: { acl: [{ user: "node-red", access: "read", topic: "devices/#/x" }] },
+    });
+    for (const key of [
+      "subnetPool",
+      "services.grafana.image",
+      "services.grafana.placement[0]",
+      "services.redis.resources.reservedCpus",
+      "routes[0].admin",
+      "tls.mqttClients[2]",
+      "mqtt.acl[0].topic",
+    ]) {
+      expect(error).toContain(`iot-swarm-net:${key}:`);
+    }
+  });
+
   describe("secret values", () => {
     const keyBody = "MHcCAQEEIDx3mQ9vL2n8hK5t4Qe1pVb7sWc0aZr6yUo3iJkLmNoP";
 
