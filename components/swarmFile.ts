@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { FileSpec, fillPlaceholders, Placeholder, placeholders, requiresSecret } from "../model/files";
+import { OBJECT_HASH_LENGTH, swarmObjectName } from "../model/naming";
 import { LABELS, toLabelList } from "./labels";
 
 export type PlaceholderResolver = (p: Placeholder) => pulumi.Output<string>;
@@ -15,7 +16,7 @@ export function renderTemplate(template: string, resolve: PlaceholderResolver): 
 
 /** Short content hash for Swarm object names: configs and secrets are immutable, so new content means a new name. */
 export function contentHash(content: string): string {
-  return createHash("sha256").update(content).digest("hex").slice(0, 12);
+  return createHash("sha256").update(content).digest("hex").slice(0, OBJECT_HASH_LENGTH);
 }
 
 /** The Pulumi name of a service's file resource: `<service resource>-<file name, sanitised>`. */
@@ -40,9 +41,7 @@ export function createSwarmFile(
   const content = renderTemplate(spec.template, resolve);
   const isSecret = spec.kind === "secret" || requiresSecret(spec.template);
   // The name carries only a truncated hash, so it need not stay a Pulumi secret.
-  const objectName = pulumi.unsecret(
-    content.apply((c) => `${service}-${spec.name.replace(/[^a-zA-Z0-9-]/g, "-")}-${contentHash(c)}`),
-  );
+  const objectName = pulumi.unsecret(content.apply((c) => swarmObjectName(service, spec.name, contentHash(c))));
   const data = content.apply((c) => Buffer.from(c, "utf8").toString("base64"));
   const labels = toLabelList({ [LABELS.file]: `${service}/${spec.name}` });
   const resourceName = fileResourceName(prefix, spec.name);

@@ -23,7 +23,9 @@ const secret = <T extends z.core.$ZodType>(schema: T): T => {
   return schema;
 };
 
-const dnsLabel = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be a lower-case DNS label (a-z, 0-9, -)");
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "must be a lower-case DNS label (a-z, 0-9, -; not ending in -)");
 
 const portSchema = z.strictObject({
   name: dnsLabel,
@@ -107,7 +109,11 @@ export const stackConfigSchema = z.strictObject({
   adminCidrs: z.array(cidr).default(["127.0.0.1/32"]),
   tiers: z.array(tierSchema).default([]),
   services: z.record(z.string(), serviceSchema).default({}),
-  /** Extra gateway routes, each served at `<subdomain>.<domain>`; the gateway needs a declared flow to the backend. */
+  /**
+   * Extra gateway routes, each served at `<subdomain>.<domain>` on an HTTP port of the service; the gateway needs
+   * a declared flow to the backend. A subdomain is served once; a reference route's subdomain may be reused only
+   * for the same service (to change its port or admin flag).
+   */
   routes: z
     .array(
       z.strictObject({
@@ -115,6 +121,11 @@ export const stackConfigSchema = z.strictObject({
         service: dnsLabel,
         port,
         admin: z.boolean().default(true),
+        /**
+         * Serve an administrative UI (Node-RED editor, InfluxDB UI) with `admin: false`, open beyond adminCidrs.
+         * Without it such a route must stay admin-only.
+         */
+        publicAdminUi: z.boolean().default(false),
         purpose: z.string().default(""),
       }),
     )
@@ -156,7 +167,7 @@ export const stackConfigSchema = z.strictObject({
           z.strictObject({
             user: z.string().min(1),
             access: z.enum(["read", "write", "readwrite"]),
-            topic: z.string().min(1),
+            topic: z.string(),
           }),
         )
         .default([

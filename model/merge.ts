@@ -12,7 +12,8 @@ import { tierNetworkName } from "./naming";
 
 /** Fields a service outside the reference catalog must set. */
 export const REQUIRED_NEW_SERVICE_FIELDS = ["image", "tiers", "role", "ports", "health"] as const;
-const SERVICE_NAME = /^[a-z][a-z0-9-]{0,40}$/;
+/** A DNS label (no trailing hyphen) short enough for the names derived from it (networks, configs, secrets). */
+const SERVICE_NAME = /^[a-z](?:[a-z0-9-]{0,39}[a-z0-9])?$/;
 const DEFAULT_RESOURCES = { cpus: 0.5, memoryMb: 256, reservedCpus: 0.1, reservedMemoryMb: 64 };
 
 /** Why a configured service cannot be built, or undefined when it can. */
@@ -144,13 +145,20 @@ function mergeFlows(config: StackConfig, services: ReadonlyMap<string, ServiceSp
   return flows.filter((f) => services.has(f.from) && services.has(f.to));
 }
 
-/** Reference routes to services that exist, then the stack's, one per subdomain (the stack's win). */
+/**
+ * Reference routes to services that exist, then the stack's, one per subdomain. A stack route on a reference
+ * route's subdomain replaces it; validation allows that only for the same service (validateRoutes.ts), and
+ * rejects a second stack route on one subdomain, so nothing is replaced silently.
+ */
 function mergeRoutes(config: StackConfig, services: ReadonlyMap<string, ServiceSpec>): RouteSpec[] {
   const routes = new Map<string, RouteSpec>(
     referenceRoutes.filter((r) => services.has(r.service)).map((r) => [r.subdomain, r]),
   );
-  for (const route of config.routes) {
-    routes.set(route.subdomain, { ...route, purpose: route.purpose || `Route to ${route.service}` });
+  const configured = new Set<string>();
+  for (const { subdomain, service, port, admin, purpose } of config.routes) {
+    if (configured.has(subdomain)) continue;
+    configured.add(subdomain);
+    routes.set(subdomain, { subdomain, service, port, admin, purpose: purpose || `Route to ${service}` });
   }
   return [...routes.values()];
 }

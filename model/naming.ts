@@ -8,6 +8,10 @@ import { createHash } from "crypto";
 
 /** Longest network or service name Swarm accepts. */
 export const MAX_SWARM_NAME = 63;
+/** Longest config or secret name Swarm accepts. */
+export const MAX_SWARM_OBJECT_NAME = 64;
+/** Hex digits of content hash a config or secret name ends in. */
+export const OBJECT_HASH_LENGTH = 12;
 
 /** Short stable hash of a text (hex). */
 export function shortHash(text: string, length = 8): string {
@@ -42,4 +46,12 @@ export function linkNetworkName(a: string, b: string): string {
 /** The one-member network through which a service publishes ports or reaches outside the swarm. */
 export function egressNetworkName(service: string): string {
   return fitName(`iot-${service}-egress`);
+}
+
+/**
+ * The Swarm config or secret holding one of a service's files: `<service>-<file, sanitised>-<content hash>`.
+ * Its length depends only on the two names, so validation rejects a name that would make it too long.
+ */
+export function swarmObjectName(service: string, file: string, hash: string): string {
+  return `${service}-${file.replace(/[^a-zA-Z0-9-]/g, "-")}-${hash}`;
 }

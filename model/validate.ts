@@ -2,6 +2,8 @@
  * The validation step: every cross-field rule over the stack config and the topology merged from it.
  * It collects all problems, each naming its config key, so one run reports everything.
  */
+import { nonPrivateProblem } from "./addressRanges";
+import { checkDuplicates } from "./duplicates";
 import { referenceServices } from "./catalog";
 import { Cidr, formatCidr, overlaps, parseCidr, subnetCount } from "./cidr";
 import { ConfigProblem, configKey, StackConfig } from "./config";
@@ -9,7 +11,10 @@ import { flowProblems, parseFlow } from "./flows";
 import { serviceRunning } from "./lookup";
 import { unbuildableService } from "./merge";
 import { DOCKER_RESERVED_SUBNETS } from "./reserved";
+import { topicFilterProblem } from "./topicFilter";
 import { Topology } from "./types";
+import { checkObjectNames } from "./validateNames";
+import { checkRoutes } from "./validateRoutes";
 import { checkAliases, checkPublishedPorts, checkService, Report } from "./validateServices";
 
 /** Browsers and most clients reject leaf certificates valid for longer than this. */
@@ -18,6 +23,7 @@ export const MAX_LEAF_VALIDITY_DAYS = 397;
 export function validateTopology(config: StackConfig, t: Topology): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const report: Report = (path, message) => problems.push({ key: configKey(path), message });
+  checkDuplicates(config, report);
   checkTierNetworks(config, t, report);
   checkServices(config, t, report);
   checkPublishedPorts(config, t.services, report);
@@ -27,6 +33,7 @@ export function validateTopology(config: StackConfig, t: Topology): ConfigProble
   checkSubnets(config, report);
   checkTls(config, report);
   checkMqttClients(config, t, report);
+  checkObjectNames(config, t, report);
   return problems;
 }
 
@@ -75,21 +82,6 @@ function checkFlows(config: StackConfig, t: Topology, report: Report): void {
   });
 }
 
-/** Each route names a service the gateway has a declared flow to. */
-function checkRoutes(config: StackConfig, t: Topology, report: Report): void {
-  const gateway = serviceRunning(t, "haproxy")?.name ?? "gateway";
-  config.routes.forEach((route, i) => {
-    if (!t.services.some((s) => s.name === route.service)) {
-      report(["routes", i, "service"], `unknown service "${route.service}"`);
-    } else if (!t.flows.some((f) => f.from === gateway && f.to === route.service && f.port === route.port)) {
-      report(
-        ["routes", i],
-        `the ${gateway} has no declared flow to ${route.service}:${route.port}; add "${gateway} -> ${route.service}:${route.port}" to flows`,
-      );
-    }
-  });
-}
-
 function checkSubnets(config: StackConfig, report: Report): void {
   let pool: Cidr;
   try {
@@ -98,6 +90,8 @@ function checkSubnets(config: StackConfig, report: Report): void {
     report(["subnetPool"], (e as Error).message);
     return;
   }
+  const notPrivate = nonPrivateProblem(pool);
+  if (notPrivate) report(["subnetPool"], notPrivate);
   if (subnetCount(pool, config.subnetPrefixLength) === 0) {
     report(
       ["subnetPrefixLength"],
@@ -118,6 +112,14 @@ function checkSubnets(config: StackConfig, report: Report): void {
       report(["lanSubnets", i], (e as Error).message);
     }
   });
+  for (const [name, text] of Object.entries(config.subnets)) {
+    try {
+      const problem = nonPrivateProblem(parseCidr(text));
+      if (problem) report(["subnets", name], problem);
+    } catch (e) {
+      report(["subnets", name], (e as Error).message);
+    }
+  }
   config.adminCidrs.forEach((text, i) => {
     try {
       parseCidr(text);
@@ -149,6 +151,8 @@ function checkTls(config: StackConfig, report: Report): void {
   }
   const clients = new Set(tls.mqttClients);
   mqtt.acl.forEach((entry, i) => {
+    const topicProblem = topicFilterProblem(entry.topic);
+    if (topicProblem) report(["mqtt", "acl", i, "topic"], topicProblem);
     if (!clients.has(entry.user)) {
       report(
         ["mqtt", "acl", i, "user"],

@@ -3,14 +3,15 @@
  * ports (reserved, plaintext MQTT, conflicts) and DNS aliases. Each problem names its config key.
  */
 import { ServiceOverride, StackConfig } from "./config";
+import { constraintProblem } from "./constraint";
+import { parseImageRef } from "./imageRef";
 import { reservedPorts, suggestFreePort } from "./reserved";
 import { ServiceSpec } from "./types";
 
 export type Report = (path: readonly PropertyKey[], message: string) => void;
 
-const PINNED_IMAGE = /^[^\s:@]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 const SECRET_ENV = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_?KEY|API_?KEY)$/i;
-const ALIAS = /^[a-z][a-z0-9-]{0,62}$/;
+const ALIAS = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function checkService(s: ServiceSpec, o: ServiceOverride, config: StackConfig, report: Report): void {
   const path = ["services", s.name];
@@ -20,6 +21,12 @@ export function checkService(s: ServiceSpec, o: ServiceOverride, config: StackCo
     report(
       [...path, "replicas"],
       `"${s.name}" is a singleton (its state or subscriptions live in one process) and must run 1 replica, but ${s.replicas} was provided (set singleton: false only for a clustered setup)`,
+    );
+  }
+  if (s.resources.reservedCpus > s.resources.cpus) {
+    report(
+      [...path, "resources", "reservedCpus"],
+      `must not exceed cpus (${s.resources.cpus}), but ${s.resources.reservedCpus} was provided`,
     );
   }
   if (s.resources.reservedMemoryMb > s.resources.memoryMb) {
@@ -35,6 +42,10 @@ export function checkService(s: ServiceSpec, o: ServiceOverride, config: StackCo
     );
   }
   checkPortNames(s, o, path, report);
+  (o.placement ?? []).forEach((constraint, i) => {
+    const problem = constraintProblem(constraint);
+    if (problem) report([...path, "placement", i], problem);
+  });
   const publishes = s.ports.some((p) => p.published !== undefined);
   if (publishes && config.publishMode === "ingress" && s.endpointMode === "dnsrr") {
     report(
@@ -54,12 +65,15 @@ export function checkService(s: ServiceSpec, o: ServiceOverride, config: StackCo
 }
 
 function checkImage(s: ServiceSpec, path: readonly PropertyKey[], report: Report): void {
-  if (!PINNED_IMAGE.test(s.image) || !/[:@]/.test(s.image.split("/").pop()!)) {
+  const ref = parseImageRef(s.image);
+  if (typeof ref === "string") {
+    report([...path, "image"], `must be a Docker image reference: ${ref}, but "${s.image}" was provided`);
+  } else if (ref.tag === undefined && ref.digest === undefined) {
     report(
       [...path, "image"],
       `must be pinned by tag or digest (e.g. "grafana/grafana:11.3.1"), but "${s.image}" was provided`,
     );
-  } else if (/:latest$/.test(s.image)) {
+  } else if (ref.tag === "latest" && ref.digest === undefined) {
     report([...path, "image"], `must not use the moving "latest" tag, but "${s.image}" was provided`);
   }
 }

@@ -2,6 +2,17 @@ import { SECRET_CONFIG_KEYS, StackConfigError } from "../model/config";
 import { apiServiceConfig, configError, topologyFrom } from "./helpers";
 
 const dev = { environment: "dev" };
+/** A new service in the backend tier, under any name. */
+const newService = (name: string) => ({
+  [name]: {
+    image: "ghcr.io/acme/meter-reader:2.0.1",
+    tiers: ["backend"],
+    role: "reader",
+    ports: [{ name: "http", port: 8000, appProtocol: "http", purpose: "status" }],
+    health: { test: ["CMD", "true"] },
+  },
+});
+const name41 = "meter-reader-for-the-north-hall-and-yard1";
 
 describe("stack config validation", () => {
   it("accepts the reference topology with only an environment", () => {
@@ -127,6 +138,54 @@ describe("stack config validation", () => {
       /"latest"/,
     ],
     [
+      "an image repository with capitals",
+      { ...dev, services: { grafana: { image: "Grafana/grafana:1" } } },
+      "iot-swarm-net:services.grafana.image",
+      /repository "Grafana\/grafana" must be lower-case, but "Grafana\/grafana:1" was provided/,
+    ],
+    [
+      "an image from a registry with a port but no tag",
+      { ...dev, services: { grafana: { image: "registry.local:5000/team/app" } } },
+      "iot-swarm-net:services.grafana.image",
+      /pinned by tag or digest/,
+    ],
+    [
+      "an image with a malformed digest",
+      { ...dev, services: { grafana: { image: "grafana/grafana@sha256:abc" } } },
+      "iot-swarm-net:services.grafana.image",
+      /digest must be sha256:<64 hex digits>/,
+    ],
+    [
+      "an image path with a doubled separator",
+      { ...dev, services: { grafana: { image: "grafana//grafana:1" } } },
+      "iot-swarm-net:services.grafana.image",
+      /repository part "" must be lower-case letters and digits/,
+    ],
+    [
+      "a placement constraint without an operator",
+      { ...dev, services: { grafana: { placement: ["node.role=manager"] } } },
+      "iot-swarm-net:services.grafana.placement[0]",
+      /must read "<attribute> == <value>"/,
+    ],
+    [
+      "a placement constraint on an attribute Swarm does not know",
+      { ...dev, services: { grafana: { placement: ["node.role == worker", "node.label.zone == a"] } } },
+      "iot-swarm-net:services.grafana.placement[1]",
+      /unknown attribute "node.label.zone"/,
+    ],
+    [
+      "a placement constraint on an unknown node role",
+      { ...dev, services: { grafana: { placement: ["node.role == master"] } } },
+      "iot-swarm-net:services.grafana.placement[0]",
+      /"manager" or "worker", but "master"/,
+    ],
+    [
+      "a placement constraint with an empty label key",
+      { ...dev, services: { grafana: { placement: ["engine.labels. == ssd"] } } },
+      "iot-swarm-net:services.grafana.placement[0]",
+      /unknown attribute "engine.labels."/,
+    ],
+    [
       "zero replicas",
       { ...dev, services: { gateway: { replicas: 0 } } },
       "iot-swarm-net:services.gateway.replicas",
@@ -192,6 +251,42 @@ describe("stack config validation", () => {
       /"meter-7" has no client certificate/,
     ],
     [
+      "a topic filter with # before the last level",
+      { ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic: "devices/#/state" }] } },
+      "iot-swarm-net:mqtt.acl[0].topic",
+      /"#" must be the last level and alone in it/,
+    ],
+    [
+      "a topic filter with # sharing its level",
+      { ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic: "devices/meter#" }] } },
+      "iot-swarm-net:mqtt.acl[0].topic",
+      /"#" must be the last level/,
+    ],
+    [
+      "a topic filter with + sharing its level",
+      { ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic: "devices/meter+/state" }] } },
+      "iot-swarm-net:mqtt.acl[0].topic",
+      /"\+" must be alone in its level/,
+    ],
+    [
+      "an empty topic filter",
+      { ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic: "" }] } },
+      "iot-swarm-net:mqtt.acl[0].topic",
+      /must not be empty/,
+    ],
+    [
+      "a topic filter with NUL",
+      { ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic: "devices/\u0000/x" }] } },
+      "iot-swarm-net:mqtt.acl[0].topic",
+      /NUL/,
+    ],
+    [
+      "a topic filter with a line break",
+      { ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic: "devices/#\ntopic readwrite #" }] } },
+      "iot-swarm-net:mqtt.acl[0].topic",
+      /line break/,
+    ],
+    [
       "a secret in plain env",
       { ...dev, services: { grafana: { env: { GF_DATABASE_PASSWORD: "hunter2" } } } },
       "iot-swarm-net:services.grafana.env.GF_DATABASE_PASSWORD",
@@ -208,6 +303,79 @@ describe("stack config validation", () => {
       { ...dev, routes: [{ subdomain: "cache", service: "redis", port: 6379 }] },
       "iot-swarm-net:routes[0]",
       /no declared flow to redis:6379/,
+    ],
+    [
+      "two routes on one subdomain",
+      {
+        ...dev,
+        routes: [
+          { subdomain: "dash", service: "grafana", port: 3000 },
+          { subdomain: "dash", service: "prometheus", port: 9090 },
+        ],
+        flows: ["gateway -> prometheus:9090"],
+      },
+      "iot-swarm-net:routes[1].subdomain",
+      /duplicate subdomain "dash": routes\[0\] already serves it/,
+    ],
+    [
+      "a route taking a reference route's subdomain for another service",
+      {
+        ...dev,
+        routes: [{ subdomain: "grafana", service: "prometheus", port: 9090 }],
+        flows: ["gateway -> prometheus:9090"],
+      },
+      "iot-swarm-net:routes[0].subdomain",
+      /"grafana" is the reference route to grafana; a route may serve it only to grafana, not to prometheus/,
+    ],
+    [
+      "a route to a port that does not speak HTTP",
+      { ...dev, routes: [{ subdomain: "cache", service: "redis", port: 6379 }], flows: [] },
+      "iot-swarm-net:routes[0].port",
+      /forwards plain HTTP, but redis:6379 is a redis port; HTTP ports of redis: none/,
+    ],
+    [
+      "a route to the Node-RED editor open beyond the admin allowlist",
+      { ...dev, routes: [{ subdomain: "flows", service: "node-red", port: 1880, admin: false }] },
+      "iot-swarm-net:routes[0].admin",
+      /node-red UI, which administers the stack; keep the route admin-only, or set publicAdminUi: true/,
+    ],
+    [
+      "the InfluxDB UI route made public without saying so",
+      { ...dev, routes: [{ subdomain: "influxdb", service: "influxdb", port: 8086, admin: false }] },
+      "iot-swarm-net:routes[0].admin",
+      /influxdb UI, which administers the stack/,
+    ],
+    [
+      "a duplicate tier",
+      { ...dev, tiers: [{ name: "dmz" }, { name: "dmz" }] },
+      "iot-swarm-net:tiers[1].name",
+      /duplicate tier "dmz": tiers\[0\] already defines it/,
+    ],
+    [
+      "a duplicate MQTT client",
+      { ...dev, tls: { mqttClients: ["node-red", "mqtt-exporter", "node-red"] } },
+      "iot-swarm-net:tls.mqttClients[2]",
+      /duplicate MQTT client "node-red": mqttClients\[0\] already names it/,
+    ],
+    [
+      "a duplicate ACL entry",
+      {
+        ...dev,
+        mqtt: {
+          acl: [
+            { user: "node-red", access: "read", topic: "devices/#" },
+            { user: "node-red", access: "read", topic: "devices/#" },
+          ],
+        },
+      },
+      "iot-swarm-net:mqtt.acl[1]",
+      /duplicate ACL entry: acl\[0\] already grants it/,
+    ],
+    [
+      "a duplicate admin CIDR",
+      { ...dev, adminCidrs: ["10.0.5.0/24", "10.0.5.0/24"] },
+      "iot-swarm-net:adminCidrs[1]",
+      /duplicate 10\.0\.5\.0\/24: adminCidrs\[0\] already lists it/,
     ],
     [
       "dnsrr on a port published through the routing mesh",
@@ -240,6 +408,32 @@ describe("stack config validation", () => {
       /lower-case DNS label of at most 41 characters, but "Api_1" was provided/,
     ],
     [
+      "a service name ending in a hyphen",
+      { ...dev, services: newService("reader-") },
+      "iot-swarm-net:services.reader-",
+      /lower-case DNS label of at most 41 characters, but "reader-" was provided/,
+    ],
+    [
+      "a tier name ending in a hyphen",
+      { ...dev, tiers: [{ name: "dmz-" }] },
+      "iot-swarm-net:tiers[0].name",
+      /not ending in -/,
+    ],
+    [
+      "an alias ending in a hyphen",
+      { ...dev, services: { redis: { aliases: ["cache-"] } } },
+      "iot-swarm-net:services.redis.aliases[1]",
+      /must be a lower-case DNS label, but "cache-" was provided/,
+    ],
+    [
+      "an MQTT client whose certificate objects would exceed Docker's 64 characters",
+      { ...dev, services: newService(name41), tls: { mqttClients: ["node-red", "mqtt-exporter", name41] } },
+      "iot-swarm-net:tls.mqttClients[2]",
+      new RegExp(
+        `"${name41}" is too long .*its mqtt-client.(crt|key) would be "${name41}-mqtt-client-(crt|key)-<hash>", 70 characters where Docker allows 64; use a name of at most 35 characters`,
+      ),
+    ],
+    [
       "a subnet prefix shorter than the pool's",
       { ...dev, subnetPool: "10.231.0.0/20", subnetPrefixLength: 18 },
       "iot-swarm-net:subnetPrefixLength",
@@ -258,6 +452,38 @@ describe("stack config validation", () => {
       /overlaps 172\.17\.0\.0\/16, used by the docker0 bridge/,
     ],
     [
+      "a public subnet pool",
+      { ...dev, subnetPool: "8.8.0.0/16" },
+      "iot-swarm-net:subnetPool",
+      /8\.8\.0\.0\/16 is not inside one private range; overlay subnets must lie in 10\.0\.0\.0\/8/,
+    ],
+    [
+      "a loopback subnet pool",
+      { ...dev, subnetPool: "127.16.0.0/16" },
+      "iot-swarm-net:subnetPool",
+      /overlaps the loopback range 127\.0\.0\.0\/8/,
+    ],
+    ["a link-local subnet pool", { ...dev, subnetPool: "169.254.0.0/16" }, "iot-swarm-net:subnetPool", /link-local/],
+    ["a multicast subnet pool", { ...dev, subnetPool: "239.1.0.0/16" }, "iot-swarm-net:subnetPool", /multicast/],
+    [
+      "a pool straddling a private range's edge",
+      { ...dev, subnetPool: "172.0.0.0/10" },
+      "iot-swarm-net:subnetPool",
+      /not inside one private range/,
+    ],
+    [
+      "a public subnet pin",
+      { ...dev, subnets: { "iot-edge-network": "203.0.113.0/24" } },
+      "iot-swarm-net:subnets.iot-edge-network",
+      /203\.0\.113\.0\/24 is not inside one private range/,
+    ],
+    [
+      "a subnet pin with host bits",
+      { ...dev, subnets: { "iot-edge-network": "10.231.0.7/24" } },
+      "iot-swarm-net:subnets.iot-edge-network",
+      /host bits set/,
+    ],
+    [
       "a CA that expires before its leaves",
       { ...dev, tls: { validityDays: 90, caValidityDays: 90 } },
       "iot-swarm-net:tls.caValidityDays",
@@ -268,6 +494,12 @@ describe("stack config validation", () => {
       { ...dev, services: { redis: { resources: { reservedMemoryMb: 512 } } } },
       "iot-swarm-net:services.redis.resources.reservedMemoryMb",
       /must not exceed memoryMb \(256\), but 512 was provided/,
+    ],
+    [
+      "reserved CPUs above the limit",
+      { ...dev, services: { redis: { resources: { cpus: 0.5, reservedCpus: 1 } } } },
+      "iot-swarm-net:services.redis.resources.reservedCpus",
+      /must not exceed cpus \(0.5\), but 1 was provided/,
     ],
     [
       "two ports with one name",
@@ -339,6 +571,69 @@ describe("stack config validation", () => {
     expect(line).toMatch(message);
   });
 
+  it.each([
+    "registry.local:5000/team/app:1.2",
+    "localhost:5000/app:1.0",
+    "10.0.0.5:5000/app@sha256:" + "a".repeat(64),
+    "ghcr.io/acme/energy-api:1.4.2-RC_1",
+    "grafana/grafana:latest@sha256:" + "b".repeat(64),
+  ])("accepts the image reference %s", (image) => {
+    expect(configError({ ...dev, services: { grafana: { image } } })).toBe("");
+  });
+
+  it("accepts every placement attribute Swarm defines", () => {
+    const placement = [
+      "node.id != abc123",
+      "node.hostname==edge-1",
+      "node.role == Manager",
+      "node.platform.os == linux",
+      "node.platform.arch != arm64",
+      "node.labels.zone == hall-2",
+      "engine.labels.storage == ssd",
+    ];
+    expect(configError({ ...dev, services: { grafana: { placement } } })).toBe("");
+  });
+
+  it.each(["10.40.0.0/16", "172.20.0.0/16", "192.168.64.0/18", "100.64.0.0/10"])(
+    "accepts the private subnet pool %s",
+    (subnetPool) => {
+      expect(configError({ ...dev, subnetPool })).toBe("");
+    },
+  );
+
+  it("accepts an administrative UI made public on purpose, and a reference route served differently", () => {
+    expect(
+      configError({
+        ...dev,
+        routes: [
+          { subdomain: "flows", service: "node-red", port: 1880, admin: false, publicAdminUi: true },
+          { subdomain: "grafana", service: "grafana", port: 3000, admin: true },
+        ],
+      }),
+    ).toBe("");
+  });
+
+  it.each(["#", "+", "devices/+/state", "devices/#", "/leading/empty/level", "$SYS/#", "a//b", "+/+/#"])(
+    "accepts the MQTT topic filter %s",
+    (topic) => {
+      expect(configError({ ...dev, mqtt: { acl: [{ user: "node-red", access: "read", topic }] } })).toBe("");
+    },
+  );
+
+  it("accepts a 41-character service that holds no files, and a 35-character MQTT client", () => {
+    const name35 = name41.slice(0, 35);
+    expect(name41).toHaveLength(41);
+    expect(configError({ ...dev, services: newService(name41) })).toBe("");
+    expect(
+      configError({
+        ...dev,
+        services: newService(name35),
+        tls: { mqttClients: ["node-red", "mqtt-exporter", name35] },
+        mqtt: { acl: [{ user: name35, access: "write", topic: "devices/north/#" }] },
+      }),
+    ).toBe("");
+  });
+
   it("accepts broker clients without certificates when the broker does not require them", () => {
     expect(
       configError({ ...dev, tls: { mqttClients: ["node-red"] }, mqtt: { requireClientCertificate: false, acl: [] } }),
@@ -352,6 +647,31 @@ describe("stack config validation", () => {
       flows: ["x -> y:1"],
     });
     expect(error).toMatch(/3 problems/);
+  });
+
+  it("reports the Docker, Swarm, MQTT and route rules together in one run", () => {
+    const error = configError({
+      ...dev,
+      subnetPool: "8.8.0.0/16",
+      services: {
+        grafana: { image: "Grafana/grafana:1", placement: ["node.role == boss"] },
+        redis: { resources: { cpus: 0.5, reservedCpus: 1 } },
+      },
+      routes: [{ subdomain: "flows", service: "node-red", port: 1880, admin: false }],
+      tls: { mqttClients: ["node-red", "mqtt-exporter", "node-red"] },
+      mqtt: { acl: [{ user: "node-red", access: "read", topic: "devices/#/x" }] },
+    });
+    for (const key of [
+      "subnetPool",
+      "services.grafana.image",
+      "services.grafana.placement[0]",
+      "services.redis.resources.reservedCpus",
+      "routes[0].admin",
+      "tls.mqttClients[2]",
+      "mqtt.acl[0].topic",
+    ]) {
+      expect(error).toContain(`iot-swarm-net:${key}:`);
+    }
   });
 
   describe("secret values", () => {

@@ -28,8 +28,10 @@ const REFERENCE_NAMES = [
 // The reference services' aliases, which a new service may not take as its name.
 const TAKEN = new Set([...REFERENCE_NAMES, "gateway-internal", "mqtt", "broker", "tsdb", "dashboards"]);
 
-/** A service name the config schema accepts (a lower-case DNS label), not already used by the stack. */
-const serviceName = fc.stringMatching(/^[a-z][a-z0-9-]{0,14}$/).filter((n) => !TAKEN.has(n) && !n.startsWith("iot-"));
+/** A service name the config schema accepts (a lower-case DNS label, no trailing hyphen), not already used by the stack. */
+const serviceName = fc
+  .stringMatching(/^[a-z](?:[a-z0-9-]{0,13}[a-z0-9])?$/)
+  .filter((n) => !TAKEN.has(n) && !n.startsWith("iot-"));
 
 interface Generated {
   readonly services: readonly { readonly name: string; readonly port: number }[];

@@ -252,7 +252,9 @@ function renderAddService(m: DocsModel): string {
       "(secrets only as `*_FILE` paths), `externalEndpoints`.",
     "2. **Its flows**: `flows`, each `\"client -> server:port\"`, for every connection that crosses tiers. Same-tier peers need no flow.",
     "3. **Routes** (optional): `routes`, each `{subdomain, service, port, admin}`, to serve it through the gateway at `<subdomain>.<domain>`; " +
-      "the route needs a `gateway -> <service>:<port>` flow. A new tier goes under `tiers` (`{name, description}`).",
+      "`port` is one of the service's `http` ports, each subdomain is served once, and the route needs a " +
+      "`gateway -> <service>:<port>` flow. Routes to the Node-RED editor or the InfluxDB UI stay `admin: true` unless they also set " +
+      "`publicAdminUi: true`. A new tier goes under `tiers` (`{name, description}`).",
     "4. **Review**: `npm run plan -- --stack <stack>` prints the networks, the reachability matrix against the intent, published ports " +
       "and discovery names; `npm run policy -- --stack <stack>` runs the policy pack on the same resources. A config error names its key.",
     "5. **Regenerate the docs**: `npm run docs`.",
