@@ -55,7 +55,8 @@ function checkEnvSecrets(o: ServiceOverride, path: readonly PropertyKey[], repor
   for (const [key, value] of Object.entries(o.env ?? {})) {
     const reason = secretEnvReason(key, value);
     if (reason === undefined) continue;
-    const fileKey = /(^|[^A-Za-z0-9])FILE$/i.test(key) ? key : `${key}_FILE`;
+    // A name that already points at a file (`*_FILE`, `*__FILE`, `*_PATH`) keeps its name; its value is the problem.
+    const fileKey = /(^|[^A-Za-z0-9])(FILE|PATH)$/i.test(key) ? key : `${key}_FILE`;
     report(
       [...path, "env", key],
       `looks like a secret (${reason}); deliver it as a Docker secret and pass its path in ${fileKey} instead`,
