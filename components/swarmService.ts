@@ -82,7 +82,9 @@ export function withDefaults(args: SwarmServiceArgs) {
   };
 }
 
-const rolloutConfig = (r: ReturnType<typeof withDefaults>["update"]) => ({
+type Resolved = ReturnType<typeof withDefaults>;
+
+const rolloutConfig = (r: Resolved["update"]) => ({
   parallelism: r.parallelism,
   delay: goDuration(r.delaySeconds),
   failureAction: r.failureAction,
@@ -90,6 +92,112 @@ const rolloutConfig = (r: ReturnType<typeof withDefaults>["update"]) => ({
   maxFailureRatio: failureRatio(r.maxFailureRatio),
   order: r.order,
 });
+
+/** The labels the policy pack and operators read: the stack's, plus the service's name, role, tiers and flows. */
+const serviceLabels = (a: Resolved) =>
+  toLabelList({
+    ...a.stackLabels,
+    [LABELS.service]: a.spec.name,
+    [LABELS.role]: a.spec.role,
+    [LABELS.tiers]: a.spec.tiers.join(","),
+    [LABELS.flows]: a.flows.join(","),
+  });
+
+const endpointSpec = (a: Resolved): docker.types.input.ServiceEndpointSpec => ({
+  mode: a.spec.endpointMode,
+  ports: a.spec.ports
+    .filter((p) => p.published !== undefined)
+    .map((p) => ({
+      name: p.name,
+      protocol: p.protocol,
+      targetPort: p.port,
+      publishedPort: p.published,
+      publishMode: a.publishMode,
+    })),
+});
+
+/** The service's configs and secrets as files in its tasks, owned by the user it runs as. */
+function fileReferences(spec: ServiceSpec, files: readonly SwarmFile[]) {
+  const owner = { fileUid: String(spec.uid), fileGid: String(spec.gid) };
+  const ofKind = (kind: "secret" | "config") => files.filter((f) => f.spec.kind === kind);
+  return {
+    secrets: ofKind("secret").map((f) => ({
+      secretId: f.id,
+      secretName: f.objectName,
+      fileName: f.spec.target,
+      fileMode: f.spec.mode,
+      ...owner,
+    })),
+    configs: ofKind("config").map((f) => ({
+      configId: f.id,
+      configName: f.objectName,
+      fileName: f.spec.target,
+      fileMode: f.spec.mode,
+      ...owner,
+    })),
+  };
+}
+
+function containerSpec(a: Resolved, files: readonly SwarmFile[]): docker.types.input.ServiceTaskSpecContainerSpec {
+  const { spec } = a;
+  const { secrets, configs } = fileReferences(spec, files);
+  return {
+    image: a.image,
+    commands: spec.command ? [...spec.command] : undefined,
+    args: spec.args ? [...spec.args] : undefined,
+    env: { ...spec.env, ...a.files.env },
+    user: `${spec.uid}:${spec.gid}`,
+    readOnly: spec.readOnlyRootFilesystem,
+    capDrops: [...spec.capDrop],
+    capAdds: spec.capAdd.length > 0 ? [...spec.capAdd] : undefined,
+    healthcheck: {
+      tests: [...spec.health.test],
+      interval: goDuration(spec.health.intervalSeconds),
+      timeout: goDuration(spec.health.timeoutSeconds),
+      retries: spec.health.retries,
+      startPeriod: goDuration(spec.health.startPeriodSeconds),
+    },
+    secrets,
+    configs,
+    mounts: [
+      ...spec.volumes.map((v) => ({ type: "volume", source: `${a.volumePrefix}_${v.name}`, target: v.target })),
+      // No mode: the kernel's 1777 for a tmpfs. The provider reads a mode back without its sticky bit,
+      // so 0o1777 would show as a change after every refresh.
+      ...spec.tmpfs.map((target) => ({ type: "tmpfs", target, tmpfsOptions: { sizeBytes: TMPFS_BYTES } })),
+    ],
+    stopGracePeriod: goDuration(a.stopGracePeriodSeconds),
+  };
+}
+
+function taskSpec(a: Resolved, files: readonly SwarmFile[], aliases: string[]): docker.types.input.ServiceTaskSpec {
+  const { spec } = a;
+  return {
+    containerSpec: containerSpec(a, files),
+    // `id`, not the deprecated `name`: the provider reads back only `id`, so a name would replace the
+    // service on every refresh (networks_advanced is ForceNew). The aliases carry the logical name, so a
+    // create-first successor and its original answer to the same discovery names while they overlap.
+    networksAdvanceds: a.networks.map((n) => ({ id: n.id, aliases })),
+    resources: {
+      limits: {
+        nanoCpus: Math.round(spec.resources.cpus * 1e9),
+        memoryBytes: spec.resources.memoryMb * 1024 * 1024,
+      },
+      reservation: {
+        nanoCpus: Math.round(spec.resources.reservedCpus * 1e9),
+        memoryBytes: spec.resources.reservedMemoryMb * 1024 * 1024,
+      },
+    },
+    restartPolicy: {
+      condition: RESTART_POLICY.condition,
+      delay: goDuration(RESTART_POLICY.delaySeconds),
+      maxAttempts: RESTART_POLICY.maxAttempts,
+      window: goDuration(RESTART_POLICY.windowSeconds),
+    },
+    // Platforms too: on create the Docker client adds the image's platforms from its registry, and a
+    // placement without them would show as a change on the next run.
+    placement: { constraints: [...spec.placement], platforms: a.platforms.map((p) => ({ ...p })) },
+  };
+}
 
 /**
  * One hardened Swarm service with its configs and secrets. Durations and modes are written in the form the
@@ -106,103 +214,18 @@ export class SwarmService extends pulumi.ComponentResource {
     const a = withDefaults(args);
     const { spec } = a;
     this.files = a.files.files.map((f) => createSwarmFile(name, spec.name, f, a.resolve, this));
-    const owner = { fileUid: String(spec.uid), fileGid: String(spec.gid) };
-    const published = spec.ports.filter((p) => p.published !== undefined);
     const dockerName = dockerServiceName(
       spec,
       a.networks.map((n) => n.name),
     );
-    const aliases = discoveryAliases(spec, dockerName);
-
     this.service = new docker.Service(
       name,
       {
         name: dockerName,
-        labels: toLabelList({
-          ...a.stackLabels,
-          [LABELS.service]: spec.name,
-          [LABELS.role]: spec.role,
-          [LABELS.tiers]: spec.tiers.join(","),
-          [LABELS.flows]: a.flows.join(","),
-        }),
+        labels: serviceLabels(a),
         mode: { replicated: { replicas: spec.replicas } },
-        endpointSpec: {
-          mode: spec.endpointMode,
-          ports: published.map((p) => ({
-            name: p.name,
-            protocol: p.protocol,
-            targetPort: p.port,
-            publishedPort: p.published,
-            publishMode: a.publishMode,
-          })),
-        },
-        taskSpec: {
-          containerSpec: {
-            image: a.image,
-            commands: spec.command ? [...spec.command] : undefined,
-            args: spec.args ? [...spec.args] : undefined,
-            env: { ...spec.env, ...a.files.env },
-            user: `${spec.uid}:${spec.gid}`,
-            readOnly: spec.readOnlyRootFilesystem,
-            capDrops: [...spec.capDrop],
-            capAdds: spec.capAdd.length > 0 ? [...spec.capAdd] : undefined,
-            healthcheck: {
-              tests: [...spec.health.test],
-              interval: goDuration(spec.health.intervalSeconds),
-              timeout: goDuration(spec.health.timeoutSeconds),
-              retries: spec.health.retries,
-              startPeriod: goDuration(spec.health.startPeriodSeconds),
-            },
-            secrets: this.files
-              .filter((f) => f.spec.kind === "secret")
-              .map((f) => ({
-                secretId: f.id,
-                secretName: f.objectName,
-                fileName: f.spec.target,
-                fileMode: f.spec.mode,
-                ...owner,
-              })),
-            configs: this.files
-              .filter((f) => f.spec.kind === "config")
-              .map((f) => ({
-                configId: f.id,
-                configName: f.objectName,
-                fileName: f.spec.target,
-                fileMode: f.spec.mode,
-                ...owner,
-              })),
-            mounts: [
-              ...spec.volumes.map((v) => ({ type: "volume", source: `${a.volumePrefix}_${v.name}`, target: v.target })),
-              // No mode: the kernel's 1777 for a tmpfs. The provider reads a mode back without its sticky bit,
-              // so 0o1777 would show as a change after every refresh.
-              ...spec.tmpfs.map((target) => ({ type: "tmpfs", target, tmpfsOptions: { sizeBytes: TMPFS_BYTES } })),
-            ],
-            stopGracePeriod: goDuration(a.stopGracePeriodSeconds),
-          },
-          // `id`, not the deprecated `name`: the provider reads back only `id`, so a name would replace the
-          // service on every refresh (networks_advanced is ForceNew). The aliases carry the logical name, so a
-          // create-first successor and its original answer to the same discovery names while they overlap.
-          networksAdvanceds: a.networks.map((n) => ({ id: n.id, aliases })),
-          resources: {
-            limits: {
-              nanoCpus: Math.round(spec.resources.cpus * 1e9),
-              memoryBytes: spec.resources.memoryMb * 1024 * 1024,
-            },
-            reservation: {
-              nanoCpus: Math.round(spec.resources.reservedCpus * 1e9),
-              memoryBytes: spec.resources.reservedMemoryMb * 1024 * 1024,
-            },
-          },
-          restartPolicy: {
-            condition: RESTART_POLICY.condition,
-            delay: goDuration(RESTART_POLICY.delaySeconds),
-            maxAttempts: RESTART_POLICY.maxAttempts,
-            window: goDuration(RESTART_POLICY.windowSeconds),
-          },
-          // Platforms too: on create the Docker client adds the image's platforms from its registry, and a
-          // placement without them would show as a change on the next run.
-          placement: { constraints: [...spec.placement], platforms: a.platforms.map((p) => ({ ...p })) },
-        },
+        endpointSpec: endpointSpec(a),
+        taskSpec: taskSpec(a, this.files, discoveryAliases(spec, dockerName)),
         updateConfig: rolloutConfig(a.update),
         rollbackConfig: rolloutConfig(a.rollback),
         convergeConfig: { delay: goDuration(a.converge.delaySeconds), timeout: goDuration(a.converge.timeoutSeconds) },

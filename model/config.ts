@@ -6,6 +6,14 @@ import { z } from "zod";
 
 export const CONFIG_NAMESPACE = "iot-swarm-net";
 
+// Certificate validity limits. The pack's `limit-certificate-validity` defaults to the same two values
+// (policies/tls.ts); tests/contracts/certificateLimits.test.ts fails when they drift apart.
+
+/** Browsers and most clients reject leaf certificates valid for longer than this (the CA/Browser Forum limit). */
+export const MAX_LEAF_VALIDITY_DAYS = 397;
+/** Ten years: the longest CA validity the pack accepts. */
+export const MAX_CA_VALIDITY_DAYS = 3650;
+
 const port = z.number().int().min(1, "must be between 1 and 65535").max(65535, "must be between 1 and 65535");
 const cidr = z
   .string()
@@ -151,7 +159,12 @@ export const stackConfigSchema = z.strictObject({
     .strictObject({
       validityDays: z.number().int().min(1).default(365),
       earlyRenewalDays: z.number().int().min(0).default(30),
-      caValidityDays: z.number().int().min(30).default(3650),
+      caValidityDays: z
+        .number()
+        .int()
+        .min(30)
+        .max(MAX_CA_VALIDITY_DAYS, `must be at most ${MAX_CA_VALIDITY_DAYS} days (10 years)`)
+        .default(MAX_CA_VALIDITY_DAYS),
       organization: z.string().min(1).default("IoT Swarm"),
       mqttHostname: hostname.optional(),
       mqttClients: z.array(dnsLabel).default(["node-red", "mqtt-exporter"]),

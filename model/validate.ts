@@ -6,7 +6,7 @@ import { nonPrivateProblem } from "./addressRanges";
 import { checkDuplicates } from "./duplicates";
 import { referenceServices } from "./catalog";
 import { Cidr, formatCidr, overlaps, parseCidr, subnetCount } from "./cidr";
-import { ConfigProblem, configKey, StackConfig } from "./config";
+import { ConfigProblem, configKey, MAX_LEAF_VALIDITY_DAYS, StackConfig } from "./config";
 import { flowProblems, parseFlow } from "./flows";
 import { serviceRunning } from "./lookup";
 import { unbuildableService } from "./merge";
@@ -16,9 +16,6 @@ import { Topology } from "./types";
 import { checkObjectNames } from "./validateNames";
 import { checkRoutes } from "./validateRoutes";
 import { checkAliases, checkPublishedPorts, checkService, Report } from "./validateServices";
-
-/** Browsers and most clients reject leaf certificates valid for longer than this. */
-export const MAX_LEAF_VALIDITY_DAYS = 397;
 
 export function validateTopology(config: StackConfig, t: Topology): ConfigProblem[] {
   const problems: ConfigProblem[] = [];

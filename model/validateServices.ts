@@ -2,6 +2,9 @@
  * Cross-field rules on the merged services: pinned images, replicas, resources, port names, host
  * ports (reserved, plaintext MQTT, conflicts) and DNS aliases. Each problem names its config key.
  */
+// The pack's environment-secret rule, so config and resources are judged alike. The pack keeps the file free of
+// imports from outside policies/ (it stays an independent Node project); tools/installCheck.ts copies it.
+import { secretEnvReason } from "../policies/lib/secretEnv";
 import { ServiceOverride, StackConfig } from "./config";
 import { constraintProblem } from "./constraint";
 import { parseImageRef } from "./imageRef";
@@ -10,7 +13,6 @@ import { ServiceSpec } from "./types";
 
 export type Report = (path: readonly PropertyKey[], message: string) => void;
 
-const SECRET_ENV = /(PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_?KEY|API_?KEY)$/i;
 const ALIAS = /^[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function checkService(s: ServiceSpec, o: ServiceOverride, config: StackConfig, report: Report): void {
@@ -53,14 +55,23 @@ export function checkService(s: ServiceSpec, o: ServiceOverride, config: StackCo
       `"dnsrr" cannot publish ports in ingress mode; use "vip" or set publishMode to "host"`,
     );
   }
-  for (const key of Object.keys(o.env ?? {})) {
-    // The value is not echoed, not even in part: by its name, it is a secret.
-    if (SECRET_ENV.test(key) && !key.endsWith("_FILE")) {
-      report(
-        [...path, "env", key],
-        `looks like a secret; deliver it as a Docker secret and pass its path in ${key}_FILE instead`,
-      );
-    }
+  checkEnvSecrets(o, path, report);
+}
+
+/**
+ * No secret in plain `env`, judged by name and by value as the pack's disallow-secrets-in-env judges it. The
+ * value is never echoed, not even in part: the reason names the key and what gave the secret away.
+ */
+function checkEnvSecrets(o: ServiceOverride, path: readonly PropertyKey[], report: Report): void {
+  for (const [key, value] of Object.entries(o.env ?? {})) {
+    const reason = secretEnvReason(key, value);
+    if (reason === undefined) continue;
+    // A name that already points at a file (`*_FILE`, `*__FILE`, `*_PATH`) keeps its name; its value is the problem.
+    const fileKey = /(^|[^A-Za-z0-9])(FILE|PATH)$/i.test(key) ? key : `${key}_FILE`;
+    report(
+      [...path, "env", key],
+      `looks like a secret (${reason}); deliver it as a Docker secret and pass its path in ${fileKey} instead`,
+    );
   }
 }
 

@@ -703,6 +703,17 @@ describe("stack config validation", () => {
       expect(error).not.toContain('"hu');
     });
 
+    it("names the key, not the value, of a secret found by its value, and keeps a name that points at a file", () => {
+      const pem = `-----BEGIN EC PRIVATE KEY-----\n${keyBody}\n-----END EC PRIVATE KEY-----`;
+      const error = configError({ ...dev, services: { grafana: { env: { GREETING: pem, TLS_KEY_PATH: pem } } } });
+      expect(error).toContain(
+        "iot-swarm-net:services.grafana.env.GREETING: looks like a secret (its value is a private key); deliver it as a Docker secret and pass its path in GREETING_FILE instead",
+      );
+      expect(error).toContain("env.TLS_KEY_PATH: looks like a secret (its value is a private key)");
+      expect(error).toContain("pass its path in TLS_KEY_PATH instead");
+      expect(error).not.toContain(keyBody.slice(0, 12));
+    });
+
     it("still prints a rejected value that is not secret", () => {
       expect(configError({ environment: "staging" })).toContain('but "staging" was provided');
     });

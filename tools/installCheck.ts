@@ -23,6 +23,8 @@ const PROJECT_FILES = [
 const PROJECT_DIRS = ["model", "components"];
 /** The lockfile names the pack as a workspace; npm needs its package.json to install. */
 const WORKSPACE_MANIFESTS = ["policies/package.json"];
+/** The pack's modules the program imports (the env-secret rule, in model/validateServices.ts); they import nothing else. */
+const PACK_MODULES = ["policies/lib/secretEnv.ts", "policies/lib/secretPatterns.ts"];
 
 /** Loads index.ts as run.ts in @pulumi/pulumi/cmd/run does, then evaluates it under mocks. */
 const LOADER = `
@@ -56,7 +58,7 @@ function run(cmd: string, args: string[], cwd: string): { status: number | null;
 function main(): number {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iot-swarm-net-install-"));
   try {
-    for (const f of [...PROJECT_FILES, ...WORKSPACE_MANIFESTS]) {
+    for (const f of [...PROJECT_FILES, ...WORKSPACE_MANIFESTS, ...PACK_MODULES]) {
       fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
       fs.copyFileSync(path.join(PROJECT_ROOT, f), path.join(dir, f));
     }

@@ -4,7 +4,8 @@
  * property dependencies and the resource options that decide a replacement (`deleteBeforeReplace`,
  * `replacementTrigger`, `ignoreChanges`). The plan, the policy check and the e2e harness need those, so this
  * module wraps the mock monitor's `registerResource` and reports each request before the mocks see it.
- * tests/runtimeHooks.test.ts fails if a Pulumi upgrade leaves any of it empty.
+ * tests/day2Inputs.test.ts, through tools/evaluate.ts, fails if a Pulumi upgrade leaves any of it empty (parent,
+ * dependencies by property, deleteBeforeReplace, replacementTrigger); tests/day2Noop.test.ts drives it directly.
  */
 import * as pulumi from "@pulumi/pulumi";
 

@@ -1,7 +1,8 @@
 /**
  * The environment-secret rule, in one place: the pack's `disallow-secrets-in-env` applies it to the resources a
- * stack declares, and the program can apply it to stack config before any resource exists. Pure: no Pulumi
- * imports, no I/O.
+ * stack declares, and the program applies it to stack config before any resource exists (model/validateServices.ts).
+ * Pure: no Pulumi imports, no I/O, and no import but ./secretPatterns, so the program compiles with the pack's
+ * dependencies absent (tests/contracts/envSecrets.test.ts checks this).
  */
 import { isReferenceValue, secretContentReason, secretNameToken } from "./secretPatterns";
 

@@ -33,10 +33,6 @@ export interface FoundSecret {
   readonly form: SecretForm;
 }
 
-export function isSecretWrapper(value: unknown): value is Record<string, unknown> {
-  return isPlainObject(value) && value[SECRET_SIG_KEY] === SECRET_SIG;
-}
-
 /**
  * Plain records and arrays are walked; anything else (Buffers, assets, class instances) is a leaf. A plain
  * record's prototype is some realm's `Object.prototype` (structuredClone and vm contexts make other realms').
