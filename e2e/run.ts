@@ -10,18 +10,11 @@
  * that stands in for the Pulumi docker, tls and random providers (Docker Engine API, real X.509,
  * CSPRNG passwords). `pulumi up` does not use it.
  */
+import { abortOn } from "./lib/abort";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Docker from "dockerode";
-import {
-  createHarness,
-  E2eHarness,
-  loadProgram,
-  programRunning,
-  removeAllLabelled,
-  runProgram,
-  waitForService,
-} from "./harness";
+import { createHarness, E2eHarness, loadProgram, removeAllLabelled, runProgram, waitForService } from "./harness";
 import { CONFIG_NAMESPACE, parseStackConfig } from "../model/config";
 import { mqttClientCertName } from "../model/pki";
 import { planNetworks } from "../model/networks";
@@ -164,15 +157,7 @@ async function main(): Promise<number> {
     progress.line(`${brief(why)}: tearing down before exit`);
     void finish().finally(() => process.exit(code));
   };
-  // Handlers stay installed: npm and tsx relay the same signal again, and the default action would cut the teardown short.
-  process.on("SIGINT", () => abort("interrupted (SIGINT)", 130));
-  // A bug in a probe (an unhandled error event, a forgotten rejection) must not skip the teardown.
-  process.on("uncaughtException", (e) => abort(`uncaught exception: ${e.stack ?? errorText(e)}`, 1));
-  process.on("unhandledRejection", (e) => {
-    // A failed output of the program being applied: runProgram reports it with its resource.
-    if (!programRunning()) abort(`unhandled rejection: ${e instanceof Error ? e.stack : String(e)}`, 1);
-  });
-  process.on("SIGTERM", () => abort("terminated (SIGTERM)", 143));
+  abortOn(abort);
   const watchdog = setTimeout(() => abort(`deadline of ${DEADLINE_S} s reached`, 1), DEADLINE_S * 1000);
 
   const probe = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {

@@ -11,9 +11,10 @@
  * The program runs under e2e/harness (the test stand-in for the Pulumi providers) against node 1,
  * a manager, exactly as `npm run e2e` runs it against the single-node engine.
  */
+import { abortOn } from "../lib/abort";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createHarness, programRunning, runProgram } from "../harness";
+import { createHarness, runProgram } from "../harness";
 import { CONFIG_NAMESPACE, parseStackConfig } from "../../model/config";
 import { planNetworks } from "../../model/networks";
 import { resolveTopology } from "../../model/resolve";
@@ -150,13 +151,7 @@ async function main(): Promise<number> {
     progress.line(`${brief(why)}: tearing down before exit`);
     void finish().finally(() => process.exit(code));
   };
-  process.on("SIGINT", () => abort("interrupted (SIGINT)", 130));
-  process.on("SIGTERM", () => abort("terminated (SIGTERM)", 143));
-  process.on("uncaughtException", (e) => abort(`uncaught exception: ${e.stack ?? errorText(e)}`, 1));
-  process.on("unhandledRejection", (e) => {
-    // A failed output of the program being applied: runProgram reports it with its resource.
-    if (!programRunning()) abort(`unhandled rejection: ${e instanceof Error ? e.stack : String(e)}`, 1);
-  });
+  abortOn(abort);
   const watchdog = setTimeout(() => abort(`deadline of ${DEADLINE_S} s reached`, 1), DEADLINE_S * 1000);
 
   const step = async <T>(name: string, fn: () => Promise<T>, required = true): Promise<T | undefined> => {
