@@ -22,3 +22,5 @@ export const publishedPorts = stack.publishedPorts;
 export const endpoints = stack.endpoints;
 export const networks = stack.networks.ids;
 export const caCertPem = stack.caCertPem;
+/** Config settings accepted but dangerous in prod, each with its config key; `npm run plan` prints them. */
+export const warnings = stack.warnings;

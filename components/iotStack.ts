@@ -13,6 +13,8 @@ import { passwordIds, Placeholder, serviceFiles } from "../model/files";
 import { NetworkPlan, planNetworks, ReachabilityMatrix, reachabilityFromNetworkIds } from "../model/networks";
 import { planCertificates } from "../model/pki";
 import { Topology } from "../model/types";
+import { ConfigProblem } from "../model/config";
+import { productionWarnings } from "../model/warnings";
 import { SegmentedNetworks } from "./networks";
 import { Pki } from "./pki";
 import { LABELS } from "./labels";
@@ -57,6 +59,8 @@ export class IotStack extends pulumi.ComponentResource {
   /** Per service: health URL, in-swarm addresses and external URLs. */
   public readonly endpoints: Readonly<Record<string, ServiceEndpoints>>;
   public readonly caCertPem: pulumi.Output<string>;
+  /** Accepted settings that are dangerous in prod (world-open admin allowlist, broker without client certs). */
+  public readonly warnings: readonly ConfigProblem[];
 
   constructor(name: string, args: IotStackArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("iot-swarm-net:stack:IotStack", name, {}, opts);
@@ -145,6 +149,7 @@ export class IotStack extends pulumi.ComponentResource {
     this.discovery = discoveryTable(t, plan);
     this.publishedPorts = publishedPorts(t);
     this.endpoints = endpoints(t);
+    this.warnings = productionWarnings(t);
     this.registerOutputs({ reachability: this.reachability, discovery: this.discovery, caCertPem: this.caCertPem });
   }
 

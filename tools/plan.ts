@@ -36,12 +36,14 @@ interface PlanOutputs {
   readonly intendedReachability: ReachabilityMatrix;
   readonly publishedPorts: readonly PublishedPort[];
   readonly discovery: readonly DiscoveryEntry[];
+  readonly warnings?: readonly { readonly key: string; readonly message: string }[];
 }
 
 export function renderPlan(e: Evaluation): string {
   const o = e.outputs as unknown as PlanOutputs;
   return [
     header(e, o),
+    ...(o.warnings?.length ? [section("Warnings:", warningsText(o))] : []),
     section("Resources per component:", resourcesPerComponent(e)),
     section("Networks:", networksTable(e)),
     section("Reachability (X = shares a network):", reachabilityText(e, o)),
@@ -52,6 +54,11 @@ export function renderPlan(e: Evaluation): string {
 }
 
 const section = (title: string, body: string) => `${title}\n${body}\n`;
+
+/** Settings the config may choose but prod should not, each under its config key. */
+function warningsText(o: PlanOutputs): string {
+  return (o.warnings ?? []).flatMap((w) => wrap(`- ${w.key}: ${w.message}`, PLAN_WIDTH, false)).join("\n");
+}
 
 /** The resource count, and why the policy check counts more. */
 function header(e: Evaluation, o: PlanOutputs): string {
