@@ -391,6 +391,18 @@ describe("stack config validation", () => {
       /network name "iot-edge-network" is already used by tier "edge"/,
     ],
     [
+      "a tier taking the generated name of a service's egress network",
+      { ...dev, tiers: [{ name: "dmz", network: "iot-gateway-egress" }] },
+      "iot-swarm-net:tiers[0].network",
+      /tier "dmz" may not use network name "iot-gateway-egress": it is the generated name of the egress network of service "gateway"/,
+    ],
+    [
+      "a tier taking a link network's generated name (underscore and all)",
+      { ...dev, tiers: [{ name: "dmz", network: "iot-link-grafana_redis" }] },
+      "iot-swarm-net:tiers[0].network",
+      /lower-case DNS label/,
+    ],
+    [
       "a second stack tier taking the first one's network name",
       {
         ...dev,
