@@ -10,7 +10,10 @@ const { topology, plan, externalCa } = loadStackConfig();
 const stack = new IotStack(STACK_COMPONENT, { topology, plan, stack: pulumi.getStack(), externalCa });
 
 export const environment = topology.environment;
-/** service -> services it can reach (shares a network with). Equals `intendedReachability`. */
+/**
+ * service -> services it can reach: those attached to a network of the same id (from the registered network
+ * resources, not planned names). Equals `intendedReachability`.
+ */
 export const reachability = stack.reachability;
 export const intendedReachability = stack.intent;
 export const discovery = stack.discovery;
@@ -19,3 +22,5 @@ export const publishedPorts = stack.publishedPorts;
 export const endpoints = stack.endpoints;
 export const networks = stack.networks.ids;
 export const caCertPem = stack.caCertPem;
+/** Config settings accepted but dangerous in prod, each with its config key; `npm run plan` prints them. */
+export const warnings = stack.warnings;

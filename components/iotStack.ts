@@ -10,9 +10,11 @@ import {
   ServiceEndpoints,
 } from "../model/discovery";
 import { passwordIds, Placeholder, serviceFiles } from "../model/files";
-import { NetworkPlan, planNetworks, ReachabilityMatrix } from "../model/networks";
+import { NetworkPlan, planNetworks, ReachabilityMatrix, reachabilityFromNetworkIds } from "../model/networks";
 import { planCertificates } from "../model/pki";
 import { Topology } from "../model/types";
+import { ConfigProblem } from "../model/config";
+import { productionWarnings } from "../model/warnings";
 import { SegmentedNetworks } from "./networks";
 import { Pki } from "./pki";
 import { LABELS } from "./labels";
@@ -46,14 +48,19 @@ export class IotStack extends pulumi.ComponentResource {
   public readonly networks: SegmentedNetworks;
   public readonly pki: Pki;
   public readonly services: Readonly<Record<string, SwarmService>>;
-  /** service -> peers sharing a network; equals `intent` by construction and by test. */
-  public readonly reachability: ReachabilityMatrix;
+  /**
+   * service -> peers sharing a network, computed from the ids of the network resources each service is attached
+   * to (not from planned names), so it shows any pair two merged networks would let through. Equals `intent`.
+   */
+  public readonly reachability: pulumi.Output<ReachabilityMatrix>;
   public readonly intent: ReachabilityMatrix;
   public readonly discovery: readonly DiscoveryEntry[];
   public readonly publishedPorts: readonly PublishedPort[];
   /** Per service: health URL, in-swarm addresses and external URLs. */
   public readonly endpoints: Readonly<Record<string, ServiceEndpoints>>;
   public readonly caCertPem: pulumi.Output<string>;
+  /** Accepted settings that are dangerous in prod (world-open admin allowlist, broker without client certs). */
+  public readonly warnings: readonly ConfigProblem[];
 
   constructor(name: string, args: IotStackArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("iot-swarm-net:stack:IotStack", name, {}, opts);
@@ -115,14 +122,17 @@ export class IotStack extends pulumi.ComponentResource {
       return images.get(ref)!;
     };
     const services: Record<string, SwarmService> = {};
+    const attached: Record<string, pulumi.Output<string[]>> = {};
     for (const spec of t.services) {
+      const networks = plan.attachments[spec.name].map((n) => ({ name: n, id: this.networks.ids[n] }));
+      attached[spec.name] = pulumi.all(networks.map((n) => n.id));
       services[spec.name] = new SwarmService(
         stackChildNames(name).service(spec.name),
         {
           spec,
           files: serviceFiles(t, spec),
           resolve,
-          networks: plan.attachments[spec.name].map((n) => ({ name: n, id: this.networks.ids[n] })),
+          networks,
           stackLabels,
           volumePrefix: args.stack,
           image: image(spec.image),
@@ -134,11 +144,12 @@ export class IotStack extends pulumi.ComponentResource {
       );
     }
     this.services = services;
-    this.reachability = plan.reachability;
+    this.reachability = pulumi.all(attached).apply(reachabilityFromNetworkIds);
     this.intent = plan.intent;
     this.discovery = discoveryTable(t, plan);
     this.publishedPorts = publishedPorts(t);
     this.endpoints = endpoints(t);
+    this.warnings = productionWarnings(t);
     this.registerOutputs({ reachability: this.reachability, discovery: this.discovery, caCertPem: this.caCertPem });
   }
 

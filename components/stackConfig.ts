@@ -1,9 +1,8 @@
 /** Reads this stack's `iot-swarm-net:*` config through Pulumi and hands it to the pure parser. */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, ConfigProblem, parseStackConfig, StackConfigError } from "../model/config";
-import { NetworkPlan, planNetworks } from "../model/networks";
-import { resolveTopology } from "../model/resolve";
-import { rotationProblems } from "../model/rotations";
+import { CONFIG_NAMESPACE, parseStackConfig } from "../model/config";
+import { NetworkPlan } from "../model/networks";
+import { resolveStackConfig } from "../model/resolve";
 import { Topology } from "../model/types";
 
 export interface LoadedConfig {
@@ -21,25 +20,13 @@ export function loadStackConfig(): LoadedConfig {
     if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
   }
   const parsed = parseStackConfig(raw);
-  const topology = resolveTopology(parsed);
-  const { plan, problems } = planAndCheck(topology);
-  if (problems.length > 0) throw new StackConfigError(problems);
+  // Validation, rotation and planning problems come out together, in one StackConfigError.
+  const { topology, plan } = resolveStackConfig(parsed);
   const config = new pulumi.Config(CONFIG_NAMESPACE);
   const keyPem = config.getSecret("caKeyPem");
   return {
     topology,
-    plan: plan!,
+    plan,
     externalCa: parsed.caCertPem && keyPem ? { certPem: parsed.caCertPem, keyPem } : undefined,
   };
-}
-
-/** The checks that need a resolved topology, all of them in one run. */
-function planAndCheck(topology: Topology): { plan?: NetworkPlan; problems: ConfigProblem[] } {
-  const problems = rotationProblems(topology);
-  try {
-    return { plan: planNetworks(topology), problems };
-  } catch (e) {
-    if (!(e instanceof StackConfigError)) throw e;
-    return { problems: [...problems, ...e.problems] };
-  }
 }

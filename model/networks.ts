@@ -157,6 +157,23 @@ export function planNetworks(topology: Topology): NetworkPlan {
   return { networks, attachments, reachability: reach, intent };
 }
 
+/**
+ * Reachability as the swarm grants it: two services reach each other iff they are attached to a network of the
+ * same id. Given the network ids each service's task spec names (as registered), never planner names, so two
+ * planned networks that end up as one Docker network show up as the extra pairs they allow.
+ */
+export function reachabilityFromNetworkIds(attached: Readonly<Record<string, readonly string[]>>): ReachabilityMatrix {
+  const ids = Object.fromEntries(Object.entries(attached).map(([s, list]) => [s, new Set(list)]));
+  return Object.fromEntries(
+    Object.keys(ids).map((a) => [
+      a,
+      Object.keys(ids)
+        .filter((b) => b !== a && [...ids[a]].some((id) => ids[b].has(id)))
+        .sort(),
+    ]),
+  );
+}
+
 /** Pairs present in one matrix and not the other, as `a <-> b` strings; empty when they are equal. */
 export function diffReachability(
   actual: ReachabilityMatrix,

@@ -4,6 +4,7 @@
  */
 import { nonPrivateProblem } from "./addressRanges";
 import { checkDuplicates } from "./duplicates";
+import { egressNetworkName, linkNetworkName } from "./naming";
 import { referenceServices } from "./catalog";
 import { Cidr, formatCidr, overlaps, parseCidr, subnetCount } from "./cidr";
 import { ConfigProblem, configKey, MAX_LEAF_VALIDITY_DAYS, StackConfig } from "./config";
@@ -22,6 +23,7 @@ export function validateTopology(config: StackConfig, t: Topology): ConfigProble
   const report: Report = (path, message) => problems.push({ key: configKey(path), message });
   checkDuplicates(config, report);
   checkTierNetworks(config, t, report);
+  checkTierNetworksAgainstGenerated(config, t, report);
   checkServices(config, t, report);
   checkPublishedPorts(config, t.services, report);
   checkAliases(t.services, report);
@@ -45,6 +47,31 @@ function checkTierNetworks(config: StackConfig, t: Topology, report: Report): vo
     const clash = t.tiers.find((x) => x.name !== entry.name && x.network === network && earlier(x.name));
     if (clash) {
       report(["tiers", i, "network"], `network name "${clash.network}" is already used by tier "${clash.name}"`);
+    }
+  });
+}
+
+/**
+ * A tier network the config names may not take a name the planner generates: any service's egress network or
+ * the link network of any two services (not only the pairs that need one now, so adding a flow or dropping a
+ * shared tier later cannot make two networks meet under one name). The message names both.
+ */
+function checkTierNetworksAgainstGenerated(config: StackConfig, t: Topology, report: Report): void {
+  const generated = new Map<string, string>();
+  const names = t.services.map((s) => s.name);
+  for (const s of names) generated.set(egressNetworkName(s), `the egress network of service "${s}"`);
+  names.forEach((a, i) => {
+    for (const b of names.slice(i + 1)) {
+      generated.set(linkNetworkName(a, b), `the link network of services "${a}" and "${b}"`);
+    }
+  });
+  config.tiers.forEach((entry, i) => {
+    const owner = entry.network === undefined ? undefined : generated.get(entry.network);
+    if (owner) {
+      report(
+        ["tiers", i, "network"],
+        `tier "${entry.name}" may not use network name "${entry.network}": it is the generated name of ${owner}; choose another name`,
+      );
     }
   });
 }

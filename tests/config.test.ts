@@ -1,4 +1,5 @@
 import { SECRET_CONFIG_KEYS, StackConfigError } from "../model/config";
+import { planNetworks } from "../model/networks";
 import { apiServiceConfig, configError, topologyFrom } from "./helpers";
 
 const dev = { environment: "dev" };
@@ -390,6 +391,18 @@ describe("stack config validation", () => {
       /network name "iot-edge-network" is already used by tier "edge"/,
     ],
     [
+      "a tier taking the generated name of a service's egress network",
+      { ...dev, tiers: [{ name: "dmz", network: "iot-gateway-egress" }] },
+      "iot-swarm-net:tiers[0].network",
+      /tier "dmz" may not use network name "iot-gateway-egress": it is the generated name of the egress network of service "gateway"/,
+    ],
+    [
+      "a tier taking a link network's generated name (underscore and all)",
+      { ...dev, tiers: [{ name: "dmz", network: "iot-link-grafana_redis" }] },
+      "iot-swarm-net:tiers[0].network",
+      /lower-case DNS label/,
+    ],
+    [
       "a second stack tier taking the first one's network name",
       {
         ...dev,
@@ -594,12 +607,15 @@ describe("stack config validation", () => {
     expect(configError({ ...dev, services: { grafana: { placement } } })).toBe("");
   });
 
-  it.each(["10.40.0.0/16", "172.20.0.0/16", "192.168.64.0/18", "100.64.0.0/10"])(
-    "accepts the private subnet pool %s",
-    (subnetPool) => {
-      expect(configError({ ...dev, subnetPool })).toBe("");
-    },
-  );
+  it.each(["10.40.0.0/16", "172.20.0.0/16", "100.64.0.0/10"])("accepts the private subnet pool %s", (subnetPool) => {
+    expect(configError({ ...dev, subnetPool })).toBe("");
+  });
+
+  it("accepts a small private pool, asking only for pins where its networks collide", () => {
+    const error = configError({ ...dev, subnetPool: "192.168.64.0/18" });
+    expect(error).not.toContain("iot-swarm-net:subnetPool:");
+    for (const line of error.split("\n").slice(1)) expect(line).toMatch(/iot-swarm-net:subnets\..*would both use/);
+  });
 
   it("accepts an administrative UI made public on purpose, and a reference route served differently", () => {
     expect(
@@ -647,6 +663,21 @@ describe("stack config validation", () => {
       flows: ["x -> y:1"],
     });
     expect(error).toMatch(/3 problems/);
+  });
+
+  it("reports every problem at once: validation, rotation and network planning together", () => {
+    const [a, b] = planNetworks(topologyFrom(dev)).networks.filter((n) => n.kind === "tier");
+    const error = configError({
+      ...dev,
+      flows: ["grafana to redis"],
+      rotations: { "no-such-credential": 2 },
+      subnets: { [b.name]: a.subnet },
+    });
+    expect(error).toMatch(/3 problems/);
+    expect(error).toContain('iot-swarm-net:flows[0]: must read "client -> server:port"');
+    expect(error).toContain('iot-swarm-net:rotations.no-such-credential: no credential is named "no-such-credential"');
+    expect(error).toContain(`iot-swarm-net:subnets.${b.name}: networks "${a.name}" and "${b.name}" would both use`);
+    expect(error).not.toMatch(/\n\s+at /);
   });
 
   it("reports the Docker, Swarm, MQTT and route rules together in one run", () => {

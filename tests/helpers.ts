@@ -1,5 +1,5 @@
 import { parseStackConfig } from "../model/config";
-import { resolveTopology } from "../model/resolve";
+import { resolveStackConfig, resolveTopology } from "../model/resolve";
 import { Topology } from "../model/types";
 import { RecordedResource } from "../tools/evaluate";
 
@@ -8,19 +8,25 @@ import { RecordedResource } from "../tools/evaluate";
  * `namespaced`, keys carry the `iot-swarm-net:` prefix, as in a stack file (tools/stackFile.ts).
  */
 export function topologyFrom(raw: Record<string, unknown>, opts: { namespaced?: boolean } = {}): Topology {
-  const encoded = Object.fromEntries(
+  return resolveTopology(parseStackConfig(encodeRaw(raw, opts)));
+}
+
+function encodeRaw(raw: Record<string, unknown>, opts: { namespaced?: boolean } = {}): Record<string, string> {
+  return Object.fromEntries(
     Object.entries(raw).map(([k, v]) => [
       opts.namespaced ? k.replace(/^iot-swarm-net:/, "") : k,
       typeof v === "string" ? v : JSON.stringify(v),
     ]),
   );
-  return resolveTopology(parseStackConfig(encoded));
 }
 
-/** The error message resolving this config throws, or "" when it is valid. */
+/**
+ * The error message loading this config throws (schema, validation, rotations and network planning, as the
+ * program loads it), or "" when it is valid.
+ */
 export function configError(raw: Record<string, unknown>): string {
   try {
-    topologyFrom(raw);
+    resolveStackConfig(parseStackConfig(encodeRaw(raw)));
     return "";
   } catch (e) {
     return (e as Error).message;

@@ -4,6 +4,8 @@ import { checkResources } from "../policies/offline/check";
 import { Evaluation, evaluateProgram } from "../tools/evaluate";
 import { PLAN_WIDTH, renderPlan } from "../tools/plan";
 import { fromEvaluation } from "../tools/policyCheck";
+import { readStackConfig } from "../tools/stackFile";
+import { freshProgram } from "./helpers";
 
 const plan = (...args: string[]) =>
   spawnSync(process.execPath, [require.resolve("tsx/cli"), path.join(__dirname, "..", "tools", "plan.ts"), ...args], {
@@ -60,6 +62,30 @@ describe("npm run plan", () => {
     expect(text).toContain(
       `\`npm run policy\` checks ${checked}: these and the ${checked - custom} component resources`,
     );
+  });
+
+  it("warns, naming the config key, of a prod admin allowlist open to the world and a broker without client certificates", async () => {
+    const config = {
+      ...readStackConfig("prod").config,
+      "iot-swarm-net:adminCidrs": JSON.stringify(["10.50.0.0/24", "0.0.0.0/0"]),
+      "iot-swarm-net:mqtt": JSON.stringify({ requireClientCertificate: false }),
+    };
+    const text = renderPlan(await evaluateProgram({ stack: "prod", config, load: freshProgram }));
+    const warnings = text.slice(text.indexOf("Warnings:"), text.indexOf("Resources per component:"));
+    expect(warnings).toMatch(/^Warnings:\n- iot-swarm-net:adminCidrs\[1\]: 0\.0\.0\.0\/0 admits every address/);
+    expect(warnings).toContain("- iot-swarm-net:mqtt.requireClientCertificate: is false");
+    expect(warnings).not.toContain("adminCidrs[0]");
+    expect(text.split("\n").filter((l) => l.length > PLAN_WIDTH)).toEqual([]);
+    expect(renderPlan(await evaluation())).not.toContain("Warnings:");
+  });
+
+  it("does not warn of the same settings outside prod", async () => {
+    const config = {
+      ...readStackConfig("dev").config,
+      "iot-swarm-net:adminCidrs": JSON.stringify(["0.0.0.0/0"]),
+      "iot-swarm-net:mqtt": JSON.stringify({ requireClientCertificate: false }),
+    };
+    expect(renderPlan(await evaluateProgram({ stack: "dev", config, load: freshProgram }))).not.toContain("Warnings:");
   });
 
   it("exits 2 naming the available stacks when the stack does not exist", () => {

@@ -6,7 +6,7 @@
  */
 import { StackConfigError } from "../model/config";
 import { DiscoveryEntry, PublishedPort } from "../model/discovery";
-import { diffReachability, ReachabilityMatrix } from "../model/networks";
+import { diffReachability, ReachabilityMatrix, reachabilityFromNetworkIds } from "../model/networks";
 import { nodeRequirements } from "../model/placement";
 import { evaluateProgram, Evaluation } from "./evaluate";
 import { readStackConfig } from "./stackFile";
@@ -33,19 +33,20 @@ export function reachabilityMatrixText(m: ReachabilityMatrix): string {
 /** The program's exports the plan reads. */
 interface PlanOutputs {
   readonly environment: string;
-  readonly reachability: ReachabilityMatrix;
   readonly intendedReachability: ReachabilityMatrix;
   readonly publishedPorts: readonly PublishedPort[];
   readonly discovery: readonly DiscoveryEntry[];
+  readonly warnings?: readonly { readonly key: string; readonly message: string }[];
 }
 
 export function renderPlan(e: Evaluation): string {
   const o = e.outputs as unknown as PlanOutputs;
   return [
     header(e, o),
+    ...(o.warnings?.length ? [section("Warnings:", warningsText(o))] : []),
     section("Resources per component:", resourcesPerComponent(e)),
     section("Networks:", networksTable(e)),
-    section("Reachability (X = shares a network):", reachabilityText(o)),
+    section("Reachability (X = shares a network):", reachabilityText(e, o)),
     section("Published ports:", publishedPortsTable(o)),
     section("Placement (what the swarm's nodes must offer):", placementText(e)),
     section("Service discovery:", discoveryTable(o)).trimEnd(),
@@ -53,6 +54,11 @@ export function renderPlan(e: Evaluation): string {
 }
 
 const section = (title: string, body: string) => `${title}\n${body}\n`;
+
+/** Settings the config may choose but prod should not, each under its config key. */
+function warningsText(o: PlanOutputs): string {
+  return (o.warnings ?? []).flatMap((w) => wrap(`- ${w.key}: ${w.message}`, PLAN_WIDTH, false)).join("\n");
+}
 
 /** The resource count, and why the policy check counts more. */
 function header(e: Evaluation, o: PlanOutputs): string {
@@ -104,13 +110,30 @@ function networksTable(e: Evaluation): string {
   );
 }
 
-function reachabilityText(o: PlanOutputs): string {
-  const diff = diffReachability(o.reachability, o.intendedReachability);
+/**
+ * service -> peers, from the registered services alone: two reach each other iff their task specs name a
+ * network of the same id. Planned names play no part, so networks that merged into one show as extra pairs.
+ */
+export function registeredReachability(e: Evaluation): ReachabilityMatrix {
+  const services = e.resources.filter((r) => r.type === "docker:index/service:Service");
+  return reachabilityFromNetworkIds(
+    Object.fromEntries(
+      services.map((s) => [
+        String(s.inputs.name),
+        ((s.inputs.taskSpec?.networksAdvanceds ?? []) as { id: string }[]).map((n) => n.id),
+      ]),
+    ),
+  );
+}
+
+function reachabilityText(e: Evaluation, o: PlanOutputs): string {
+  const actual = registeredReachability(e);
+  const diff = diffReachability(actual, o.intendedReachability);
   const verdict =
     diff.extra.length === 0 && diff.missing.length === 0
       ? "Reachability equals the declared intent (same tier or declared flow)."
       : `Reachability differs from intent: extra ${diff.extra.join(", ") || "none"}; missing ${diff.missing.join(", ") || "none"}`;
-  return `${reachabilityMatrixText(o.reachability)}\n${verdict}`;
+  return [reachabilityMatrixText(actual), ...wrap(verdict, PLAN_WIDTH, false)].join("\n");
 }
 
 function publishedPortsTable(o: PlanOutputs): string {

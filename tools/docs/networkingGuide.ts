@@ -159,7 +159,7 @@ export function renderNetworkingGuide(m: DocsModel): string {
       "never moves one: two networks landing on one subnet is a config error naming both, with a free subnet to pin under " +
       "`subnets` for the one not deployed yet.",
     "",
-    "The reachability computed from the planned memberships is compared with the intent; the tests fail on any difference and `npm run plan` prints it. For the reference stacks:",
+    "The reachability computed from the planned memberships is compared with the intent, and so is the reachability the stack exports and `npm run plan` judges, which comes from the registered resources alone (services attached to a network of the same id), so two planned networks that became one Docker network would show as extra pairs; the tests fail on any difference. For the reference stacks:",
     "",
   );
   for (const name of REFERENCE_STACKS) {
