@@ -244,6 +244,15 @@ export function planSubnets(requests: readonly SubnetRequest[], topology: Topolo
       });
     }
   }
+  // Where each network lands before any clash is judged: a suggested pin must avoid all of them, not only the
+  // networks earlier in name order, or following it would move the clash onto a network planned later.
+  const landing = new Map<string, Cidr>();
+  for (const r of requests) {
+    const region = regionOf(r.kind);
+    const slots = subnetCount(region, region.length);
+    if (pins[r.name] !== undefined) landing.set(r.name, parseCidr(pins[r.name]));
+    else if (slots > 0) landing.set(r.name, subnetAt(region, region.length, slotHash(r.name) % slots));
+  }
   for (const r of [...requests].sort((a, b) => a.name.localeCompare(b.name))) {
     const region = regionOf(r.kind);
     let subnet: Cidr;
@@ -272,7 +281,7 @@ export function planSubnets(requests: readonly SubnetRequest[], topology: Topolo
     if (clash) {
       // Either network may be the one already deployed, so both get a suggestion; suggestions avoid every
       // planned subnet and every earlier suggestion, so any choice of them applies at once.
-      const taken = () => [...owners.map((o) => o.subnet), subnet, ...suggested];
+      const taken = () => [...landing.values(), ...suggested];
       const freeForNew = freeSubnet(regionOf(r.kind), taken());
       if (freeForNew) suggested.push(freeForNew);
       const freeForOld = clash.pinned ? undefined : freeSubnet(regionOf(kinds.get(clash.name)!), taken());

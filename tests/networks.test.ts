@@ -152,6 +152,17 @@ describe("subnet planning", () => {
     expect(replanned.networks.find((n) => n.name === b.name)!.subnet).toBe(a.subnet);
   });
 
+  it("suggests pins that avoid every planned subnet, so following them plans at once", () => {
+    // In this small pool the first suggestion once fell on the subnet of a network later in name order
+    // (iot-mqtt-network), so the pinned plan failed again.
+    const tiers = ["x6", "y6", "z6"].map((name) => ({ name, description: "" }));
+    const t = topologyFrom({ environment: "dev", subnetPool: "10.231.0.0/18", tiers });
+    const { plan, pins } = planWithSuggestedPins(t);
+    expect(Object.keys(pins).length).toBeGreaterThan(0);
+    const subnets = plan.networks.map((n) => parseCidr(n.subnet));
+    subnets.forEach((a, i) => subnets.slice(i + 1).forEach((b) => expect(overlaps(a, b)).toBe(false)));
+  });
+
   it("rejects a pin for a network that is not planned, and one outside the pool", () => {
     const t = topologyFrom({ environment: "dev" });
     expect(() => planNetworks({ ...t, subnetPins: { "iot-nowhere": "10.231.1.0/24" } })).toThrow(
