@@ -1,8 +1,8 @@
 /** Reads this stack's `iot-swarm-net:*` config through Pulumi and hands it to the pure parser. */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, parseStackConfig } from "../model/config";
+import { CONFIG_NAMESPACE } from "../model/config";
 import { NetworkPlan } from "../model/networks";
-import { resolveStackConfig } from "../model/resolve";
+import { parseAndResolveStackConfig } from "../model/resolve";
 import { Topology } from "../model/types";
 
 export interface LoadedConfig {
@@ -19,9 +19,8 @@ export function loadStackConfig(): LoadedConfig {
   for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
     if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
   }
-  const parsed = parseStackConfig(raw);
-  // Validation, rotation and planning problems come out together, in one StackConfigError.
-  const { topology, plan } = resolveStackConfig(parsed);
+  // Schema, validation, rotation and planning problems come out together, in one StackConfigError.
+  const { config: parsed, topology, plan } = parseAndResolveStackConfig(raw);
   const config = new pulumi.Config(CONFIG_NAMESPACE);
   const keyPem = config.getSecret("caKeyPem");
   return {

@@ -233,8 +233,7 @@ export function configKey(path: readonly PropertyKey[]): string {
  * holding JSON for objects) into a typed StackConfig, or throws StackConfigError.
  */
 export function parseStackConfig(raw: Readonly<Record<string, unknown>>): StackConfig {
-  const values: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) values[key] = decodeConfigValue(value);
+  const values = decodeConfigValues(raw);
   const result = stackConfigSchema.safeParse(values);
   if (!result.success) {
     throw new StackConfigError(
@@ -261,6 +260,13 @@ function describeIssue(message: string, path: readonly PropertyKey[], values: Re
     return `${message} (the value is secret and not shown)`;
   }
   return `${message}, but ${JSON.stringify(value)} was provided`;
+}
+
+/** Raw config values with each JSON-encoded one decoded (see `decodeConfigValue`). */
+export function decodeConfigValues(raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) values[key] = decodeConfigValue(value);
+  return values;
 }
 
 /** Pulumi hands every config value over as a string; objects, numbers and booleans arrive JSON-encoded. */

@@ -3,10 +3,11 @@
  * (validate.ts), then plan the networks (networks.ts). All problems are thrown together, each naming its config
  * key, before any resource exists.
  */
-import { ConfigProblem, StackConfig, StackConfigError } from "./config";
+import { ConfigProblem, configKey, parseStackConfig, StackConfig, StackConfigError } from "./config";
 import { mergeTopology } from "./merge";
 import { NetworkPlan, planNetworks } from "./networks";
 import { rotationProblems } from "./rotations";
+import { relatedKeys, salvageStackConfig } from "./salvage";
 import { Topology } from "./types";
 import { validateTopology } from "./validate";
 
@@ -46,4 +47,42 @@ export function resolveStackConfig(config: StackConfig): ResolvedStackConfig {
   }
   if (problems.length > 0 || !plan) throw new StackConfigError(problems);
   return { topology, plan };
+}
+
+export interface ParsedStackConfig extends ResolvedStackConfig {
+  readonly config: StackConfig;
+}
+
+/**
+ * Parses raw config values and resolves them, reporting the schema's problems together with the cross-field,
+ * rotation and planning problems of the rest of the config (see salvage.ts). A cross-field problem under a key
+ * the schema rejected, or above or below one, is left out: it would only repeat the cause.
+ */
+export function parseAndResolveStackConfig(raw: Readonly<Record<string, unknown>>): ParsedStackConfig {
+  let shapeProblems: readonly ConfigProblem[];
+  try {
+    const config = parseStackConfig(raw);
+    return { config, ...resolveStackConfig(config) };
+  } catch (e) {
+    if (!(e instanceof StackConfigError)) throw e;
+    shapeProblems = e.problems;
+  }
+  throw new StackConfigError([...shapeProblems, ...crossFieldProblemsOfSalvage(raw, shapeProblems)]);
+}
+
+function crossFieldProblemsOfSalvage(
+  raw: Readonly<Record<string, unknown>>,
+  shapeProblems: readonly ConfigProblem[],
+): ConfigProblem[] {
+  const salvaged = salvageStackConfig(raw);
+  if (!salvaged) return [];
+  const rejected = [...salvaged.dropped.map(configKey), ...shapeProblems.map((p) => p.key)];
+  try {
+    resolveStackConfig(salvaged.config);
+    return [];
+  } catch (e) {
+    // Anything but a config problem here is a consequence of the values dropped; the schema's problems explain it.
+    if (!(e instanceof StackConfigError)) return [];
+    return e.problems.filter((p) => !rejected.some((key) => relatedKeys(key, p.key)));
+  }
 }

@@ -1,5 +1,5 @@
 import { parseStackConfig } from "../model/config";
-import { resolveStackConfig, resolveTopology } from "../model/resolve";
+import { parseAndResolveStackConfig, resolveTopology } from "../model/resolve";
 import { Topology } from "../model/types";
 import { RecordedResource } from "../tools/evaluate";
 
@@ -26,7 +26,7 @@ function encodeRaw(raw: Record<string, unknown>, opts: { namespaced?: boolean } 
  */
 export function configError(raw: Record<string, unknown>): string {
   try {
-    resolveStackConfig(parseStackConfig(encodeRaw(raw)));
+    parseAndResolveStackConfig(encodeRaw(raw));
     return "";
   } catch (e) {
     return (e as Error).message;
