@@ -348,6 +348,76 @@ const mutations: Mutation[] = [
   },
 ];
 
+/**
+ * A standalone container added next to the services, hardened as the pack asks (a legacy tool an operator runs
+ * beside the stack). A file it is given carries a Pulumi secret, so each export form wraps part of it.
+ */
+const CONTAINER = "docker:index/container:Container";
+const DIGEST = `sha256:${"b".repeat(64)}`;
+function hardenedContainer(secret: Secret): StackResource {
+  const props = {
+    name: "legacy-logger",
+    image: `example/legacy-logger:1.2.3@${DIGEST}`,
+    networkMode: "none",
+    envs: ["LOG_LEVEL=info", "TOKEN_FILE=/run/token"],
+    uploads: [{ file: "/run/token", content: secret("t0k3n-value") }],
+    user: "1000:1000",
+    readOnly: true,
+    capabilities: { drops: ["ALL"] },
+    securityOpts: ["no-new-privileges:true"],
+    healthcheck: { tests: ["CMD", "true"], interval: "10s", timeout: "5s", retries: 3 },
+    memory: 128,
+    restart: "on-failure",
+    maxRetryCount: 5,
+  };
+  return {
+    urn: "urn:pulumi:prod::iot-swarm-net::docker:index/container:Container::legacy-logger",
+    type: CONTAINER,
+    id: "legacy-logger-id",
+    custom: true,
+    inputs: structuredClone(props),
+    outputs: structuredClone(props),
+  };
+}
+
+/** The stack plus the hardened container with `change` applied to its inputs and outputs. */
+const withContainer =
+  (change: (props: any) => void) =>
+  (base: readonly StackResource[], secret: Secret = secretFor("evaluation")): StackResource[] => {
+    const added = hardenedContainer(secret);
+    change(added.inputs);
+    change(added.outputs);
+    return [...structuredClone(base), added];
+  };
+
+mutations.push(
+  {
+    policy: "require-image-digest",
+    change: "redis runs a tag without its digest",
+    apply: mutate(SERVICE, "iot-redis", (p) => (containerSpec(p).image = "redis:7.4.1-alpine")),
+  },
+  {
+    policy: "disallow-privileged-containers",
+    change: "a standalone container runs privileged",
+    apply: withContainer((p) => (p.privileged = true)),
+  },
+  {
+    policy: "disallow-host-namespaces",
+    change: "a standalone container shares the host's PID namespace",
+    apply: withContainer((p) => (p.pidMode = "host")),
+  },
+  {
+    policy: "require-container-security-options",
+    change: "a standalone container drops no-new-privileges",
+    apply: withContainer((p) => (p.securityOpts = [])),
+  },
+  {
+    policy: "require-container-security-options",
+    change: "a standalone container runs seccomp unconfined",
+    apply: withContainer((p) => p.securityOpts.push("seccomp=unconfined")),
+  },
+);
+
 describe("the reference prod stack", () => {
   it("has no mandatory violation under policies/config/prod.json", async () => {
     expect((await mandatory(prod)).map((v) => `${v.policyName}: ${v.message}`)).toEqual([]);
@@ -417,6 +487,12 @@ describe.each(FORMS)("the prod stack as %s", (form) => {
   it("has no mandatory violation, and the same report as the evaluation", async () => {
     expect(baseline.violations.filter((v) => v.enforcementLevel === "mandatory")).toEqual([]);
     expect(baseline.lines).toEqual((await check(prod)).lines);
+  });
+
+  it("has no new violation with a hardened standalone container added", async () => {
+    const before = new Set(baseline.violations.map(key));
+    const added = (await check(withContainer(() => undefined)(stacks[form], secretFor(form)))).violations;
+    expect(added.filter((v) => !before.has(key(v))).map((v) => `${v.policyName}: ${v.message}`)).toEqual([]);
   });
 
   it.each(mutations.map((m) => [m.policy, m.change, m] as const))(
