@@ -309,7 +309,7 @@ async function waitForReady(
 const daemonLog = (n: ClusterNode) => `/var/lib/iot-cluster/node${n.index}/dockerd.log`;
 const daemonLogSize = (n: ClusterNode) => (fs.existsSync(daemonLog(n)) ? fs.statSync(daemonLog(n)).size : 0);
 
-/** The two daemons' log lines about IPsec written while the probe ran (the first 10). */
+/** The two daemons' log lines about IPsec written while the probe ran (the first 5 of each), keys redacted. */
 function daemonEvidence(nodes: ClusterNode[], since: Map<number, number>): string[] {
   return nodes.flatMap((n) => {
     if (!fs.existsSync(daemonLog(n))) return [];
@@ -317,11 +317,15 @@ function daemonEvidence(nodes: ClusterNode[], since: Map<number, number>): strin
       .readFileSync(daemonLog(n))
       .subarray(since.get(n.index) ?? 0)
       .toString();
-    return text
-      .split("\n")
-      .filter((l) => /xfrm|encrypt|esp\b|rfc4106|gcm|ipsec|\bkey/i.test(l))
-      .slice(0, 5)
-      .map((l) => `${n.name}: ${l.replace(/^time="[^"]*"\s*/, "").slice(0, 300)}`);
+    return (
+      text
+        .split("\n")
+        .filter((l) => /xfrm|encrypt|esp\b|rfc4106|gcm|ipsec|\bkey/i.test(l))
+        .slice(0, 5)
+        // The daemon logs the IPsec keys it failed to install: never into the report.
+        .map((l) => l.replace(/^time="[^"]*"\s*/, "").replace(/Key: 0x[0-9a-fA-F]+/g, "Key: <redacted>"))
+        .map((l) => `${n.name}: ${l.slice(0, 300)}`)
+    );
   });
 }
 
