@@ -2,6 +2,7 @@
  * How the e2e cluster run decides pass or fail (e2e/cluster/report.ts). The run itself needs root
  * and Docker (npm run e2e:cluster); its verdict is pure.
  */
+import { EncryptionReport } from "../e2e/cluster/encryptionReport";
 import { ClusterReport, FaultReport, NOT_MEASURED, REQUIRED_FAULTS, summary, verdict } from "../e2e/cluster/report";
 
 function fault(name: string, over: Partial<FaultReport> = {}): FaultReport {
@@ -21,6 +22,34 @@ function fault(name: string, over: Partial<FaultReport> = {}): FaultReport {
   };
 }
 
+const delivery = (echoed: boolean) => ({
+  udp: { sent: echoed ? 1 : 30, echoed, seconds: echoed ? 0.01 : 15 },
+  tcp: { attempts: echoed ? 1 : 6, connected: echoed, echoed, error: echoed ? null : "timeout", seconds: 15 },
+  received: echoed ? ["udp", "tcp"] : [],
+});
+
+const encryption: EncryptionReport = {
+  plaintextSeen: 0,
+  crossNode: "fails-closed",
+  controlPlaintextSeen: 4,
+  network: { name: "iot-encryption-probe-network", options: { encrypted: "true" }, subnet: "s", vxlanId: 1 },
+  control: { name: "iot-encryption-control-network", options: {}, subnet: "t", vxlanId: 2 },
+  sender: "iot-cluster-node5",
+  receiver: "iot-cluster-node4",
+  delivered: { encrypted: delivery(false), control: delivery(true) },
+  capture: {
+    frames: 300,
+    vxlanFrames: { encrypted: 0, control: 4 },
+    espFrames: 0,
+    bridge: "iot-cluster-br",
+    seconds: 20,
+    truncated: false,
+    file: "f",
+  },
+  evidence: [],
+  cleanup: { removed: [], errors: [] },
+};
+
 const pinned = {
   service: "influxdb",
   node: "iot-cluster-node6",
@@ -38,6 +67,7 @@ function passing(): Omit<ClusterReport, "passed" | "failures"> {
     dns: { ok: 108, total: 108, nodes: { "iot-cluster-node4": { ok: 31, total: 31 } } },
     faults: REQUIRED_FAULTS.map((n) => fault(n, n === "storage-node-loss" ? { pinned: [pinned] } : {})),
     telemetry: NOT_MEASURED,
+    encryption,
     placement: {},
     cluster: {},
     standIns: ["grafana"],
@@ -121,6 +151,14 @@ describe("the e2e cluster verdict", () => {
     ]);
   });
 
+  it("fails a run without the encryption probe, or with the probe's payload in plaintext", () => {
+    const r = passing();
+    expect(verdict({ ...r, encryption: undefined })).toEqual(["encryption: not probed"]);
+    expect(verdict({ ...r, encryption: { ...encryption, plaintextSeen: 2, crossNode: "plaintext" } })).toEqual([
+      "encryption: 2 frame(s) on the hub bridge carried the probe's payload in plaintext on the encrypted network iot-encryption-probe-network",
+    ]);
+  });
+
   it("summarises each fault on one line and says what is not measured", () => {
     const r = passing();
     const text = summary({ ...r, passed: true, failures: [] });
@@ -129,6 +167,9 @@ describe("the e2e cluster verdict", () => {
       /PASS {2}Fault storage-node-loss \(iot-cluster-node4\) +0\/300 failed; recovered in 20\.0 s;.*influxdb waited 50 s for iot-cluster-node6, back after 18\.0 s, data intact/,
     );
     expect(text).toContain(`Lost messages, telemetry: ${NOT_MEASURED}`);
+    expect(text).toMatch(
+      /PASS {2}Encrypted overlay: no plaintext on the hub bridge +plaintext frames 0 \(control network: 4\); cross-node fails-closed/,
+    );
     const failed = withFault("drain", { failedRequests: 2 });
     expect(summary({ ...failed, passed: false, failures: verdict(failed) })).toMatch(/FAIL {2}Fault drain/);
   });

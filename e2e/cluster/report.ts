@@ -3,6 +3,7 @@
  * required checks failed (`verdict`), and the readable summary printed at the end of a run.
  * Pure, so both are unit-tested (tests/clusterReport.test.ts).
  */
+import { EncryptionReport, encryptionVerdict } from "./encryptionReport";
 
 /** Said where a number needs the telemetry path (device -> broker -> Node-RED -> InfluxDB), which the stack does not have yet. */
 export const NOT_MEASURED =
@@ -81,6 +82,8 @@ export interface ClusterReport {
   readonly dns: { ok: number; total: number; nodes: Record<string, { ok: number; total: number }> };
   readonly faults: FaultReport[];
   readonly telemetry: string;
+  /** An encrypted overlay between two nodes, captured on the hub bridge (e2e/cluster/encryption.ts). */
+  readonly encryption?: EncryptionReport;
   /** Service -> nodes its tasks run on after the deploy. */
   readonly placement: Record<string, string[]>;
   readonly cluster: Record<string, unknown>;
@@ -135,6 +138,7 @@ export function verdict(r: Omit<ClusterReport, "passed" | "failures">): string[]
         failed.push(`fault ${f.name}: ${p.service}'s data not shown intact (${p.dataEvidence})`);
     }
   }
+  failed.push(...encryptionVerdict(r.encryption));
   for (const c of r.checks) if (!c.ok) failed.push(`${c.name}: ${c.detail}`);
   if (r.teardown) {
     if (r.teardown.errors.length) failed.push(`teardown: ${r.teardown.errors.join("; ")}`);
@@ -188,6 +192,14 @@ export function summary(r: ClusterReport): string {
         (f.returnSeconds !== undefined ? `; Ready again ${secs(f.returnSeconds)} after restart` : "") +
         (pinned ? `; ${pinned}` : "") +
         (f.error ? `; ERROR ${f.error}` : ""),
+    ]);
+  }
+  if (r.encryption) {
+    const e = r.encryption;
+    rows.push([
+      "Encrypted overlay: no plaintext on the hub bridge",
+      encryptionVerdict(e).length === 0,
+      `plaintext frames ${e.plaintextSeen} (control network: ${e.controlPlaintextSeen}); cross-node ${e.crossNode}; ESP frames ${e.capture.espFrames}`,
     ]);
   }
   for (const c of r.checks) rows.push([c.name, c.ok, c.detail]);

@@ -28,6 +28,7 @@ import { errorText, sleep } from "../lib/util";
 import { balancedRoute, routeHost, routePath } from "../probes/gateway";
 import { planProbes, ProgramExports } from "../probes/intent";
 import { GatewayClient } from "./client";
+import { probeEncryption } from "./encryption";
 import { brokerRestart, drain, FaultEnv, storageNodeLoss, workerLoss } from "./faults";
 import { MemorySampler } from "./memory";
 import { ClusterPlan, LocalCluster, NODE_SH } from "./nodes";
@@ -250,6 +251,14 @@ async function main(): Promise<number> {
       network:
         "namespaces cabled to one bridge in a hub namespace; no default route in the cluster: nothing leaves this machine",
     };
+
+    await step(
+      "encryption: the program's encrypted overlay between two workers, captured on the hub bridge",
+      async () => {
+        report.encryption = await probeEncryption({ cluster, topology, progress, outDir: OUT_DIR });
+      },
+      false,
+    );
 
     const nodeName = (id: string) => cluster.byId(id)?.name ?? id.slice(0, 12);
     let ctx: StackContext | undefined;
