@@ -26,6 +26,8 @@ export default tseslint.config(
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" },
       ],
       eqeqeq: ["error", "always"],
+      // A function that does not fit on a screen does more than one thing; split it and name the parts.
+      "max-lines-per-function": ["error", { max: 80, skipBlankLines: true, skipComments: true, IIFEs: true }],
       "no-console": "off",
       "prefer-const": "error",
     },
@@ -34,6 +36,28 @@ export default tseslint.config(
     // Provider shapes (Pulumi inputs, Engine API bodies, gRPC messages) are dynamic by nature.
     files: ["e2e/**/*.ts", "tools/**/*.ts", "tests/**/*.ts", "bench/**/*.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },
+  },
+  {
+    // A test file's describe callback is a list of cases, not one function doing many things.
+    files: ["tests/**/*.test.ts", "tests/programCases.ts"],
+    rules: { "max-lines-per-function": "off" },
+  },
+  {
+    // Renderers of long files (haproxy.cfg and the like) read best as one template, top to bottom.
+    files: ["model/render/**/*.ts"],
+    rules: { "max-lines-per-function": "off" },
+  },
+  {
+    // The docs generators render long Markdown pages (docs/*.md) section by section as one template;
+    // docs:check keeps their output exact. Splitting them into section functions is still welcome.
+    files: ["tools/docs/*.ts"],
+    rules: { "max-lines-per-function": "off" },
+  },
+  {
+    // TEMPORARY: the cluster runner, its faults and its probes are being split in parallel work;
+    // drop this override when that lands.
+    files: ["e2e/cluster/run.ts", "e2e/cluster/faults.ts", "e2e/cluster/probes.ts"],
+    rules: { "max-lines-per-function": "off" },
   },
   prettier,
 );

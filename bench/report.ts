@@ -102,6 +102,11 @@ export interface ExtraFigures {
 }
 
 export function figureRows(f: BenchFigures, extra: ExtraFigures = {}): Row[] {
+  return [...evaluationRows(f), ...policyRows(f), ...graphAndOverheadRows(f, extra), ...e2eRows(f)];
+}
+
+/** The reference stack, each size, and how time grows from 50 to 500 services. */
+function evaluationRows(f: BenchFigures): Row[] {
   const rows: Row[] = [
     {
       figure: "evaluation, reference stack (dev, 9 services)",
@@ -130,6 +135,11 @@ export function figureRows(f: BenchFigures, extra: ExtraFigures = {}): Row[] {
     target: `<= ${TARGETS.ratio500to50}`,
     result: check(ratio, (v) => v <= TARGETS.ratio500to50),
   });
+  return rows;
+}
+
+function policyRows(f: BenchFigures): Row[] {
+  const rows: Row[] = [];
   for (const size of POLICY_SIZES) {
     const v = f.policy[String(size)] ?? null;
     rows.push(
@@ -143,8 +153,13 @@ export function figureRows(f: BenchFigures, extra: ExtraFigures = {}): Row[] {
         : { figure: `policy check, ${size} services`, value: ms(v), target: "", result: "" },
     );
   }
+  return rows;
+}
+
+/** Deploy graph depth, what the component layer costs over plain resources, and peak memory. */
+function graphAndOverheadRows(f: BenchFigures, extra: ExtraFigures): Row[] {
   const depth = (v: number | null) => (v === null ? "n/a" : String(v));
-  rows.push(
+  return [
     {
       figure: "deploy graph depth, reference stack",
       value: depth(f.dagDepth),
@@ -179,7 +194,12 @@ export function figureRows(f: BenchFigures, extra: ExtraFigures = {}): Row[] {
       target: "",
       result: "",
     },
-  );
+  ];
+}
+
+/** Failover and load-balancing figures of the last e2e run, when there is one. */
+function e2eRows(f: BenchFigures): Row[] {
+  const rows: Row[] = [];
   if (f.e2e?.failover) {
     const { requests, failedRequests, recoverySeconds } = f.e2e.failover;
     const share = requests && failedRequests !== undefined ? ` (${round((100 * failedRequests) / requests, 2)}%)` : "";

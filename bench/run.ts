@@ -96,38 +96,37 @@ const medianMs = (s: Series | undefined) =>
   s && !s.error && s.samples.length > 0 ? median(s.samples.map((x) => x.ms)) : null;
 const graphOf = (s: Series | undefined): GraphDepth | undefined => (s && !s.error ? s.samples[0]?.graph : undefined);
 
-async function main(): Promise<number> {
-  const options = parseArgs(process.argv.slice(2));
-  const progress = (line: string) => {
-    if (!options.json) process.stderr.write(`${line}\n`);
-  };
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "iot-bench-"));
-  const recording = (name: string) => path.join(work, `${name}.json`);
-  const all: Series[] = [];
+/**
+ * The measurements of one bench run: every series it measured, in order, and the directory where
+ * the first evaluations record the resources the baselines and policy checks read.
+ */
+class Measurements {
+  readonly all: Series[] = [];
+  readonly work = fs.mkdtempSync(path.join(os.tmpdir(), "iot-bench-"));
+
+  constructor(private readonly progress: (line: string) => void) {}
+
+  recording(name: string): string {
+    return path.join(this.work, `${name}.json`);
+  }
+
   /**
    * `repeat` measured rounds after one discarded warm-up round, which fills the TypeScript loader's
    * transpile cache and the disk cache and records the evaluations that give `record`. Arms of one
    * call run alternately, so a change in the machine's load hits all of them alike (their ratio is
    * a figure); an arm's warm-up may read what an earlier arm's warm-up recorded.
    */
-  const measureArms = async (arms: readonly Arm[], repeat: number, warmUp = true): Promise<Series[]> => {
+  async arms(arms: readonly Arm[], repeat: number, warmUp = true): Promise<Series[]> {
     const samples = arms.map((): MeasureResult[] => []);
     const errors = arms.map((): string | undefined => undefined);
-    const run = async (i: number, args: readonly string[], round: string) => {
-      progress(`  ${arms[i].label} (${round})`);
-      return measureOnce(args);
-    };
     try {
       for (let round = warmUp ? -1 : 0; round < repeat; round++) {
         for (let i = 0; i < arms.length; i++) {
           const { args, record } = arms[i];
           const recordNow = record !== undefined && round === (warmUp ? -1 : 0);
+          this.progress(`  ${arms[i].label} (${round < 0 ? "warm-up" : `${round + 1}/${repeat}`})`);
           try {
-            const result = await run(
-              i,
-              recordNow ? [...args, "--record", record] : args,
-              round < 0 ? "warm-up" : `${round + 1}/${repeat}`,
-            );
+            const result = await measureOnce(recordNow ? [...args, "--record", record] : args);
             if (round >= 0) samples[i].push(result);
           } catch (e) {
             errors[i] = (e as Error).message;
@@ -143,115 +142,150 @@ async function main(): Promise<number> {
       errors.forEach((err, i) => (errors[i] = err ?? "stopped: another measurement of its group crashed"));
     }
     const result = arms.map((arm, i): Series => ({ label: arm.label, samples: samples[i], error: errors[i] }));
-    all.push(...result);
+    this.all.push(...result);
     return result;
-  };
-  const series = async (arm: Arm, repeat: number, warmUp = true) => (await measureArms([arm], repeat, warmUp))[0];
+  }
 
+  async one(arm: Arm, repeat: number, warmUp = true): Promise<Series> {
+    return (await this.arms([arm], repeat, warmUp))[0];
+  }
+}
+
+/** What the figures are computed from. */
+interface Measured {
+  readonly reference: Series;
+  readonly baseline: Series;
+  readonly evaluations: Map<number, Series>;
+  readonly baseline100?: Series;
+  readonly policies: Map<number, Series>;
+}
+
+const evaluationArm = (size: number, record?: string): Arm => ({
+  label: `evaluation, ${size} services`,
+  args: ["--kind", "evaluation", "--services", String(size)],
+  record,
+});
+
+async function measureEverything(m: Measurements, n: number): Promise<Measured> {
+  // The program and its plain baseline alternate, so their ratio holds up on a busy machine.
+  const [reference, baseline] = await m.arms(
+    [
+      {
+        label: "evaluation, reference stack",
+        args: ["--kind", "evaluation", "--stack", "dev"],
+        record: m.recording("reference"),
+      },
+      { label: "plain baseline, reference stack", args: ["--kind", "baseline", "--input", m.recording("reference")] },
+    ],
+    n,
+  );
+  const evaluations = new Map<number, Series>();
+  let baseline100: Series | undefined;
+  for (const size of EVALUATION_SIZES) {
+    if (size === 100) {
+      const [program, plain] = await m.arms(
+        [
+          evaluationArm(size, m.recording("100")),
+          { label: "plain baseline, 100 services", args: ["--kind", "baseline", "--input", m.recording("100")] },
+        ],
+        n,
+      );
+      evaluations.set(size, program);
+      baseline100 = plain;
+    } else {
+      evaluations.set(size, await m.one(evaluationArm(size, size === 500 ? m.recording("500") : undefined), n));
+    }
+  }
+  // One run only: it exists to give the policy check its 1000 services.
+  const large = await m.one(
+    { ...evaluationArm(1000, m.recording("1000")), label: "evaluation, 1000 services (1 run, for the policy check)" },
+    1,
+    false,
+  );
+  const policies = new Map<number, Series>();
+  for (const size of POLICY_SIZES) {
+    const source = size === 1000 ? large : evaluations.get(size);
+    if (source?.error) continue;
+    policies.set(
+      size,
+      await m.one(
+        { label: `policy check, ${size} services`, args: ["--kind", "policy", "--input", m.recording(String(size))] },
+        n,
+      ),
+    );
+  }
+  return { reference, baseline, evaluations, baseline100, policies };
+}
+
+function figuresOf(all: readonly Series[], x: Measured): BenchFigures {
+  const rss = all.flatMap((s) => s.samples.map((r) => r.peakRssMb));
+  return {
+    evaluation: Object.fromEntries(
+      EVALUATION_SIZES.map((size) => [String(size), roundOrNull(medianMs(x.evaluations.get(size)))]),
+    ),
+    policy: Object.fromEntries(POLICY_SIZES.map((size) => [String(size), roundOrNull(medianMs(x.policies.get(size)))])),
+    dagDepth: graphOf(x.reference)?.depth ?? null,
+    dagDepth500: graphOf(x.evaluations.get(500))?.depth ?? null,
+    baselineOverhead: roundOrNull(pairedRatio(x.reference, x.baseline), 2),
+    peakRssMb: rss.length > 0 ? round(Math.max(...rss), 0) : null,
+    reference: roundOrNull(medianMs(x.reference)),
+  };
+}
+
+/** The figures as a table (or Markdown), then the details a reader needs to trust them. */
+function reportText(
+  options: Options,
+  figures: BenchFigures,
+  all: readonly Series[],
+  x: Measured,
+  e2e: ReturnType<typeof readE2eReport>,
+  loadBefore: number,
+): string {
   const n = options.repeat;
+  const rows = figureRows(figures, { baselineOverhead100: pairedRatio(x.evaluations.get(100), x.baseline100) });
+  const machine = describeMachine();
+  const out: string[] = [];
+  if (options.markdown) {
+    out.push(renderMarkdown(rows), "", `Machine: ${machineLine(machine)}. Medians of ${n} fresh processes each.`);
+  } else {
+    out.push("", renderText(rows), "", `Machine: ${machineLine(machine)}. Medians of ${n} fresh processes each.`);
+  }
+  out.push(
+    "",
+    "Details (ms from just before the program import to the end of evaluateProgram; startup = loader and @pulumi/pulumi before that):",
+    detailsTable(all),
+    "",
+    `Longest chain, reference stack: ${chainText(graphOf(x.reference))}`,
+    `Longest chain, 500 services:    ${chainText(graphOf(x.evaluations.get(500)))}`,
+    `Baseline graphs match the program's: ${sameGraph(x.reference, x.baseline) && sameGraph(x.evaluations.get(100), x.baseline100) ? "yes" : "NO"}`,
+    `Component overhead (median of per-round ratios; medians): ${overheadText(x.reference, x.baseline)} on the reference stack, ${overheadText(x.evaluations.get(100), x.baseline100)} at 100 services`,
+    // Other work on the machine shows up as spread between runs; the load average says whether there was any.
+    `1-minute load average: ${round(loadBefore, 2)} before, ${round(os.loadavg()[0], 2)} after (${os.availableParallelism()} CPUs)`,
+    e2e
+      ? `e2e figures from ${path.relative(PROJECT_ROOT, E2E_REPORT)} (${e2e.takenAt.toISOString()})`
+      : `No e2e report (${path.relative(PROJECT_ROOT, E2E_REPORT)}): run the e2e suite to add its failover and load-balancing figures.`,
+  );
+  return out.join("\n") + "\n";
+}
+
+async function main(): Promise<number> {
+  const options = parseArgs(process.argv.slice(2));
+  const progress = (line: string) => {
+    if (!options.json) process.stderr.write(`${line}\n`);
+  };
+  const m = new Measurements(progress);
   const loadBefore = os.loadavg()[0];
   try {
     progress("Measuring (each run in a fresh process):");
-    const evaluationArm = (size: number, record?: string): Arm => ({
-      label: `evaluation, ${size} services`,
-      args: ["--kind", "evaluation", "--services", String(size)],
-      record,
-    });
-    // The program and its plain baseline alternate, so their ratio holds up on a busy machine.
-    const [reference, baseline] = await measureArms(
-      [
-        {
-          label: "evaluation, reference stack",
-          args: ["--kind", "evaluation", "--stack", "dev"],
-          record: recording("reference"),
-        },
-        { label: "plain baseline, reference stack", args: ["--kind", "baseline", "--input", recording("reference")] },
-      ],
-      n,
-    );
-    const evaluations = new Map<number, Series>();
-    let baseline100: Series | undefined;
-    for (const size of EVALUATION_SIZES) {
-      if (size === 100) {
-        const [program, plain] = await measureArms(
-          [
-            evaluationArm(size, recording("100")),
-            { label: "plain baseline, 100 services", args: ["--kind", "baseline", "--input", recording("100")] },
-          ],
-          n,
-        );
-        evaluations.set(size, program);
-        baseline100 = plain;
-      } else {
-        evaluations.set(size, await series(evaluationArm(size, size === 500 ? recording("500") : undefined), n));
-      }
-    }
-    // One run only: it exists to give the policy check its 1000 services.
-    const large = await series(
-      { ...evaluationArm(1000, recording("1000")), label: "evaluation, 1000 services (1 run, for the policy check)" },
-      1,
-      false,
-    );
-    const policies = new Map<number, Series>();
-    for (const size of POLICY_SIZES) {
-      const source = size === 1000 ? large : evaluations.get(size);
-      if (source?.error) continue;
-      policies.set(
-        size,
-        await series(
-          { label: `policy check, ${size} services`, args: ["--kind", "policy", "--input", recording(String(size))] },
-          n,
-        ),
-      );
-    }
-
-    const referenceMs = medianMs(reference);
-    const rss = all.flatMap((s) => s.samples.map((x) => x.peakRssMb));
-    const figures: BenchFigures = {
-      evaluation: Object.fromEntries(
-        EVALUATION_SIZES.map((size) => [String(size), roundOrNull(medianMs(evaluations.get(size)))]),
-      ),
-      policy: Object.fromEntries(POLICY_SIZES.map((size) => [String(size), roundOrNull(medianMs(policies.get(size)))])),
-      dagDepth: graphOf(reference)?.depth ?? null,
-      dagDepth500: graphOf(evaluations.get(500))?.depth ?? null,
-      baselineOverhead: roundOrNull(pairedRatio(reference, baseline), 2),
-      peakRssMb: rss.length > 0 ? round(Math.max(...rss), 0) : null,
-      reference: roundOrNull(referenceMs),
-    };
+    const measured = await measureEverything(m, options.repeat);
+    const figures = figuresOf(m.all, measured);
     const e2e = readE2eReport(E2E_REPORT);
     if (e2e) figures.e2e = e2e.figures;
-
-    if (options.json) {
-      process.stdout.write(JSON.stringify(figures, null, 2) + "\n");
-    } else {
-      const rows = figureRows(figures, { baselineOverhead100: pairedRatio(evaluations.get(100), baseline100) });
-      const machine = describeMachine();
-      const out: string[] = [];
-      if (options.markdown) {
-        out.push(renderMarkdown(rows), "", `Machine: ${machineLine(machine)}. Medians of ${n} fresh processes each.`);
-      } else {
-        out.push("", renderText(rows), "", `Machine: ${machineLine(machine)}. Medians of ${n} fresh processes each.`);
-      }
-      out.push(
-        "",
-        "Details (ms from just before the program import to the end of evaluateProgram; startup = loader and @pulumi/pulumi before that):",
-        detailsTable(all),
-        "",
-        `Longest chain, reference stack: ${chainText(graphOf(reference))}`,
-        `Longest chain, 500 services:    ${chainText(graphOf(evaluations.get(500)))}`,
-        `Baseline graphs match the program's: ${sameGraph(reference, baseline) && sameGraph(evaluations.get(100), baseline100) ? "yes" : "NO"}`,
-        `Component overhead (median of per-round ratios; medians): ${overheadText(reference, baseline)} on the reference stack, ${overheadText(evaluations.get(100), baseline100)} at 100 services`,
-        // Other work on the machine shows up as spread between runs; the load average says whether there was any.
-        `1-minute load average: ${round(loadBefore, 2)} before, ${round(os.loadavg()[0], 2)} after (${os.availableParallelism()} CPUs)`,
-        e2e
-          ? `e2e figures from ${path.relative(PROJECT_ROOT, E2E_REPORT)} (${e2e.takenAt.toISOString()})`
-          : `No e2e report (${path.relative(PROJECT_ROOT, E2E_REPORT)}): run the e2e suite to add its failover and load-balancing figures.`,
-      );
-      process.stdout.write(out.join("\n") + "\n");
-    }
-    return all.some((s) => s.error) ? 1 : 0;
+    if (options.json) process.stdout.write(JSON.stringify(figures, null, 2) + "\n");
+    else process.stdout.write(reportText(options, figures, m.all, measured, e2e, loadBefore));
+    return m.all.some((s) => s.error) ? 1 : 0;
   } finally {
-    fs.rmSync(work, { recursive: true, force: true });
+    fs.rmSync(m.work, { recursive: true, force: true });
   }
 }
 

@@ -84,35 +84,8 @@ export class IotStack extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    const passwords = Object.fromEntries(
-      passwordIds(t).map((id) => [
-        id,
-        new random.RandomPassword(
-          stackChildNames(name).password(id),
-          // keepers are ForceNew: a new rotation generation draws a new password.
-          {
-            length: 32,
-            special: false,
-            keepers: t.rotations[id] === undefined ? undefined : { rotation: t.rotations[id] },
-          },
-          { parent: this },
-        ).result,
-      ]),
-    );
-    const resolve = (p: Placeholder): pulumi.Output<string> => {
-      switch (p.kind) {
-        case "ca":
-          return this.caCertPem;
-        case "cert":
-          return this.certificate(p.name).certPem;
-        case "key":
-          return this.certificate(p.name).privateKeyPem;
-        case "password":
-          return pulumi.secret(passwords[p.name]);
-        case "expiry":
-          return this.certificate(p.name).validityEndTime.apply((t) => String(Math.floor(Date.parse(t) / 1000)));
-      }
-    };
+    const passwords = this.createPasswords(name, t);
+    const resolve = (p: Placeholder) => this.resolvePlaceholder(p, passwords);
     this.caCertPem = this.pki.caCertPem;
 
     const stackLabels = { [LABELS.stack]: args.stack, [LABELS.environment]: t.environment };
@@ -151,6 +124,41 @@ export class IotStack extends pulumi.ComponentResource {
     this.endpoints = endpoints(t);
     this.warnings = productionWarnings(t);
     this.registerOutputs({ reachability: this.reachability, discovery: this.discovery, caCertPem: this.caCertPem });
+  }
+
+  /** One generated password per credential the model needs, redrawn when its rotation generation changes. */
+  private createPasswords(name: string, t: Topology): Record<string, pulumi.Output<string>> {
+    return Object.fromEntries(
+      passwordIds(t).map((id) => [
+        id,
+        new random.RandomPassword(
+          stackChildNames(name).password(id),
+          // keepers are ForceNew: a new rotation generation draws a new password.
+          {
+            length: 32,
+            special: false,
+            keepers: t.rotations[id] === undefined ? undefined : { rotation: t.rotations[id] },
+          },
+          { parent: this },
+        ).result,
+      ]),
+    );
+  }
+
+  /** The value a file template's placeholder stands for: the CA, a certificate, its key or expiry, a password. */
+  private resolvePlaceholder(p: Placeholder, passwords: Record<string, pulumi.Output<string>>): pulumi.Output<string> {
+    switch (p.kind) {
+      case "ca":
+        return this.caCertPem;
+      case "cert":
+        return this.certificate(p.name).certPem;
+      case "key":
+        return this.certificate(p.name).privateKeyPem;
+      case "password":
+        return pulumi.secret(passwords[p.name]);
+      case "expiry":
+        return this.certificate(p.name).validityEndTime.apply((t) => String(Math.floor(Date.parse(t) / 1000)));
+    }
   }
 
   private certificate(name: string) {

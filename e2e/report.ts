@@ -122,9 +122,11 @@ export function verdict(r: Omit<E2eReport, "passed" | "failures">): string[] {
 
 const mark = (ok: boolean) => (ok ? "PASS" : "FAIL");
 
-/** The readable summary printed at the end of a run. */
-export function summary(r: E2eReport): string {
-  const rows: [string, boolean, string][] = [
+type Row = [name: string, ok: boolean, detail: string];
+
+/** A row per probe's headline figure. */
+function probeRows(r: E2eReport): Row[] {
+  return [
     [
       "Declared flows connect (application level)",
       r.allowed.ok === r.allowed.total && r.allowed.total > 0,
@@ -180,30 +182,37 @@ export function summary(r: E2eReport): string {
       `expected ${r.hostPorts.expected.join(" ") || "none"}; found ${r.hostPorts.found.join(" ") || "none"}`,
     ],
   ];
-  for (const c of r.checks) rows.push([c.name, c.ok, c.detail]);
-  if (r.day2) {
-    const none = (c: Record<string, number>) => Object.values(c).every((n) => n === 0);
-    rows.push(["Day 2: unchanged config takes no step", none(r.day2.noop.steps), JSON.stringify(r.day2.noop.steps)]);
+}
+
+/** The no-op applies, then a row per change, judged alone (the no-op rows carry their own verdict). */
+function day2Rows(day2: Day2Report): Row[] {
+  const none = (c: Record<string, number>) => Object.values(c).every((n) => n === 0);
+  const rows: Row[] = [
+    ["Day 2: unchanged config takes no step", none(day2.noop.steps), JSON.stringify(day2.noop.steps)],
+    ["Day 2: unchanged config after a refresh", none(day2.refreshNoop.steps), JSON.stringify(day2.refreshNoop.steps)],
+  ];
+  for (const c of day2.changes) {
     rows.push([
-      "Day 2: unchanged config after a refresh",
-      none(r.day2.refreshNoop.steps),
-      JSON.stringify(r.day2.refreshNoop.steps),
+      `Day 2: ${c.name}`,
+      day2Failures({
+        ...day2,
+        noop: { ...day2.noop, steps: {} as never },
+        refreshNoop: { ...day2.refreshNoop, steps: {} as never },
+        changes: [c],
+      }).length === 0,
+      `${JSON.stringify(c.steps)}, ${c.converged ? `converged in ${c.seconds} s` : "NOT converged"}, ` +
+        `${c.failedRequests}/${c.requests} requests failed${c.gatewayRestarted ? ` (gateway restarted: ${c.failedWhileGatewayDown})` : ""}, ` +
+        `${c.lostMessages}/${c.messagesSent} messages lost, ${c.duplicateMessages} duplicated`,
     ]);
-    for (const c of r.day2.changes) {
-      rows.push([
-        `Day 2: ${c.name}`,
-        day2Failures({
-          ...r.day2,
-          noop: { ...r.day2.noop, steps: {} as never },
-          refreshNoop: { ...r.day2.refreshNoop, steps: {} as never },
-          changes: [c],
-        }).length === 0,
-        `${JSON.stringify(c.steps)}, ${c.converged ? `converged in ${c.seconds} s` : "NOT converged"}, ` +
-          `${c.failedRequests}/${c.requests} requests failed${c.gatewayRestarted ? ` (gateway restarted: ${c.failedWhileGatewayDown})` : ""}, ` +
-          `${c.lostMessages}/${c.messagesSent} messages lost, ${c.duplicateMessages} duplicated`,
-      ]);
-    }
   }
+  return rows;
+}
+
+/** The readable summary printed at the end of a run. */
+export function summary(r: E2eReport): string {
+  const rows = probeRows(r);
+  for (const c of r.checks) rows.push([c.name, c.ok, c.detail]);
+  if (r.day2) rows.push(...day2Rows(r.day2));
   if (r.teardown) {
     const ok = !r.teardown.errors.length && !r.teardown.leftovers.length && r.teardown.containmentRuleRemoved;
     rows.push([

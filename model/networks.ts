@@ -236,14 +236,7 @@ export function planSubnets(requests: readonly SubnetRequest[], topology: Topolo
   const suggested: Cidr[] = [];
   const kinds = new Map(requests.map((r) => [r.name, r.kind]));
   const pins = topology.subnetPins;
-  for (const name of Object.keys(pins)) {
-    if (!requests.some((r) => r.name === name)) {
-      problems.push({
-        key: configKey(["subnets", name]),
-        message: `no planned network is named "${name}"; planned: ${requests.map((r) => r.name).join(", ")}`,
-      });
-    }
-  }
+  problems.push(...unknownPins(requests, pins));
   // Where each network lands before any clash is judged: a suggested pin must avoid all of them, not only the
   // networks earlier in name order, or following it would move the clash onto a network planned later.
   const landing = new Map<string, Cidr>();
@@ -304,6 +297,16 @@ export function planSubnets(requests: readonly SubnetRequest[], topology: Topolo
   }
   if (problems.length > 0) throw new StackConfigError(problems);
   return result;
+}
+
+/** A pin (`subnets.<name>`) for a network the plan does not have: a typo, or a network that no longer exists. */
+function unknownPins(requests: readonly SubnetRequest[], pins: Readonly<Record<string, string>>): ConfigProblem[] {
+  return Object.keys(pins)
+    .filter((name) => !requests.some((r) => r.name === name))
+    .map((name) => ({
+      key: configKey(["subnets", name]),
+      message: `no planned network is named "${name}"; planned: ${requests.map((r) => r.name).join(", ")}`,
+    }));
 }
 
 function slotHash(name: string): number {

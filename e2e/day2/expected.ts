@@ -109,9 +109,19 @@ export function expectedSteps(
   const before = modelOf(beforeConfig);
   const after = modelOf(afterConfig);
   const steps: ExpectedSteps = { create: [], update: [], replace: [], delete: [] };
-  const add = (kind: StepKind, type: string, name: string) => steps[kind].push(resourceId(type, name));
+  const add: Add = (kind, type, name) => steps[kind].push(resourceId(type, name));
+  const replacedNetworks = networkSteps(before, after, add);
+  const renewed = { ...certificateSteps(before, after, add), passwords: passwordSteps(before, after, add) };
+  const touched = fileSteps(before, after, add, renewed);
+  serviceSteps(before, after, add, { replacedNetworks, touched });
+  for (const kind of Object.keys(steps) as StepKind[]) steps[kind].sort();
+  return steps;
+}
 
-  // Networks: every input is ForceNew.
+type Add = (kind: StepKind, type: string, name: string) => void;
+
+/** Networks: every input is ForceNew. Returns the networks replaced. */
+function networkSteps(before: Model, after: Model, add: Add): string[] {
   const nets = compare(
     new Map(before.plan.networks.map((n) => [n.name, n])),
     new Map(after.plan.networks.map((n) => [n.name, n])),
@@ -121,9 +131,15 @@ export function expectedSteps(
   nets.created.forEach((n) => add("create", T.network, netName(n)));
   nets.deleted.forEach((n) => add("delete", T.network, netName(n)));
   nets.replaced.forEach((n) => add("replace", T.network, netName(n)));
+  return nets.replaced;
+}
 
-  // Certificates: a new key when rotated, a new request when its subject or names change, a new
-  // certificate then, or when its validity, usage or the re-issue generation change.
+/**
+ * Certificates: a new key when rotated, a new request when its subject or names change, a new
+ * certificate then, or when its validity, usage or the re-issue generation change. Returns the
+ * leaves with a new certificate and those with a new key.
+ */
+function certificateSteps(before: Model, after: Model, add: Add) {
   const leaves = (m: Model) => new Map(planCertificates(m.t).map((l) => [l.name, l]));
   const rekeyed = (l: LeafPlan) => before.t.rotations[l.name] !== after.t.rotations[l.name];
   const requestChanged = (a: LeafPlan, b: LeafPlan) =>
@@ -168,8 +184,11 @@ export function expectedSteps(
     if (leaves(before).get(leaf)!.earlyRenewalHours !== leaves(after).get(leaf)!.earlyRenewalHours)
       add("update", T.cert, leafResourceNames(names.pki, leaf).cert);
   }
+  return { certs: newCerts, keys: newKeys };
+}
 
-  // Passwords: keepers change with the rotation generation.
+/** Passwords: keepers change with the rotation generation. Returns the passwords with a new value. */
+function passwordSteps(before: Model, after: Model, add: Add): Set<string> {
   const pw = compare(
     new Map(passwordIds(before.t).map((id) => [id, before.t.rotations[id]])),
     new Map(passwordIds(after.t).map((id) => [id, after.t.rotations[id]])),
@@ -178,9 +197,20 @@ export function expectedSteps(
   pw.created.forEach((id) => add("create", T.password, names.password(id)));
   pw.deleted.forEach((id) => add("delete", T.password, names.password(id)));
   pw.replaced.forEach((id) => add("replace", T.password, names.password(id)));
-  const newPasswords = new Set([...pw.created, ...pw.replaced]);
+  return new Set([...pw.created, ...pw.replaced]);
+}
 
-  // Files: a new object (content-named) when the rendered template or a value it embeds changes.
+interface Renewed {
+  readonly certs: ReadonlySet<string>;
+  readonly keys: ReadonlySet<string>;
+  readonly passwords: ReadonlySet<string>;
+}
+
+/**
+ * Files: a new object (content-named) when the rendered template or a value it embeds changes.
+ * Returns the services whose files changed.
+ */
+function fileSteps(before: Model, after: Model, add: Add, renewed: Renewed): Set<string> {
   const filesOf = (m: Model) =>
     new Map(
       m.t.services.flatMap((s) =>
@@ -194,9 +224,9 @@ export function expectedSteps(
     const deps = fileDependsOn(b.f);
     return (
       a.f.template !== b.f.template ||
-      deps.certs.some((c) => newCerts.has(c)) ||
-      deps.keys.some((k) => newKeys.has(k)) ||
-      deps.passwords.some((p) => newPasswords.has(p))
+      deps.certs.some((c) => renewed.certs.has(c)) ||
+      deps.keys.some((k) => renewed.keys.has(k)) ||
+      deps.passwords.some((p) => renewed.passwords.has(p))
     );
   });
   const touched = new Set<string>();
@@ -211,8 +241,17 @@ export function expectedSteps(
       touched.add(service);
     }
   }
+  return touched;
+}
 
-  // Services: replaced when their Docker name, aliases or networks change, else updated when anything else does.
+/** Services: replaced when their Docker name, aliases or networks change, else updated when anything else does. */
+function serviceSteps(
+  before: Model,
+  after: Model,
+  add: Add,
+  changed: { replacedNetworks: readonly string[]; touched: ReadonlySet<string> },
+): void {
+  const { touched } = changed;
   const identity = (m: Model, s: ServiceSpec) => {
     const networks = m.plan.attachments[s.name];
     const name = dockerServiceName(s, networks);
@@ -223,7 +262,7 @@ export function expectedSteps(
     new Map(after.t.services.map((s) => [s.name, s])),
     (a, b) =>
       !same(identity(before, a), identity(after, b)) ||
-      identity(after, b).networks.some((n) => nets.replaced.includes(n)),
+      identity(after, b).networks.some((n) => changed.replacedNetworks.includes(n)),
   );
   services.created.forEach((s) => add("create", T.service, names.service(s)));
   services.deleted.forEach((s) => add("delete", T.service, names.service(s)));
@@ -234,6 +273,4 @@ export function expectedSteps(
     if (touched.has(s) || !same(serviceSettings(before, a), serviceSettings(after, b)))
       add("update", T.service, names.service(s));
   }
-  for (const kind of Object.keys(steps) as StepKind[]) steps[kind].sort();
-  return steps;
 }

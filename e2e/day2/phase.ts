@@ -104,8 +104,10 @@ function contextFor(o: Day2Options, config: StackConfig, run: ProgramRun): Stack
   return new StackContext(o.harness, t, planNetworks(t), run.outputs as unknown as ProgramExports, o.progress);
 }
 
+type Apply = (config: StackConfig, refresh?: boolean) => Promise<ProgramRun>;
+
 export async function runDay2(o: Day2Options): Promise<Day2Report> {
-  const apply = (config: StackConfig, refresh = false) =>
+  const apply: Apply = (config, refresh = false) =>
     runProgram(o.harness, o.load, { stack: o.stack, config: { ...config }, refresh });
   const noopRun = await apply(o.config);
   const noop = grouped(noopRun.steps);
@@ -120,66 +122,12 @@ export async function runDay2(o: Day2Options): Promise<Day2Report> {
   for (const [i, change] of DAY2_CHANGES.entries()) {
     const next = change.apply(config);
     const expected = expectedSteps({ ...config }, { ...next });
-    const route = ctx.topology.routes.find((r) => r.service === "grafana") ?? ctx.topology.routes[0];
-    const client = new GatewayClient(ctx, route);
-    const telemetry = new TelemetryFlow(ctx, o.device, `c${i + 1}-${Date.now().toString(36)}`);
-    let run: ProgramRun | undefined;
-    let error: string | undefined;
-    let ok = false;
-    let seconds = 0;
-    await telemetry.start();
-    client.start();
-    await new Promise((r) => setTimeout(r, 3000));
-    const t0 = Date.now();
-    try {
-      run = await apply(next);
-      ctx = contextFor(o, next, run);
-      ok = await converged(ctx, o.convergeTimeoutMs ?? 150_000);
-      seconds = Math.round((Date.now() - t0) / 100) / 10;
-    } catch (e) {
-      error = (e as Error).message.slice(0, 800);
-      seconds = Math.round((Date.now() - t0) / 100) / 10;
-    }
-    await new Promise((r) => setTimeout(r, 3000));
-    const requests = await client.stop();
-    await ctx.refreshTasks().catch(() => undefined);
-    const messages = await telemetry.stop();
-    await telemetry.close();
-    const resources = run ? grouped(run.steps) : { create: [], update: [], replace: [], delete: [] };
-    const gatewayId = resourceId("docker:index/service:Service", "iot-gateway");
-    const report: Day2ChangeReport = {
-      name: change.name,
-      description: change.description,
-      steps: counts(resources),
-      resources,
-      expected,
-      stepsAsExpected: JSON.stringify(resources) === JSON.stringify(expected),
-      converged: ok,
-      seconds,
-      requests: requests.requests,
-      failedRequests: requests.failedRequests,
-      failedWhileGatewayDown: requests.failedWhileGatewayDown,
-      failedAtBackend: requests.failedAtBackend,
-      gatewayDownSeconds: requests.gatewayDownSeconds,
-      gatewayRestarted: [...resources.update, ...resources.replace].includes(gatewayId),
-      deleteFirstGaps: (run?.steps ?? [])
-        .filter((s) => s.type === "docker:index/service:Service" && s.gapSeconds !== undefined)
-        .map((s) => ({ service: s.name, seconds: s.gapSeconds! })),
-      messagesSent: messages.sent,
-      lostMessages: messages.lostMessages,
-      duplicateMessages: messages.duplicateMessages,
-      ...(error ? { error } : {}),
-    };
+    const applied = await applyUnderTraffic(o, apply, ctx, next, `c${i + 1}-${Date.now().toString(36)}`);
+    ctx = applied.ctx;
+    const report = changeReport(change, expected, applied);
     changes.push(report);
-    o.progress.line(
-      `  ${change.name}: ${JSON.stringify(report.steps)}${report.stepsAsExpected ? "" : " (NOT as expected)"}, ` +
-        `${ok ? "converged" : "NOT converged"} in ${seconds} s; requests ${requests.failedRequests}/${requests.requests} failed ` +
-        `(${requests.failedWhileGatewayDown} while the gateway restarted, down ${requests.gatewayDownSeconds} s); messages ${messages.sent} sent, ${messages.lostMessages} lost, ` +
-        `${messages.duplicateMessages} duplicated` +
-        report.deleteFirstGaps.map((g) => `; ${g.service} replaced delete-first, absent ${g.seconds} s`).join("") +
-        `${error ? `; ERROR ${error}` : ""}`,
-    );
-    for (const f of requests.failures) o.progress.detail(`    failed request: ${f}`);
+    o.progress.line(changeLine(report, applied.error));
+    for (const f of applied.requests.failures) o.progress.detail(`    failed request: ${f}`);
     config = next;
   }
   return {
@@ -187,4 +135,80 @@ export async function runDay2(o: Day2Options): Promise<Day2Report> {
     refreshNoop: { steps: counts(refreshNoop), resources: refreshNoop },
     changes,
   };
+}
+
+/**
+ * Applies one change while a client requests Grafana through the gateway and a field device
+ * publishes telemetry; both run from 3 s before the apply until 3 s after convergence.
+ */
+async function applyUnderTraffic(o: Day2Options, apply: Apply, before: StackContext, next: StackConfig, tag: string) {
+  const route = before.topology.routes.find((r) => r.service === "grafana") ?? before.topology.routes[0];
+  const client = new GatewayClient(before, route);
+  const telemetry = new TelemetryFlow(before, o.device, tag);
+  let ctx = before;
+  let run: ProgramRun | undefined;
+  let error: string | undefined;
+  let ok = false;
+  let seconds = 0;
+  await telemetry.start();
+  client.start();
+  await new Promise((r) => setTimeout(r, 3000));
+  const t0 = Date.now();
+  try {
+    run = await apply(next);
+    ctx = contextFor(o, next, run);
+    ok = await converged(ctx, o.convergeTimeoutMs ?? 150_000);
+    seconds = Math.round((Date.now() - t0) / 100) / 10;
+  } catch (e) {
+    error = (e as Error).message.slice(0, 800);
+    seconds = Math.round((Date.now() - t0) / 100) / 10;
+  }
+  await new Promise((r) => setTimeout(r, 3000));
+  const requests = await client.stop();
+  await ctx.refreshTasks().catch(() => undefined);
+  const messages = await telemetry.stop();
+  await telemetry.close();
+  return { ctx, run, error, ok, seconds, requests, messages };
+}
+
+type Applied = Awaited<ReturnType<typeof applyUnderTraffic>>;
+
+function changeReport(change: (typeof DAY2_CHANGES)[number], expected: ExpectedSteps, a: Applied): Day2ChangeReport {
+  const { run, requests, messages, error } = a;
+  const resources = run ? grouped(run.steps) : { create: [], update: [], replace: [], delete: [] };
+  const gatewayId = resourceId("docker:index/service:Service", "iot-gateway");
+  return {
+    name: change.name,
+    description: change.description,
+    steps: counts(resources),
+    resources,
+    expected,
+    stepsAsExpected: JSON.stringify(resources) === JSON.stringify(expected),
+    converged: a.ok,
+    seconds: a.seconds,
+    requests: requests.requests,
+    failedRequests: requests.failedRequests,
+    failedWhileGatewayDown: requests.failedWhileGatewayDown,
+    failedAtBackend: requests.failedAtBackend,
+    gatewayDownSeconds: requests.gatewayDownSeconds,
+    gatewayRestarted: [...resources.update, ...resources.replace].includes(gatewayId),
+    deleteFirstGaps: (run?.steps ?? [])
+      .filter((s) => s.type === "docker:index/service:Service" && s.gapSeconds !== undefined)
+      .map((s) => ({ service: s.name, seconds: s.gapSeconds! })),
+    messagesSent: messages.sent,
+    lostMessages: messages.lostMessages,
+    duplicateMessages: messages.duplicateMessages,
+    ...(error ? { error } : {}),
+  };
+}
+
+function changeLine(r: Day2ChangeReport, error: string | undefined): string {
+  return (
+    `  ${r.name}: ${JSON.stringify(r.steps)}${r.stepsAsExpected ? "" : " (NOT as expected)"}, ` +
+    `${r.converged ? "converged" : "NOT converged"} in ${r.seconds} s; requests ${r.failedRequests}/${r.requests} failed ` +
+    `(${r.failedWhileGatewayDown} while the gateway restarted, down ${r.gatewayDownSeconds} s); messages ${r.messagesSent} sent, ${r.lostMessages} lost, ` +
+    `${r.duplicateMessages} duplicated` +
+    r.deleteFirstGaps.map((g) => `; ${g.service} replaced delete-first, absent ${g.seconds} s`).join("") +
+    `${error ? `; ERROR ${error}` : ""}`
+  );
 }

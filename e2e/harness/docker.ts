@@ -295,91 +295,107 @@ export class DockerRealiser {
    * configs and volumes; finally sweeps anything else carrying this run's label.
    */
   async teardown(opts: { timeoutMs?: number } = {}): Promise<TeardownReport> {
-    const report: TeardownReport = { removed: [], swept: [], errors: [] };
     const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
-    const d = this.docker;
-    const runFilter = { label: [`${E2E_RUN_LABEL}=${this.opts.runId}`] };
-    const gone = (err: unknown) => statusOf(err) === 404;
+    const sweep = new RunSweep(this.docker, this.created, this.opts.runId, deadline);
+    await sweep.services();
+    await sweep.containers();
+    await sweep.networksSecretsConfigsVolumes();
+    const { report } = sweep;
+    this.created.splice(0, this.created.length, ...this.created.filter((o) => !report.removed.includes(o)));
+    this.opts.log(
+      `teardown: removed ${report.removed.length}, swept ${report.swept.length}, errors ${report.errors.length}`,
+    );
+    return report;
+  }
+}
 
-    // Retries while the engine still reports the object in use (task shutdown is asynchronous).
-    const removeWithRetry = async (what: string, remove: () => Promise<unknown>): Promise<boolean> => {
-      for (;;) {
-        try {
-          await remove();
-          return true;
-        } catch (err) {
-          if (gone(err)) return true;
-          if (Date.now() >= deadline) {
-            report.errors.push(`${what}: ${messageOf(err)}`);
-            return false;
-          }
-          await sleep(500);
+/**
+ * One teardown of a run: every object it recorded or that carries its label, in the order the
+ * engine allows (services, then their containers, then what they used), until a deadline.
+ */
+class RunSweep {
+  readonly report: TeardownReport = { removed: [], swept: [], errors: [] };
+  private readonly runFilter: { label: string[] };
+
+  constructor(
+    private readonly d: Docker,
+    private readonly created: readonly CreatedObject[],
+    runId: string,
+    private readonly deadline: number,
+  ) {
+    this.runFilter = { label: [`${E2E_RUN_LABEL}=${runId}`] };
+  }
+
+  /** Retries while the engine still reports the object in use (task shutdown is asynchronous). */
+  private async removeWithRetry(what: string, remove: () => Promise<unknown>): Promise<boolean> {
+    for (;;) {
+      try {
+        await remove();
+        return true;
+      } catch (err) {
+        if (statusOf(err) === 404) return true;
+        if (Date.now() >= this.deadline) {
+          this.report.errors.push(`${what}: ${messageOf(err)}`);
+          return false;
         }
+        await sleep(500);
       }
-    };
-    const byKind = (k: ObjectKind) => this.created.filter((o) => o.kind === k);
+    }
+  }
 
-    const services = new Set([
-      ...byKind("service").map((o) => o.id),
-      ...(await d.listServices({ filters: runFilter }).catch(() => [])).map((s) => s.ID as string),
-    ]);
+  private byKind(k: ObjectKind): CreatedObject[] {
+    return this.created.filter((o) => o.kind === k);
+  }
+
+  async services(): Promise<void> {
+    const listed = await this.d.listServices({ filters: this.runFilter }).catch(() => []);
+    const ids = new Set([...this.byKind("service").map((o) => o.id), ...listed.map((s) => s.ID as string)]);
     await Promise.all(
-      [...services].map(async (id) => {
+      [...ids].map(async (id) => {
         const rec = this.created.find((o) => o.id === id);
-        if (await removeWithRetry(`service ${rec?.name ?? id}`, () => d.getService(id).remove())) {
-          if (rec) report.removed.push(rec);
-          else report.swept.push(`service ${id}`);
+        if (await this.removeWithRetry(`service ${rec?.name ?? id}`, () => this.d.getService(id).remove())) {
+          if (rec) this.report.removed.push(rec);
+          else this.report.swept.push(`service ${id}`);
         }
       }),
     );
-    // Containers of removed services and probes: wait for the swarm to stop them, then force.
+  }
+
+  /** Containers of removed services and probes: wait for the swarm to stop them, then force. */
+  async containers(): Promise<void> {
     for (;;) {
-      const left = await d.listContainers({ all: true, filters: runFilter });
+      const left = await this.d.listContainers({ all: true, filters: this.runFilter });
       const ofServices = left.filter((c) => c.Labels?.["com.docker.swarm.service.id"]);
       for (const c of left.filter((c) => !c.Labels?.["com.docker.swarm.service.id"])) {
-        await d
+        await this.d
           .getContainer(c.Id)
           .remove({ force: true, v: true })
           .catch(() => undefined);
-        report.swept.push(`container ${c.Names?.[0] ?? c.Id}`);
+        this.report.swept.push(`container ${c.Names?.[0] ?? c.Id}`);
       }
-      if (!ofServices.length) break;
-      if (Date.now() >= deadline) {
-        report.errors.push(`containers still present: ${ofServices.map((c) => c.Names?.[0] ?? c.Id).join(", ")}`);
-        break;
+      if (!ofServices.length) return;
+      if (Date.now() >= this.deadline) {
+        const names = ofServices.map((c) => c.Names?.[0] ?? c.Id).join(", ");
+        this.report.errors.push(`containers still present: ${names}`);
+        return;
       }
       await sleep(500);
     }
+  }
 
-    const removeAll = async (
-      kind: ObjectKind,
-      listed: { id: string; name: string }[],
-      remove: (id: string) => Promise<unknown>,
-    ) => {
-      const recorded = byKind(kind);
-      const ids = new Set([...recorded.map((o) => o.id), ...listed.map((o) => o.id)]);
-      await Promise.all(
-        [...ids].map(async (id) => {
-          const rec = recorded.find((o) => o.id === id);
-          const name = rec?.name ?? listed.find((o) => o.id === id)?.name ?? id;
-          if (await removeWithRetry(`${kind} ${name}`, () => remove(id))) {
-            if (rec) report.removed.push(rec);
-            else report.swept.push(`${kind} ${name}`);
-          }
-        }),
-      );
-    };
-    await removeAll(
+  async networksSecretsConfigsVolumes(): Promise<void> {
+    const { d, runFilter } = this;
+    await this.removeAll(
       "network",
       (await d.listNetworks({ filters: runFilter }).catch(() => [])).map((n) => ({ id: n.Id, name: n.Name })),
       (id) => d.getNetwork(id).remove(),
     );
-    await removeAll(
+    await this.removeAll(
       "secret",
       (await d.listSecrets({ filters: runFilter }).catch(() => [])).map((s: any) => ({ id: s.ID, name: s.Spec?.Name })),
       (id) => d.getSecret(id).remove(),
     );
-    await removeAll(
+    await this.removeAll(
       "config",
       (await d.listConfigs({ filters: runFilter }).catch(() => [])).map((c) => ({
         id: c.ID,
@@ -388,17 +404,31 @@ export class DockerRealiser {
       (id) => d.getConfig(id).remove(),
     );
     const vols = (await d.listVolumes({ filters: runFilter }).catch(() => ({ Volumes: [] }))).Volumes ?? [];
-    await removeAll(
+    await this.removeAll(
       "volume",
       vols.map((v) => ({ id: v.Name, name: v.Name })),
       (id) => d.getVolume(id).remove(),
     );
+  }
 
-    this.created.splice(0, this.created.length, ...this.created.filter((o) => !report.removed.includes(o)));
-    this.opts.log(
-      `teardown: removed ${report.removed.length}, swept ${report.swept.length}, errors ${report.errors.length}`,
+  /** Removes what was recorded of a kind and what the engine lists with the run's label. */
+  private async removeAll(
+    kind: ObjectKind,
+    listed: { id: string; name: string }[],
+    remove: (id: string) => Promise<unknown>,
+  ): Promise<void> {
+    const recorded = this.byKind(kind);
+    const ids = new Set([...recorded.map((o) => o.id), ...listed.map((o) => o.id)]);
+    await Promise.all(
+      [...ids].map(async (id) => {
+        const rec = recorded.find((o) => o.id === id);
+        const name = rec?.name ?? listed.find((o) => o.id === id)?.name ?? id;
+        if (await this.removeWithRetry(`${kind} ${name}`, () => remove(id))) {
+          if (rec) this.report.removed.push(rec);
+          else this.report.swept.push(`${kind} ${name}`);
+        }
+      }),
     );
-    return report;
   }
 }
 

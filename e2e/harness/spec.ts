@@ -158,18 +158,36 @@ export interface ServiceSpecOptions {
 export function serviceSpecBody(name: string, inputs: Dict, opts: ServiceSpecOptions): Dict {
   const task = inputs.taskSpec as Dict | undefined;
   if (!task?.containerSpec?.image) throw new Error(`e2e harness: service ${name} has no taskSpec.containerSpec.image`);
-  const c = task.containerSpec as Dict;
-  const hc = c.healthcheck as Dict | undefined;
-  const res = task.resources as Dict | undefined;
-  const rp = task.restartPolicy as Dict | undefined;
-  const pl = task.placement as Dict | undefined;
-  const dns = c.dnsConfig as Dict | undefined;
-  const priv = c.privileges as Dict | undefined;
-  const env = c.env as Record<string, string> | undefined;
-  const image = opts.imageMap ? opts.imageMap(c.image) : c.image;
+  const mode = inputs.mode as Dict | undefined;
+  return compact({
+    Name: name,
+    Labels: { ...labelsToMap(inputs.labels), ...opts.labels },
+    TaskTemplate: taskTemplate(task, opts),
+    Mode: mode?.global ? { Global: {} } : { Replicated: { Replicas: mode?.replicated?.replicas ?? 1 } },
+    UpdateConfig: updateConfig(inputs.updateConfig),
+    RollbackConfig: updateConfig(inputs.rollbackConfig),
+    EndpointSpec: endpointSpec(inputs.endpointSpec),
+  });
+}
 
-  const containerSpec = compact({
-    Image: image,
+function taskTemplate(task: Dict, opts: ServiceSpecOptions): Dict {
+  return compact({
+    ContainerSpec: containerSpec(task.containerSpec as Dict, opts),
+    Resources: resources(task.resources),
+    RestartPolicy: restartPolicy(task.restartPolicy),
+    Placement: placement(task.placement),
+    ForceUpdate: task.forceUpdate,
+    Runtime: task.runtime,
+    Networks: task.networksAdvanceds ? (task.networksAdvanceds as Dict[]).map(networkAttachment) : undefined,
+    LogDriver: task.logDriver ? compact({ Name: task.logDriver.name, Options: task.logDriver.options }) : undefined,
+  });
+}
+
+function containerSpec(c: Dict, opts: ServiceSpecOptions): Dict {
+  const dns = c.dnsConfig as Dict | undefined;
+  const env = c.env as Record<string, string> | undefined;
+  return compact({
+    Image: opts.imageMap ? opts.imageMap(c.image) : c.image,
     Labels: { ...labelsToMap(c.labels), ...opts.labels },
     Command: c.commands,
     Args: c.args,
@@ -182,36 +200,13 @@ export function serviceSpecBody(name: string, inputs: Dict, opts: ServiceSpecOpt
     Dir: c.dir,
     User: c.user,
     Groups: c.groups,
-    Privileges: priv
-      ? compact({
-          CredentialSpec: priv.credentialSpec
-            ? compact({ File: priv.credentialSpec.file, Registry: priv.credentialSpec.registry })
-            : undefined,
-          SELinuxContext: priv.seLinuxContext
-            ? compact({
-                Disable: priv.seLinuxContext.disable,
-                User: priv.seLinuxContext.user,
-                Role: priv.seLinuxContext.role,
-                Type: priv.seLinuxContext.type,
-                Level: priv.seLinuxContext.level,
-              })
-            : undefined,
-        })
-      : undefined,
+    Privileges: privileges(c.privileges),
     Init: c.init,
     ReadOnly: c.readOnly,
     Mounts: c.mounts ? (c.mounts as Dict[]).map((m) => mount(m, opts.labels)) : undefined,
     StopSignal: c.stopSignal,
     StopGracePeriod: parseDuration(c.stopGracePeriod),
-    Healthcheck: hc
-      ? compact({
-          Test: hc.tests,
-          Interval: parseDuration(hc.interval),
-          Timeout: parseDuration(hc.timeout),
-          Retries: hc.retries,
-          StartPeriod: parseDuration(hc.startPeriod),
-        })
-      : undefined,
+    Healthcheck: healthcheck(c.healthcheck),
     // Engine format: "IP hostname".
     Hosts: c.hosts ? (c.hosts as Dict[]).map((h) => `${h.ip} ${h.host}`) : undefined,
     DNSConfig: dns ? compact({ Nameservers: dns.nameservers, Search: dns.searches, Options: dns.options }) : undefined,
@@ -230,84 +225,95 @@ export function serviceSpecBody(name: string, inputs: Dict, opts: ServiceSpecOpt
     CapabilityAdd: c.capAdds,
     CapabilityDrop: c.capDrops,
   });
+}
 
-  const mode = inputs.mode as Dict | undefined;
-  const ep = inputs.endpointSpec as Dict | undefined;
+function privileges(priv: Dict | undefined): Dict | undefined {
+  if (!priv) return undefined;
+  const se = priv.seLinuxContext as Dict | undefined;
   return compact({
-    Name: name,
-    Labels: { ...labelsToMap(inputs.labels), ...opts.labels },
-    TaskTemplate: compact({
-      ContainerSpec: containerSpec,
-      Resources: res
-        ? compact({
-            Limits: res.limits
-              ? compact({ NanoCPUs: res.limits.nanoCpus, MemoryBytes: res.limits.memoryBytes })
-              : undefined,
-            Reservations: res.reservation
-              ? compact({
-                  NanoCPUs: res.reservation.nanoCpus,
-                  MemoryBytes: res.reservation.memoryBytes,
-                  GenericResources: genericResources(res.reservation.genericResources),
-                })
-              : undefined,
-          })
-        : undefined,
-      RestartPolicy: rp
-        ? compact({
-            Condition: rp.condition,
-            Delay: parseDuration(rp.delay),
-            MaxAttempts: rp.maxAttempts,
-            Window: parseDuration(rp.window),
-          })
-        : undefined,
-      Placement: pl
-        ? compact({
-            Constraints: pl.constraints,
-            Preferences: pl.prefs
-              ? (pl.prefs as string[]).map((p) => ({ Spread: { SpreadDescriptor: p.replace(/^spread=/, "") } }))
-              : undefined,
-            MaxReplicas: pl.maxReplicas,
-            Platforms: pl.platforms
-              ? (pl.platforms as Dict[]).map((p) => ({ Architecture: p.architecture, OS: p.os }))
-              : undefined,
-          })
-        : undefined,
-      ForceUpdate: task.forceUpdate,
-      Runtime: task.runtime,
-      // `id` is the provider's field; `name` is its deprecated alias (also an id, see pulumi-docker#233).
-      Networks: task.networksAdvanceds
-        ? (task.networksAdvanceds as Dict[]).map((n) =>
-            compact({
-              Target: n.id ?? n.name,
-              Aliases: n.aliases,
-              DriverOpts: n.driverOpts
-                ? Object.fromEntries(
-                    (n.driverOpts as string[]).map((o) => [o.split("=")[0], o.split("=").slice(1).join("=")]),
-                  )
-                : undefined,
-            }),
-          )
-        : undefined,
-      LogDriver: task.logDriver ? compact({ Name: task.logDriver.name, Options: task.logDriver.options }) : undefined,
-    }),
-    Mode: mode?.global ? { Global: {} } : { Replicated: { Replicas: mode?.replicated?.replicas ?? 1 } },
-    UpdateConfig: updateConfig(inputs.updateConfig),
-    RollbackConfig: updateConfig(inputs.rollbackConfig),
-    EndpointSpec: ep
+    CredentialSpec: priv.credentialSpec
+      ? compact({ File: priv.credentialSpec.file, Registry: priv.credentialSpec.registry })
+      : undefined,
+    SELinuxContext: se
+      ? compact({ Disable: se.disable, User: se.user, Role: se.role, Type: se.type, Level: se.level })
+      : undefined,
+  });
+}
+
+function healthcheck(hc: Dict | undefined): Dict | undefined {
+  if (!hc) return undefined;
+  return compact({
+    Test: hc.tests,
+    Interval: parseDuration(hc.interval),
+    Timeout: parseDuration(hc.timeout),
+    Retries: hc.retries,
+    StartPeriod: parseDuration(hc.startPeriod),
+  });
+}
+
+function resources(res: Dict | undefined): Dict | undefined {
+  if (!res) return undefined;
+  return compact({
+    Limits: res.limits ? compact({ NanoCPUs: res.limits.nanoCpus, MemoryBytes: res.limits.memoryBytes }) : undefined,
+    Reservations: res.reservation
       ? compact({
-          Mode: ep.mode,
-          Ports: ep.ports
-            ? (ep.ports as Dict[]).map((p) =>
-                compact({
-                  Name: p.name,
-                  Protocol: p.protocol ?? "tcp",
-                  TargetPort: p.targetPort,
-                  PublishedPort: p.publishedPort,
-                  PublishMode: p.publishMode ?? "ingress",
-                }),
-              )
-            : undefined,
+          NanoCPUs: res.reservation.nanoCpus,
+          MemoryBytes: res.reservation.memoryBytes,
+          GenericResources: genericResources(res.reservation.genericResources),
         })
+      : undefined,
+  });
+}
+
+function restartPolicy(rp: Dict | undefined): Dict | undefined {
+  if (!rp) return undefined;
+  return compact({
+    Condition: rp.condition,
+    Delay: parseDuration(rp.delay),
+    MaxAttempts: rp.maxAttempts,
+    Window: parseDuration(rp.window),
+  });
+}
+
+function placement(pl: Dict | undefined): Dict | undefined {
+  if (!pl) return undefined;
+  return compact({
+    Constraints: pl.constraints,
+    Preferences: pl.prefs
+      ? (pl.prefs as string[]).map((p) => ({ Spread: { SpreadDescriptor: p.replace(/^spread=/, "") } }))
+      : undefined,
+    MaxReplicas: pl.maxReplicas,
+    Platforms: pl.platforms
+      ? (pl.platforms as Dict[]).map((p) => ({ Architecture: p.architecture, OS: p.os }))
+      : undefined,
+  });
+}
+
+/** `id` is the provider's field; `name` is its deprecated alias (also an id, see pulumi-docker#233). */
+function networkAttachment(n: Dict): Dict {
+  return compact({
+    Target: n.id ?? n.name,
+    Aliases: n.aliases,
+    DriverOpts: n.driverOpts
+      ? Object.fromEntries((n.driverOpts as string[]).map((o) => [o.split("=")[0], o.split("=").slice(1).join("=")]))
+      : undefined,
+  });
+}
+
+function endpointSpec(ep: Dict | undefined): Dict | undefined {
+  if (!ep) return undefined;
+  return compact({
+    Mode: ep.mode,
+    Ports: ep.ports
+      ? (ep.ports as Dict[]).map((p) =>
+          compact({
+            Name: p.name,
+            Protocol: p.protocol ?? "tcp",
+            TargetPort: p.targetPort,
+            PublishedPort: p.publishedPort,
+            PublishMode: p.publishMode ?? "ingress",
+          }),
+        )
       : undefined,
   });
 }

@@ -139,9 +139,15 @@ export interface RouteResult {
 }
 
 /** A task inside the admin allowlist that shares a network with the gateway and has the CA mounted. */
-function allowlistedClient(
-  ctx: StackContext,
-): { service: string; task: Task; gatewayIp: string; sourceIp: string; caFile?: string } | undefined {
+interface AllowlistedClient {
+  readonly service: string;
+  readonly task: Task;
+  readonly gatewayIp: string;
+  readonly sourceIp: string;
+  readonly caFile?: string;
+}
+
+function allowlistedClient(ctx: StackContext): AllowlistedClient | undefined {
   const candidates = Object.entries(ctx.exports.intendedReachability)
     .filter(([s, peers]) => s !== "gateway" && peers.includes("gateway"))
     .map(([s]) => s);
@@ -172,11 +178,13 @@ async function backendBodies(ctx: StackContext, r: RouteSpec): Promise<Set<strin
   return bodies;
 }
 
+/** Whether an answer came from a route's backend: a stand-in names its replica, a real server is known by its body. */
+type FromBackend = (servedBy: string | undefined, bodySha: string | undefined) => boolean;
+
 export async function probeRoutes(ctx: StackContext): Promise<{ results: RouteResult[]; checks: Check[] }> {
   const hostSource = await gwbridgeGateway(ctx);
   const hostAllowed = ipInCidrs(hostSource, ctx.topology.adminCidrs);
   const inside = allowlistedClient(ctx);
-  const httpsContainerPort = ctx.spec("gateway").ports.find((p) => p.name === "https")!.port;
   const results: RouteResult[] = [];
   let hsts = true;
   for (const r of ctx.topology.routes) {
@@ -184,70 +192,33 @@ export async function probeRoutes(ctx: StackContext): Promise<{ results: RouteRe
     const path = routePath(ctx, r);
     const backend = new Set((ctx.tasks[r.service] ?? []).map((t) => t.hostname));
     const bodies = await backendBodies(ctx, r);
-    // A stand-in names the replica that answered; a real server's answer is recognised by its body.
-    const fromBackend = (servedBy: string | undefined, bodySha: string | undefined) =>
+    const fromBackend: FromBackend = (servedBy, bodySha) =>
       servedBy !== undefined ? backend.has(servedBy) : bodySha !== undefined && bodies.has(bodySha);
     const res = await gatewayGet(ctx, host, path);
     hsts &&= Boolean(res.hsts);
     const servedByBackend = fromBackend(res.servedBy, res.bodySha256);
     const fromHost = `GET https://${host}${path} from this host (${hostSource}) -> ${res.status || res.error}${res.servedBy ? ` served by ${res.servedBy}` : servedByBackend ? " with the backend's own body" : ""}`;
     if (!r.admin || hostAllowed) {
-      results.push({
-        route: host,
-        service: r.service,
-        admin: r.admin,
-        ok: res.status === 200 && servedByBackend,
-        fromHost,
-      });
+      const ok = res.status === 200 && servedByBackend;
+      results.push({ route: host, service: r.service, admin: r.admin, ok, fromHost });
       continue;
     }
     // Admin route: refused from outside the allowlist, served from a task inside it.
-    let fromAllowlist = "no task inside adminCidrs shares a network with the gateway";
-    let insideOk = false;
-    if (inside) {
-      const ca = inside.caFile ? `--cacert '${inside.caFile}'` : "-k";
-      const out = await ctx.sh(
-        inside.service,
-        `curl -sS --max-time 5 ${ca} --connect-to ${host}:443:${inside.gatewayIp}:${httpsContainerPort} -D - -w '\ncode=%{http_code}' 'https://${host}${path}'`,
-        { task: inside.task },
-      );
-      // stdout: headers, a blank line, the body, then the status code curl appends.
-      const code = /\ncode=(\d+)$/.exec(out.stdout)?.[1];
-      const head = out.stdout.indexOf("\r\n\r\n");
-      const body = head >= 0 ? out.stdout.slice(head + 4, out.stdout.lastIndexOf("\ncode=")) : undefined;
-      const servedBy = /^x-served-by:\s*(\S+)/im.exec(head >= 0 ? out.stdout.slice(0, head) : "")?.[1];
-      const served = fromBackend(servedBy, body === undefined ? undefined : sha256(body));
-      insideOk = code === "200" && served && Boolean(inside.caFile);
-      fromAllowlist =
-        `from ${inside.service}.${inside.task.slot} (${inside.sourceIp}, in ${ctx.topology.adminCidrs.join(",")}) via ${inside.gatewayIp}:${httpsContainerPort} -> ` +
-        `${code ?? out.stderr.trim().slice(0, 200)}${servedBy ? ` served by ${servedBy}` : served ? " with the backend's own body" : ""}${inside.caFile ? ", chain verified with the mounted CA" : ", WITHOUT a CA to verify"}`;
-    }
+    const insideTry = inside
+      ? await adminFromInside(ctx, inside, host, path, fromBackend)
+      : { ok: false, text: "no task inside adminCidrs shares a network with the gateway" };
     results.push({
       route: host,
       service: r.service,
       admin: true,
-      ok: res.status === 403 && insideOk,
+      ok: res.status === 403 && insideTry.ok,
       fromHost,
-      fromAllowlist,
+      fromAllowlist: insideTry.text,
     });
   }
-
   const checks: Check[] = [];
-  const first = ctx.topology.routes.find((r) => !r.admin) ?? ctx.topology.routes[0];
-  if (first) {
-    const host = routeHost(ctx, first);
-    const path = routePath(ctx, first);
-    const httpsPort = ctx.published("gateway", "https");
-    const httpPort = ctx.published("gateway", "http");
-    const redirect = await httpGet(httpPort, host, path);
-    const expected = `https://${host}${httpsPort === 443 ? "" : `:${httpsPort}`}${path}`;
-    const followed = redirect.location === expected ? await gatewayGet(ctx, host, path) : undefined;
-    checks.push({
-      name: "Gateway redirects HTTP to its published HTTPS port",
-      ok: redirect.status === 301 && redirect.location === expected && followed?.status === 200,
-      detail: `http://${host}:${httpPort}${path} -> ${redirect.status || redirect.error} ${redirect.location ?? ""}${followed ? `, followed -> ${followed.status}` : ""}`,
-    });
-  }
+  const redirect = await redirectCheck(ctx);
+  if (redirect) checks.push(redirect);
   // TLS for the domain itself (a name of the certificate), then a Host no route claims.
   const unknown = await gatewayGet(ctx, `unknown.${ctx.topology.domain}`, "/", undefined, 10_000, ctx.topology.domain);
   hsts &&= Boolean(unknown.hsts);
@@ -262,6 +233,51 @@ export async function probeRoutes(ctx: StackContext): Promise<{ results: RouteRe
     detail: hsts ? "on every answer, its own 403 and 404 included" : "missing on an answer (see details.routes)",
   });
   return { results, checks };
+}
+
+/** An admin route requested from a task inside the allowlist, straight to the gateway's HTTPS container port. */
+async function adminFromInside(
+  ctx: StackContext,
+  inside: AllowlistedClient,
+  host: string,
+  path: string,
+  fromBackend: FromBackend,
+): Promise<{ ok: boolean; text: string }> {
+  const httpsContainerPort = ctx.spec("gateway").ports.find((p) => p.name === "https")!.port;
+  const ca = inside.caFile ? `--cacert '${inside.caFile}'` : "-k";
+  const out = await ctx.sh(
+    inside.service,
+    `curl -sS --max-time 5 ${ca} --connect-to ${host}:443:${inside.gatewayIp}:${httpsContainerPort} -D - -w '\ncode=%{http_code}' 'https://${host}${path}'`,
+    { task: inside.task },
+  );
+  // stdout: headers, a blank line, the body, then the status code curl appends.
+  const code = /\ncode=(\d+)$/.exec(out.stdout)?.[1];
+  const head = out.stdout.indexOf("\r\n\r\n");
+  const body = head >= 0 ? out.stdout.slice(head + 4, out.stdout.lastIndexOf("\ncode=")) : undefined;
+  const servedBy = /^x-served-by:\s*(\S+)/im.exec(head >= 0 ? out.stdout.slice(0, head) : "")?.[1];
+  const served = fromBackend(servedBy, body === undefined ? undefined : sha256(body));
+  const text =
+    `from ${inside.service}.${inside.task.slot} (${inside.sourceIp}, in ${ctx.topology.adminCidrs.join(",")}) via ${inside.gatewayIp}:${httpsContainerPort} -> ` +
+    `${code ?? out.stderr.trim().slice(0, 200)}${servedBy ? ` served by ${servedBy}` : served ? " with the backend's own body" : ""}${inside.caFile ? ", chain verified with the mounted CA" : ", WITHOUT a CA to verify"}`;
+  return { ok: code === "200" && served && Boolean(inside.caFile), text };
+}
+
+/** Plain HTTP on the published port redirects to the published HTTPS port, and the redirect works. */
+async function redirectCheck(ctx: StackContext): Promise<Check | undefined> {
+  const first = ctx.topology.routes.find((r) => !r.admin) ?? ctx.topology.routes[0];
+  if (!first) return undefined;
+  const host = routeHost(ctx, first);
+  const path = routePath(ctx, first);
+  const httpsPort = ctx.published("gateway", "https");
+  const httpPort = ctx.published("gateway", "http");
+  const redirect = await httpGet(httpPort, host, path);
+  const expected = `https://${host}${httpsPort === 443 ? "" : `:${httpsPort}`}${path}`;
+  const followed = redirect.location === expected ? await gatewayGet(ctx, host, path) : undefined;
+  return {
+    name: "Gateway redirects HTTP to its published HTTPS port",
+    ok: redirect.status === 301 && redirect.location === expected && followed?.status === 200,
+    detail: `http://${host}:${httpPort}${path} -> ${redirect.status || redirect.error} ${redirect.location ?? ""}${followed ? `, followed -> ${followed.status}` : ""}`,
+  };
 }
 
 /** The route balancing over the most replicas (load balancing and failover need more than one). */
@@ -330,8 +346,6 @@ export async function probeFailover(
   ctx: StackContext,
   opts: { minRequests?: number; killAfter?: number; pauseMs?: number; timeoutMs?: number } = {},
 ): Promise<FailoverDetails> {
-  const minRequests = opts.minRequests ?? 200;
-  const killAfter = opts.killAfter ?? 40;
   const pauseMs = opts.pauseMs ?? 25;
   const r = balancedRoute(ctx);
   const empty = {
@@ -356,102 +370,152 @@ export async function probeFailover(
     };
   await waitForActiveServers(ctx, r, replicas, 60_000);
   const serviceId = (await ctx.service(r.service)).ID as string;
-  const host = routeHost(ctx, r);
-  const path = routePath(ctx, r);
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
-  const records: { t: number; res: GatewayResponse }[] = [];
-  let killedAt: number | undefined;
-  let recoveredAt: number | undefined;
-  let downAt: number | undefined;
-  let gatewayBackAt: number | undefined;
-  let replacement: string | undefined;
-  let stop = false;
-  const deadline = () => (killedAt ?? Date.now()) + (opts.timeoutMs ?? 120_000);
+  const run = new FailoverRun(
+    ctx,
+    r,
+    { serviceId, replicas, before, victim },
+    {
+      minRequests: opts.minRequests ?? 200,
+      killAfter: opts.killAfter ?? 40,
+      pauseMs,
+      timeoutMs: opts.timeoutMs ?? 120_000,
+    },
+  );
+  return run.run();
+}
 
-  const kill = async () => {
-    killedAt = Date.now();
+/** One failover run: a sender of requests and a watcher of the swarm and HAProxy, sharing what they saw. */
+class FailoverRun {
+  private readonly host: string;
+  private readonly path: string;
+  private readonly agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  private readonly records: { t: number; res: GatewayResponse }[] = [];
+  private killedAt?: number;
+  private recoveredAt?: number;
+  private downAt?: number;
+  private gatewayBackAt?: number;
+  private replacement?: string;
+  private stop = false;
+
+  constructor(
+    private readonly ctx: StackContext,
+    private readonly r: RouteSpec,
+    private readonly target: { serviceId: string; replicas: number; before: readonly Task[]; victim: Task },
+    private readonly opts: { minRequests: number; killAfter: number; pauseMs: number; timeoutMs: number },
+  ) {
+    this.host = routeHost(ctx, r);
+    this.path = routePath(ctx, r);
+  }
+
+  async run(): Promise<FailoverDetails> {
+    try {
+      await Promise.all([this.sender(), this.watcher()]);
+    } finally {
+      this.stop = true;
+      this.agent.destroy();
+    }
+    return this.result();
+  }
+
+  private deadline(): number {
+    return (this.killedAt ?? Date.now()) + this.opts.timeoutMs;
+  }
+
+  private replacementServed(): boolean {
+    return this.replacement !== undefined && this.records.some((x) => x.res.servedBy === this.replacement);
+  }
+
+  private async kill(): Promise<void> {
+    const { ctx, target } = this;
+    this.killedAt = Date.now();
     ctx.progress.line(
-      `  killing ${r.service}.${victim.slot} (container ${victim.containerId.slice(0, 12)}) after ${records.length} requests`,
+      `  killing ${this.r.service}.${target.victim.slot} (container ${target.victim.containerId.slice(0, 12)}) after ${this.records.length} requests`,
     );
     await ctx.docker
-      .getContainer(victim.containerId)
+      .getContainer(target.victim.containerId)
       .kill()
       .catch((e) => ctx.progress.line(`  kill failed: ${errorText(e)}`));
-  };
+  }
 
-  const sender = async () => {
-    while (!stop) {
-      const res = await gatewayGet(ctx, host, path, agent);
-      records.push({ t: Date.now(), res });
-      if (records.length === killAfter) await kill();
-      const usedReplacement = replacement !== undefined && records.some((x) => x.res.servedBy === replacement);
-      if (records.length >= minRequests && gatewayBackAt && usedReplacement) stop = true;
-      if (killedAt && Date.now() > deadline()) stop = true;
-      if (!stop) await sleep(pauseMs);
+  private async sender(): Promise<void> {
+    while (!this.stop) {
+      const res = await gatewayGet(this.ctx, this.host, this.path, this.agent);
+      this.records.push({ t: Date.now(), res });
+      if (this.records.length === this.opts.killAfter) await this.kill();
+      if (this.records.length >= this.opts.minRequests && this.gatewayBackAt && this.replacementServed())
+        this.stop = true;
+      if (this.killedAt && Date.now() > this.deadline()) this.stop = true;
+      if (!this.stop) await sleep(this.opts.pauseMs);
     }
-  };
+  }
 
-  const watcher = async () => {
-    while (!stop) {
-      if (killedAt) {
-        if (!recoveredAt) {
-          const tasks = await serviceTasks(ctx.docker, serviceId);
-          const healthy = tasks.filter(
-            (t) =>
-              t.desiredState === "running" &&
-              t.state === "running" &&
-              (t.health === undefined || t.health === "healthy") &&
-              t.containerId !== victim.containerId,
-          );
-          if (healthy.length >= replicas) {
-            recoveredAt = Date.now();
-            const fresh = healthy.find((t) => !before.some((b) => b.containerId === t.containerId));
-            if (fresh?.containerId) {
-              const info = await ctx.docker
-                .getContainer(fresh.containerId)
-                .inspect()
-                .catch(() => undefined);
-              replacement = info?.Config?.Hostname ?? fresh.containerId.slice(0, 12);
-            }
-            ctx.progress.line(
-              `  swarm runs ${replicas} healthy replicas again after ${((recoveredAt - killedAt) / 1000).toFixed(1)} s (replacement ${replacement ?? "?"})`,
-            );
-          }
-        }
-        const active = await activeServers(ctx, r);
-        if (active !== undefined && active < replicas && !downAt) downAt = Date.now();
-        if (recoveredAt && !gatewayBackAt && active === replicas) {
-          gatewayBackAt = Date.now();
-          ctx.progress.line(
-            `  gateway routes to ${replicas} servers again after ${((gatewayBackAt - killedAt) / 1000).toFixed(1)} s`,
-          );
-        }
+  private async watcher(): Promise<void> {
+    while (!this.stop) {
+      if (this.killedAt) {
+        if (!this.recoveredAt) await this.checkSwarmRecovered(this.killedAt);
+        await this.checkGateway(this.killedAt);
       }
       await sleep(250);
     }
-  };
-
-  try {
-    await Promise.all([sender(), watcher()]);
-  } finally {
-    stop = true;
-    agent.destroy();
   }
-  const ms = records.map((x) => x.res.ms).sort((a, b) => a - b);
-  const pct = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? 0;
-  const failed = records.filter((x) => x.res.status !== 200);
-  const since = (t?: number) => (t && killedAt ? Math.round((t - killedAt) / 100) / 10 : null);
-  return {
-    route: host,
-    requests: records.length,
-    failedRequests: failed.length,
-    recoverySeconds: since(recoveredAt),
-    killed: `${r.service}.${victim.slot} (${victim.hostname})`,
-    gatewayMarkedDownSeconds: since(downAt),
-    gatewayRecoverySeconds: since(gatewayBackAt),
-    replacementServed: replacement !== undefined && records.some((x) => x.res.servedBy === replacement),
-    latencyMs: { p50: pct(0.5), p99: pct(0.99), max: ms[ms.length - 1] ?? 0 },
-    failures: failed.slice(0, 10).map((x) => `${since(x.t) ?? "before kill"} s: ${x.res.status || x.res.error}`),
-    pauseMs,
-  };
+
+  /** The swarm runs every replica healthy again, one of them a new container: the replacement. */
+  private async checkSwarmRecovered(killedAt: number): Promise<void> {
+    const { ctx, target } = this;
+    const tasks = await serviceTasks(ctx.docker, target.serviceId);
+    const healthy = tasks.filter(
+      (t) =>
+        t.desiredState === "running" &&
+        t.state === "running" &&
+        (t.health === undefined || t.health === "healthy") &&
+        t.containerId !== target.victim.containerId,
+    );
+    if (healthy.length < target.replicas) return;
+    this.recoveredAt = Date.now();
+    const fresh = healthy.find((t) => !target.before.some((b) => b.containerId === t.containerId));
+    if (fresh?.containerId) {
+      const info = await ctx.docker
+        .getContainer(fresh.containerId)
+        .inspect()
+        .catch(() => undefined);
+      this.replacement = info?.Config?.Hostname ?? fresh.containerId.slice(0, 12);
+    }
+    ctx.progress.line(
+      `  swarm runs ${target.replicas} healthy replicas again after ${((this.recoveredAt - killedAt) / 1000).toFixed(1)} s (replacement ${this.replacement ?? "?"})`,
+    );
+  }
+
+  /** HAProxy marks the killed server down, then uses every server again once the swarm has recovered. */
+  private async checkGateway(killedAt: number): Promise<void> {
+    const { replicas } = this.target;
+    const active = await activeServers(this.ctx, this.r);
+    if (active !== undefined && active < replicas && !this.downAt) this.downAt = Date.now();
+    if (this.recoveredAt && !this.gatewayBackAt && active === replicas) {
+      this.gatewayBackAt = Date.now();
+      this.ctx.progress.line(
+        `  gateway routes to ${replicas} servers again after ${((this.gatewayBackAt - killedAt) / 1000).toFixed(1)} s`,
+      );
+    }
+  }
+
+  private result(): FailoverDetails {
+    const { records, killedAt, target } = this;
+    const ms = records.map((x) => x.res.ms).sort((a, b) => a - b);
+    const pct = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? 0;
+    const failed = records.filter((x) => x.res.status !== 200);
+    const since = (t?: number) => (t && killedAt ? Math.round((t - killedAt) / 100) / 10 : null);
+    return {
+      route: this.host,
+      requests: records.length,
+      failedRequests: failed.length,
+      recoverySeconds: since(this.recoveredAt),
+      killed: `${this.r.service}.${target.victim.slot} (${target.victim.hostname})`,
+      gatewayMarkedDownSeconds: since(this.downAt),
+      gatewayRecoverySeconds: since(this.gatewayBackAt),
+      replacementServed: this.replacementServed(),
+      latencyMs: { p50: pct(0.5), p99: pct(0.99), max: ms[ms.length - 1] ?? 0 },
+      failures: failed.slice(0, 10).map((x) => `${since(x.t) ?? "before kill"} s: ${x.res.status || x.res.error}`),
+      pauseMs: this.opts.pauseMs,
+    };
+  }
 }

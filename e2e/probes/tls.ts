@@ -228,38 +228,60 @@ async function aclConfinement(
 }
 
 export async function probeTls(ctx: StackContext): Promise<TlsReport> {
-  const t = ctx.topology;
   const checks: Check[] = [];
   const details: Record<string, unknown> = {};
-  const brokerSpec = ctx.spec("mosquitto");
-  const mqttsPort = brokerSpec.ports.find((p) => p.appProtocol === "mqtts")!;
+  const mqttsPort = ctx.spec("mosquitto").ports.find((p) => p.appProtocol === "mqtts")!;
   const mqttsHost = ctx.published("mosquitto", mqttsPort.name);
   const device = deviceIdentity(ctx);
   const nonce = crypto.randomBytes(4).toString("hex");
+  const mqttsOk = await deviceSession(ctx, { device, mqttsHost, mqttsPort: mqttsPort.port, nonce }, checks, details);
+  const untrustedClientRefused = await strangersRefused(ctx, { device, mqttsHost, nonce }, checks, details);
+  const plaintextRefused = await plaintextMqttRefused(ctx, mqttsHost, details);
+  checks.push(await brokerCertificateCheck(ctx, mqttsHost, device));
+  checks.push(await gatewayCertificateCheck(ctx));
+  return { mqttsOk, plaintextRefused, untrustedClientRefused, checks, details };
+}
 
-  // 1. A device with the program's client certificate: connect, ACL-bound publish/subscribe, both ways with an in-swarm client.
-  let mqttsOk = false;
-  if (device) {
-    const peer = t.tls.mqttClients.find(
-      (c) => c !== device && (sharedTopic(t, device, c, "x") || sharedTopic(t, c, device, "x")),
-    );
-    const exchange = peer
-      ? await mqttExchange(ctx, peer, "mosquitto", mqttsPort.port)
-      : { ok: false, evidence: ["no in-swarm client shares a topic with the device"] };
-    details.mqtts = { device, peer, port: mqttsHost, evidence: exchange.evidence };
-    mqttsOk = exchange.ok;
-
-    if (peer) checks.push(await aclConfinement(ctx, device, peer, mqttsHost, mqttsPort.port, nonce));
-  } else {
+/**
+ * 1. A device with the program's client certificate: connect, ACL-bound publish/subscribe, both
+ * ways with an in-swarm client. Returns whether the exchange worked.
+ */
+async function deviceSession(
+  ctx: StackContext,
+  at: { device?: string; mqttsHost: number; mqttsPort: number; nonce: string },
+  checks: Check[],
+  details: Record<string, unknown>,
+): Promise<boolean> {
+  const t = ctx.topology;
+  const { device, mqttsHost } = at;
+  if (!device) {
     details.mqtts = "no device identity in tls.mqttClients: nothing to connect as from outside";
+    return false;
   }
+  const peer = t.tls.mqttClients.find(
+    (c) => c !== device && (sharedTopic(t, device, c, "x") || sharedTopic(t, c, device, "x")),
+  );
+  const exchange = peer
+    ? await mqttExchange(ctx, peer, "mosquitto", at.mqttsPort)
+    : { ok: false, evidence: ["no in-swarm client shares a topic with the device"] };
+  details.mqtts = { device, peer, port: mqttsHost, evidence: exchange.evidence };
+  if (peer) checks.push(await aclConfinement(ctx, device, peer, mqttsHost, at.mqttsPort, at.nonce));
+  return exchange.ok;
+}
 
-  // 2. No client certificate; 3. a certificate from another CA.
+/** 2. No client certificate; 3. a certificate from another CA. Returns whether the latter was refused. */
+async function strangersRefused(
+  ctx: StackContext,
+  at: { device?: string; mqttsHost: number; nonce: string },
+  checks: Check[],
+  details: Record<string, unknown>,
+): Promise<boolean> {
+  const t = ctx.topology;
   const noCert = await connectDevice({
-    port: mqttsHost,
+    port: at.mqttsHost,
     servername: t.tls.mqttHostname,
     ca: ctx.caPem,
-    clientId: `e2e-nocert-${nonce}`,
+    clientId: `e2e-nocert-${at.nonce}`,
   });
   if (noCert.connected) await endDevice(noCert.client);
   checks.push({
@@ -267,18 +289,25 @@ export async function probeTls(ctx: StackContext): Promise<TlsReport> {
     ok: !noCert.connected,
     detail: noCert.connected ? "CONNACK received" : noCert.error,
   });
-  const stranger = await throwawayClient(device ?? "e2e-device");
+  const stranger = await throwawayClient(at.device ?? "e2e-device");
   const untrusted = await connectDevice({
-    port: mqttsHost,
+    port: at.mqttsHost,
     servername: t.tls.mqttHostname,
     ca: ctx.caPem,
     ...stranger,
-    clientId: `e2e-untrusted-${nonce}`,
+    clientId: `e2e-untrusted-${at.nonce}`,
   });
   if (untrusted.connected) await endDevice(untrusted.client);
   details.untrustedClient = untrusted.connected ? "CONNACK received" : untrusted.error;
+  return !untrusted.connected;
+}
 
-  // 4. Plaintext MQTT: not on the host, not on the TLS port, not from any task that shares a network with the broker.
+/** 4. Plaintext MQTT: not on the host, not on the TLS port, not from any task that shares a network with the broker. */
+async function plaintextMqttRefused(
+  ctx: StackContext,
+  mqttsHost: number,
+  details: Record<string, unknown>,
+): Promise<boolean> {
   const hostPlain = await tcpRefused(1883);
   const plainOnTls = await plainMqtt(mqttsHost);
   const neighbours = Object.entries(ctx.exports.intendedReachability)
@@ -290,14 +319,18 @@ export async function probeTls(ctx: StackContext): Promise<TlsReport> {
     const r = await ctx.netprobe(s, { tcp: ips.map((ip) => [ip, 1883] as [string, number]) });
     for (const [k, v] of Object.entries(r.tcp)) inside[`${s} -> ${k}`] = v.result;
   }
-  const plaintextRefused =
+  details.plaintext = { "127.0.0.1:1883": hostPlain, [`plain MQTT to 127.0.0.1:${mqttsHost}`]: plainOnTls, ...inside };
+  return (
     hostPlain === "ECONNREFUSED" &&
     plainOnTls !== "CONNACK" &&
     Object.keys(inside).length > 0 &&
-    Object.values(inside).every((v) => v !== "open");
-  details.plaintext = { "127.0.0.1:1883": hostPlain, [`plain MQTT to 127.0.0.1:${mqttsHost}`]: plainOnTls, ...inside };
+    Object.values(inside).every((v) => v !== "open")
+  );
+}
 
-  // 5. The certificates served, against the ones the program issued and its CA.
+/** 5a. The broker's served certificate, against the one the program issued and its CA. */
+async function brokerCertificateCheck(ctx: StackContext, mqttsHost: number, device?: string): Promise<Check> {
+  const t = ctx.topology;
   const deviceLeaf = device ? ctx.leaf(mqttClientCertName(device)) : undefined;
   const broker = await serverCertificate(
     mqttsHost,
@@ -305,15 +338,18 @@ export async function probeTls(ctx: StackContext): Promise<TlsReport> {
     ctx.caPem,
     deviceLeaf ? { cert: deviceLeaf.certPem, key: deviceLeaf.keyPem } : undefined,
   );
-  checks.push(
-    certificateCheck(
-      `Broker serves the program's certificate on ${mqttsHost}`,
-      broker,
-      ctx.leaf("mosquitto").certPem,
-      ctx.caPem,
-      [t.tls.mqttHostname, "mosquitto", ...brokerSpec.aliases],
-    ),
+  return certificateCheck(
+    `Broker serves the program's certificate on ${mqttsHost}`,
+    broker,
+    ctx.leaf("mosquitto").certPem,
+    ctx.caPem,
+    [t.tls.mqttHostname, "mosquitto", ...ctx.spec("mosquitto").aliases],
   );
+}
+
+/** 5b. The gateway's served certificate, verified for every route's name (SNI). */
+async function gatewayCertificateCheck(ctx: StackContext): Promise<Check> {
+  const t = ctx.topology;
   const httpsPort = ctx.published("gateway", "https");
   const hosts = t.routes.map((r) => `${r.subdomain}.${t.domain}`);
   const gatewayCerts = await Promise.all(hosts.map((h) => serverCertificate(httpsPort, h, ctx.caPem)));
@@ -325,11 +361,9 @@ export async function probeTls(ctx: StackContext): Promise<TlsReport> {
     [t.domain, ...hosts],
   );
   const everyName = gatewayCerts.every((c) => c.authorized);
-  checks.push({
+  return {
     ...gw,
     ok: gw.ok && everyName,
     detail: `${gw.detail}; verified for SNI ${hosts.join(", ")}: ${everyName ? "yes" : gatewayCerts.map((c, i) => `${hosts[i]} ${c.error ?? "ok"}`).join(", ")}`,
-  });
-
-  return { mqttsOk, plaintextRefused, untrustedClientRefused: !untrusted.connected, checks, details };
+  };
 }
