@@ -42,7 +42,7 @@ export function mergeTopology(config: StackConfig): Topology {
     tiers: mergeTiers(config),
     services,
     flows: mergeFlows(config, byName),
-    routes: mergeRoutes(config, byName),
+    routes: mergeRoutes(config),
     tls: {
       validityDays: config.tls.validityDays,
       earlyRenewalDays: config.tls.earlyRenewalDays,
@@ -132,7 +132,7 @@ function mergeService(
   };
 }
 
-/** Reference flows, then the stack's, each once; only flows between services that exist. */
+/** Reference flows (between catalog services, which always exist), then the stack's that can exist, each once. */
 function mergeFlows(config: StackConfig, services: ReadonlyMap<string, ServiceSpec>): FlowSpec[] {
   const flows: FlowSpec[] = [...referenceFlows];
   for (const text of config.flows) {
@@ -142,18 +142,16 @@ function mergeFlows(config: StackConfig, services: ReadonlyMap<string, ServiceSp
       flows.push({ ...flow, purpose: "Declared in stack config" });
     }
   }
-  return flows.filter((f) => services.has(f.from) && services.has(f.to));
+  return flows;
 }
 
 /**
- * Reference routes to services that exist, then the stack's, one per subdomain. A stack route on a reference
+ * Reference routes (to catalog services), then the stack's, one per subdomain. A stack route on a reference
  * route's subdomain replaces it; validation allows that only for the same service (validateRoutes.ts), and
  * rejects a second stack route on one subdomain, so nothing is replaced silently.
  */
-function mergeRoutes(config: StackConfig, services: ReadonlyMap<string, ServiceSpec>): RouteSpec[] {
-  const routes = new Map<string, RouteSpec>(
-    referenceRoutes.filter((r) => services.has(r.service)).map((r) => [r.subdomain, r]),
-  );
+function mergeRoutes(config: StackConfig): RouteSpec[] {
+  const routes = new Map<string, RouteSpec>(referenceRoutes.map((r) => [r.subdomain, r]));
   const configured = new Set<string>();
   for (const { subdomain, service, port, admin, purpose } of config.routes) {
     if (configured.has(subdomain)) continue;

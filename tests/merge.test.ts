@@ -257,3 +257,77 @@ describe("merging tiers, flows and routes", () => {
     expect(topologyFrom({ environment: "prod", encryptOverlays: false }).encryptOverlays).toBe(false);
   });
 });
+
+describe("merge details the reference stacks do not reach", () => {
+  const merged = (raw: Record<string, unknown>) =>
+    mergeTopology(
+      parseStackConfig(
+        Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])),
+      ),
+    );
+
+  it("encrypts overlays by default in prod only", () => {
+    expect(merged({ environment: "prod" }).encryptOverlays).toBe(true);
+    expect(merged({ environment: "dev" }).encryptOverlays).toBe(false);
+  });
+
+  it("keeps reissue and rotation counters as strings, and no reissue when none is set", () => {
+    const t = merged({ ...dev, tls: { reissue: 2 }, rotations: { redis: 3, "mqtt-client-node-red": "b" } });
+    expect(t.tls.reissue).toBe("2");
+    expect(t.rotations).toEqual({ redis: "3", "mqtt-client-node-red": "b" });
+    expect(merged(dev).tls.reissue).toBeUndefined();
+    expect(merged(dev).rotations).toEqual({});
+  });
+
+  it("gives a reference tier the network its override names", () => {
+    const t = merged({ ...dev, tiers: [{ name: "cache", network: "site-cache" }] });
+    expect(t.tiers.find((x) => x.name === "cache")!.network).toBe("site-cache");
+  });
+
+  it("leaves nothing in place of a service it cannot build", () => {
+    const t = merged({ ...dev, services: { Bad_Name: newService, api: { role: "api" } } });
+    expect(t.services.map((s) => s.name)).toEqual(referenceServices.map((s) => s.name));
+  });
+
+  it("accepts a one-letter service name", () => {
+    expect(unbuildableService("a", {}, true)).toBeUndefined();
+  });
+
+  it("builds a new singleton without volumes, constraints or environment of its own", () => {
+    const api = merged({ ...dev, services: { api: { ...newService, singleton: true } } }).services.at(-1)!;
+    expect(api).toMatchObject({ name: "api", singleton: true, volumes: [], placement: [], env: {} });
+  });
+
+  it("leaves out stack flows it cannot read or build, and adds one that differs only in port", () => {
+    const t = merged({
+      ...dev,
+      flows: ["not a flow", "ghost -> grafana:3000", "redis -> grafana:1", "grafana -> influxdb:8086"],
+    });
+    expect(t.flows).toEqual(referenceFlows);
+    // Each repeats a reference flow in all but one of client, server and port.
+    const api = { ...newService, ports: [{ name: "http", port: 8086, appProtocol: "http", purpose: "API" }] };
+    const other = merged({
+      ...dev,
+      services: { api },
+      flows: ["redis -> influxdb:8086", "grafana -> api:8086", "grafana -> influxdb:8086"],
+    });
+    expect(other.flows).toEqual([
+      ...referenceFlows,
+      { from: "redis", to: "influxdb", port: 8086, purpose: "Declared in stack config" },
+      { from: "grafana", to: "api", port: 8086, purpose: "Declared in stack config" },
+    ]);
+  });
+
+  it("keeps the first of two stack routes on one subdomain", () => {
+    const t = merged({
+      ...dev,
+      routes: [
+        { subdomain: "dash", service: "grafana", port: 3000, purpose: "First" },
+        { subdomain: "dash", service: "influxdb", port: 8086, purpose: "Second" },
+      ],
+    });
+    expect(t.routes.filter((r) => r.subdomain === "dash")).toEqual([
+      { subdomain: "dash", service: "grafana", port: 3000, admin: true, purpose: "First" },
+    ]);
+  });
+});
