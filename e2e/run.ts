@@ -18,7 +18,7 @@ import { planNetworks } from "../model/networks";
 import { Topology } from "../model/types";
 import { PROJECT_ROOT, readStackConfig } from "../tools/stackFile";
 import { containmentRejected, installContainment, removeContainment } from "./lib/containment";
-import { kernelFacts } from "./lib/kernel";
+import { environmentFacts } from "./lib/environment";
 import { StackContext } from "./lib/context";
 import { exitWith, loadTopology, RunLifecycle } from "./lib/lifecycle";
 import { serviceOf } from "./lib/services";
@@ -126,28 +126,15 @@ async function prepareEngine(run: E2eRun): Promise<Docker> {
 /** What this engine and kernel can do, and what that means for what the run proves. */
 async function describeEnvironment(run: E2eRun, docker: Docker, topology: Topology): Promise<void> {
   const { report } = run;
-  const kernel = kernelFacts();
-  const version = await docker.version();
-  const encryption = topology.encryptOverlays ? "on" : "off";
-  report.environment = {
-    dockerEngine: version.Version,
-    kernel: version.KernelVersion,
-    ipvs: kernel.ipvs,
-    ipsecEsp: kernel.esp,
-    ipsecEspProbe: kernel.espDetail,
-    overlayEncryption: encryption,
-    publishMode: topology.publishMode,
-    endpointModes: [...new Set(topology.services.map((s) => s.endpointMode))],
-    harness:
-      "e2e/harness: test stand-in for the Pulumi docker, tls and random providers (Engine API, real X.509, CSPRNG); not used by pulumi up",
-  };
+  const { kernel, environment } = await environmentFacts(docker, topology);
+  report.environment = environment;
   report.notes.push(
     `overlay encryption is ${topology.encryptOverlays ? "on" : "OFF"} in this stack: the kernel ${kernel.esp ? "has" : "has no"} IPsec ESP (${kernel.espDetail}); prod encrypts overlays, so the encrypted data plane is not what this run proves`,
     `VIP endpoints and the ingress routing mesh are not used: IPVS is ${kernel.ipvs ? "present" : "absent"}; services resolve by DNS round-robin (dnsrr) and publish in host mode`,
     "the program runs under e2e/harness, a test stand-in for the docker, tls and random providers; pulumi up does not use it",
   );
   run.progress.line(
-    `kernel: IPVS ${kernel.ipvs ? "present" : "absent"}, IPsec ESP ${kernel.esp ? "present" : "absent"}; stack ${STACK}: encryption ${encryption}, publish mode ${topology.publishMode}, endpoint modes ${report.environment.endpointModes}`,
+    `kernel: IPVS ${kernel.ipvs ? "present" : "absent"}, IPsec ESP ${kernel.esp ? "present" : "absent"}; stack ${STACK}: encryption ${environment.overlayEncryption}, publish mode ${topology.publishMode}, endpoint modes ${report.environment.endpointModes}`,
   );
 }
 

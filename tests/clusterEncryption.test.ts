@@ -8,8 +8,6 @@ import { networkCreateBody } from "../e2e/harness/spec";
 import {
   countCapture,
   crossNodeOutcome,
-  Delivery,
-  EncryptionReport,
   encryptionVerdict,
   markersFor,
   probeNetworks,
@@ -19,6 +17,7 @@ import { parseCidr, overlaps } from "../model/cidr";
 import { planNetworks } from "../model/networks";
 import { evaluateProgram } from "../tools/evaluate";
 import { readStackConfig } from "../tools/stackFile";
+import { echoedDelivery, nothingDelivered, passingEncryption } from "./encryptionFixture";
 import { NETWORK, topologyFrom } from "./helpers";
 
 const mac = Buffer.from([2, 0, 0, 0, 0, 1]);
@@ -192,16 +191,9 @@ describe("counting a capture", () => {
   });
 });
 
-const nothing: Delivery = {
-  udp: { sent: 30, echoed: false, seconds: 15 },
-  tcp: { attempts: 6, connected: false, echoed: false, error: "timeout", seconds: 15 },
-  received: [],
-};
-const echoed: Delivery = {
-  udp: { sent: 1, echoed: true, seconds: 0.01 },
-  tcp: { attempts: 1, connected: true, echoed: true, error: null, seconds: 0.01 },
-  received: ["udp", "tcp"],
-};
+const nothing = nothingDelivered;
+const echoed = echoedDelivery;
+const report = passingEncryption;
 
 describe("the cross-node outcome", () => {
   it("is fails-closed when nothing arrived, encrypted when it did, plaintext when a marker was readable", () => {
@@ -212,31 +204,6 @@ describe("the cross-node outcome", () => {
     expect(crossNodeOutcome(2, echoed)).toBe("plaintext");
   });
 });
-
-function report(over: Partial<EncryptionReport> = {}): EncryptionReport {
-  return {
-    plaintextSeen: 0,
-    crossNode: "fails-closed",
-    controlPlaintextSeen: 4,
-    network: { name: "iot-encryption-probe-network", options: { encrypted: "true" }, subnet: "s", vxlanId: 1 },
-    control: { name: "iot-encryption-control-network", options: {}, subnet: "t", vxlanId: 2 },
-    sender: "iot-cluster-node5",
-    receiver: "iot-cluster-node4",
-    delivered: { encrypted: nothing, control: echoed },
-    capture: {
-      frames: 300,
-      vxlanFrames: { encrypted: 0, control: 4 },
-      espFrames: 0,
-      bridge: "iot-cluster-br",
-      seconds: 20,
-      truncated: false,
-      file: ".e2e/cluster-encryption.pcap",
-    },
-    evidence: [],
-    cleanup: { removed: [], errors: [] },
-    ...over,
-  };
-}
 
 describe("the encryption verdict", () => {
   it("passes a network that fails closed, or works, with no plaintext and a control that was seen", () => {

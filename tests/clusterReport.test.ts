@@ -2,8 +2,8 @@
  * How the e2e cluster run decides pass or fail (e2e/cluster/report.ts). The run itself needs root
  * and Docker (npm run e2e:cluster); its verdict is pure.
  */
-import { EncryptionReport } from "../e2e/cluster/encryptionReport";
 import { ClusterReport, FaultReport, NOT_MEASURED, REQUIRED_FAULTS, summary, verdict } from "../e2e/cluster/report";
+import { passingEncryption } from "./encryptionFixture";
 
 function fault(name: string, over: Partial<FaultReport> = {}): FaultReport {
   return {
@@ -22,33 +22,7 @@ function fault(name: string, over: Partial<FaultReport> = {}): FaultReport {
   };
 }
 
-const delivery = (echoed: boolean) => ({
-  udp: { sent: echoed ? 1 : 30, echoed, seconds: echoed ? 0.01 : 15 },
-  tcp: { attempts: echoed ? 1 : 6, connected: echoed, echoed, error: echoed ? null : "timeout", seconds: 15 },
-  received: echoed ? ["udp", "tcp"] : [],
-});
-
-const encryption: EncryptionReport = {
-  plaintextSeen: 0,
-  crossNode: "fails-closed",
-  controlPlaintextSeen: 4,
-  network: { name: "iot-encryption-probe-network", options: { encrypted: "true" }, subnet: "s", vxlanId: 1 },
-  control: { name: "iot-encryption-control-network", options: {}, subnet: "t", vxlanId: 2 },
-  sender: "iot-cluster-node5",
-  receiver: "iot-cluster-node4",
-  delivered: { encrypted: delivery(false), control: delivery(true) },
-  capture: {
-    frames: 300,
-    vxlanFrames: { encrypted: 0, control: 4 },
-    espFrames: 0,
-    bridge: "iot-cluster-br",
-    seconds: 20,
-    truncated: false,
-    file: "f",
-  },
-  evidence: [],
-  cleanup: { removed: [], errors: [] },
-};
+const encryption = passingEncryption();
 
 const pinned = {
   service: "influxdb",

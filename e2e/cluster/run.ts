@@ -22,7 +22,7 @@ import { Topology } from "../../model/types";
 import { PROJECT_ROOT, readStackConfig } from "../../tools/stackFile";
 import { ClusterAccess, StackContext } from "../lib/context";
 import { capture, runStreamed } from "../lib/host";
-import { kernelFacts } from "../lib/kernel";
+import { environmentFacts } from "../lib/environment";
 import { Progress } from "../lib/progress";
 import { errorText, sleep } from "../lib/util";
 import { balancedRoute, routeHost, routePath } from "../probes/gateway";
@@ -214,22 +214,10 @@ async function main(): Promise<number> {
       },
     );
 
-    const kernel = kernelFacts();
     const { config } = readStackConfig(STACK);
     const topology = loadTopology(config);
-    const version = await cluster.manager.docker.version();
-    report.environment = {
-      dockerEngine: version.Version,
-      kernel: version.KernelVersion,
-      ipvs: kernel.ipvs,
-      ipsecEsp: kernel.esp,
-      ipsecEspProbe: kernel.espDetail,
-      environment: topology.environment,
-      overlayEncryption: topology.encryptOverlays ? "on" : "off",
-      publishMode: topology.publishMode,
-      endpointModes: [...new Set(topology.services.map((s) => s.endpointMode))],
-      harness: "e2e/harness: test stand-in for the Pulumi docker, tls and random providers; not used by pulumi up",
-    };
+    const { kernel, environment } = await environmentFacts(cluster.manager.docker, topology);
+    report.environment = environment;
     report.notes.push(
       `overlay encryption is OFF (prod: on): the kernel ${kernel.esp ? "has" : "has no"} IPsec ESP (${kernel.espDetail}), and an encrypted overlay drops all cross-node traffic without the AEAD rfc4106(gcm(aes)); the encrypted data plane is not what this run proves`,
       `publishing in host mode with dnsrr endpoints (prod: ingress and VIPs): IPVS is ${kernel.ipvs ? "present" : "absent"}; the gateway's clients resolve it to every worker's address`,
