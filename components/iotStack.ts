@@ -10,6 +10,7 @@ import {
   ServiceEndpoints,
 } from "../model/discovery";
 import { passwordIds, Placeholder, serviceFiles } from "../model/files";
+import { credentialLabel, planIdentities } from "../model/identity";
 import { NetworkPlan, planNetworks, ReachabilityMatrix, reachabilityFromNetworkIds } from "../model/networks";
 import { planCertificates } from "../model/pki";
 import { Topology } from "../model/types";
@@ -94,6 +95,8 @@ export class IotStack extends pulumi.ComponentResource {
       if (!images.has(ref)) images.set(ref, t.pinImageDigests ? pinnedImage(ref, this) : ref);
       return images.get(ref)!;
     };
+    const identities = planIdentities(t);
+    const held = (client: string) => identities.filter((i) => i.client === client);
     const services: Record<string, SwarmService> = {};
     const attached: Record<string, pulumi.Output<string[]>> = {};
     for (const spec of t.services) {
@@ -110,6 +113,8 @@ export class IotStack extends pulumi.ComponentResource {
           volumePrefix: args.stack,
           image: image(spec.image),
           flows: t.flows.filter((f) => f.from === spec.name).map((f) => `${f.to}:${f.port}`),
+          credentials: credentialLabel(held(spec.name)),
+          sharedCredentials: credentialLabel(held(spec.name).filter((i) => i.shared)),
           publishMode: t.publishMode,
           platforms: t.platforms,
         },

@@ -9,6 +9,13 @@ export const LABELS = {
   tiers: "iot.tiers",
   /** Comma-separated declared outgoing flows of a service: `server:port`. */
   flows: "iot.flows",
+  /** Comma-separated credentials a service holds as a client: `server:credential` (model/identity.ts). */
+  credentials: "iot.credentials",
+  /**
+   * Comma-separated credentials of `credentials` that others hold too by design (InfluxDB's operator-held admin
+   * token); only these may be shared.
+   */
+  sharedCredentials: "iot.shared-credentials",
   /** tier | link | egress */
   networkKind: "iot.network-kind",
   /** Swarm config or secret: the service and file it belongs to. */

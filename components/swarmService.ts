@@ -42,6 +42,10 @@ export interface SwarmServiceArgs {
   readonly flows?: readonly string[];
   /** How published ports are published. @default "ingress" */
   readonly publishMode?: PublishMode;
+  /** Credentials it holds as a client (`server:credential`), written to the `iot.credentials` label. @default [] */
+  readonly credentials?: readonly string[];
+  /** Those of `credentials` held by others too by design, written to `iot.shared-credentials` when any. @default [] */
+  readonly sharedCredentials?: readonly string[];
   /** Node platforms its tasks may run on. @default [{ os: "linux", architecture: "amd64" }] */
   readonly platforms?: readonly { readonly os: string; readonly architecture: string }[];
   /** Rolling updates. @default { parallelism: 1, delaySeconds: 10, failureAction: "rollback", monitorSeconds: 30, maxFailureRatio: 0 } */
@@ -73,6 +77,8 @@ export function withDefaults(args: SwarmServiceArgs) {
     ...args,
     image: args.image ?? args.spec.image,
     flows: args.flows ?? [],
+    credentials: args.credentials ?? [],
+    sharedCredentials: args.sharedCredentials ?? [],
     publishMode: args.publishMode ?? "ingress",
     platforms: args.platforms ?? [{ os: "linux", architecture: "amd64" }],
     update: rollout(args.update, 10, "rollback"),
@@ -93,7 +99,7 @@ const rolloutConfig = (r: Resolved["update"]) => ({
   order: r.order,
 });
 
-/** The labels the policy pack and operators read: the stack's, plus the service's name, role, tiers and flows. */
+/** The labels the policy pack and operators read: the stack's, plus the service's name, role, tiers, flows and credentials. */
 const serviceLabels = (a: Resolved) =>
   toLabelList({
     ...a.stackLabels,
@@ -101,6 +107,8 @@ const serviceLabels = (a: Resolved) =>
     [LABELS.role]: a.spec.role,
     [LABELS.tiers]: a.spec.tiers.join(","),
     [LABELS.flows]: a.flows.join(","),
+    [LABELS.credentials]: a.credentials.join(","),
+    ...(a.sharedCredentials.length > 0 ? { [LABELS.sharedCredentials]: a.sharedCredentials.join(",") } : {}),
   });
 
 const endpointSpec = (a: Resolved): docker.types.input.ServiceEndpointSpec => ({

@@ -202,7 +202,7 @@ export const referenceServices: readonly ServiceSpec[] = [
         port: 6379,
         protocol: "tcp",
         appProtocol: "redis",
-        purpose: "Redis with password (requirepass)",
+        purpose: "Redis with a user per declared flow (ACL file)",
       },
     ],
     // NOAUTH proves the server answers without putting the password on a command line.
@@ -229,7 +229,7 @@ export const referenceServices: readonly ServiceSpec[] = [
     tiers: ["messaging"],
     role: "messaging",
     ports: [
-      { name: "client", port: 4222, protocol: "tcp", appProtocol: "nats", purpose: "NATS clients (user and password)" },
+      { name: "client", port: 4222, protocol: "tcp", appProtocol: "nats", purpose: "NATS clients (a user per declared flow)" },
       {
         name: "monitor",
         port: 8222,

@@ -24,6 +24,10 @@ const hostname = z
     /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/,
     "must be a lower-case DNS name",
   );
+/** A NATS subject: dot-separated tokens, `*` for one token, `>` for the rest (last only). */
+const NATS_SUBJECT = /^(?:>|(?:[^\s.*>"'\\]+|\*)(?:\.(?:[^\s.*>"'\\]+|\*))*(?:\.>)?)$/;
+const NATS_SUBJECT_MESSAGE = "must be a NATS subject such as events.> or sensors.*.state";
+
 /** Keys whose values are secrets: no message ever prints them (see `describeIssue`). */
 const secrets = z.registry<{ readonly secret: true }>();
 const secret = <T extends z.core.$ZodType>(schema: T): T => {
@@ -90,6 +94,35 @@ const serviceSchema = z.strictObject({
   externalEndpoints: z.array(z.strictObject({ name: dnsLabel, host: hostname, port })).optional(),
 });
 
+const FLOW_ENTRY_SHAPE = 'must be "client -> server:port" or { flow: "client -> server:port", permissions: {...} }';
+
+/** What a flow's client may do on a server that authenticates it; validate.ts checks the kind fits the server. */
+const flowPermissionsSchema = z.strictObject({
+  /** NATS: subjects the client may publish and subscribe to; nothing else. */
+  subjects: z
+    .strictObject({
+      publish: z.array(z.string().regex(NATS_SUBJECT, NATS_SUBJECT_MESSAGE)).default([]),
+      subscribe: z.array(z.string().regex(NATS_SUBJECT, NATS_SUBJECT_MESSAGE)).default([]),
+    })
+    .optional(),
+  /** Redis: key patterns the client may touch (`~` is added), e.g. `sensors:*`. */
+  keys: z
+    .array(z.string().regex(/^[^\s~%&][^\s]*$/, "must be a Redis key pattern such as sensors:* (no spaces, no ~)"))
+    .optional(),
+  /** Redis: ACL command rules, e.g. `+@read`, `+set`, `-del`; `-@dangerous` always follows them. */
+  commands: z
+    .array(
+      z.string().regex(/^[+-](@[a-z]+|[a-z][a-z|]*)$/, "must be a Redis ACL command rule such as +@read, +get or -del"),
+    )
+    .optional(),
+});
+
+/** A flow entry: the text alone, or the text with permissions. Strings become `{ flow }`. */
+const flowEntrySchema = z.preprocess(
+  (value) => (typeof value === "string" ? { flow: value } : value),
+  z.strictObject({ flow: z.string(), permissions: flowPermissionsSchema.optional() }, { error: FLOW_ENTRY_SHAPE }),
+);
+
 const tierSchema = z.strictObject({
   name: dnsLabel,
   network: dnsLabel.optional(),
@@ -153,8 +186,12 @@ export const stackConfigSchema = z.strictObject({
    * replaces that credential (a new password, a new key and certificate) and rolls only the services using it.
    */
   rotations: z.record(z.string(), z.union([z.string().min(1), z.number().int()])).default({}),
-  /** Extra flows, each `"client -> server:port"`. */
-  flows: z.array(z.string()).default([]),
+  /**
+   * Extra flows, each `"client -> server:port"`, or `{ flow: "client -> server:port", permissions }` to scope the
+   * identity the client gets on the server (see model/identity.ts). A reference flow repeated here takes its
+   * permissions.
+   */
+  flows: z.array(flowEntrySchema).default([]),
   tls: z
     .strictObject({
       validityDays: z.number().int().min(1).default(365),

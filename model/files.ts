@@ -1,12 +1,12 @@
 /**
  * The files each service reads, derived from the model: its application's own files, then the files
  * that follow from its place in the topology (MQTT client certificates, credentials over its declared
- * flows). Nothing here depends on what a service is called. Placeholders and file kinds: fileSpec.ts.
+ * flows, the users of a server that authenticates them). Nothing here depends on what a service is called. Placeholders and file kinds: fileSpec.ts.
  */
 import { APPS } from "./apps";
 import { NO_FILES, placeholders, ServiceFiles } from "./fileSpec";
 import { ServiceSpec, Topology } from "./types";
-import { flowCredentialFiles } from "./wiring/credentials";
+import { flowCredentialFiles, flowUserFiles } from "./wiring/credentials";
 import { mqttClientFiles } from "./wiring/mqttClient";
 
 export {
@@ -26,7 +26,7 @@ export type FileSource = (t: Topology, s: ServiceSpec) => ServiceFiles;
 
 const appFiles: FileSource = (t, s) => (s.app ? APPS[s.app].files(t, s) : NO_FILES);
 
-export const FILE_SOURCES: readonly FileSource[] = [appFiles, mqttClientFiles, flowCredentialFiles];
+export const FILE_SOURCES: readonly FileSource[] = [appFiles, mqttClientFiles, flowCredentialFiles, flowUserFiles];
 
 export function serviceFiles(t: Topology, s: ServiceSpec): ServiceFiles {
   const files: ServiceFiles["files"][number][] = [];

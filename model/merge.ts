@@ -135,12 +135,14 @@ function mergeService(
 /** Reference flows (between catalog services, which always exist), then the stack's that can exist, each once. */
 function mergeFlows(config: StackConfig, services: ReadonlyMap<string, ServiceSpec>): FlowSpec[] {
   const flows: FlowSpec[] = [...referenceFlows];
-  for (const text of config.flows) {
-    const flow = parseFlow(text);
+  for (const entry of config.flows) {
+    const flow = parseFlow(entry.flow);
     if (!flow || flowProblems(flow, services).length > 0) continue;
-    if (!flows.some((f) => f.from === flow.from && f.to === flow.to && f.port === flow.port)) {
-      flows.push({ ...flow, purpose: "Declared in stack config" });
-    }
+    const permissions = entry.permissions && { permissions: entry.permissions };
+    const index = flows.findIndex((f) => f.from === flow.from && f.to === flow.to && f.port === flow.port);
+    if (index < 0) flows.push({ ...flow, purpose: "Declared in stack config", ...permissions });
+    // Repeating a flow declares it once; permissions given with it scope its identity.
+    else if (permissions) flows[index] = { ...flows[index], ...permissions };
   }
   return flows;
 }

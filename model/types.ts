@@ -118,6 +118,15 @@ export interface FlowSpec {
   readonly to: string;
   readonly port: number;
   readonly purpose: string;
+  /** What the client's identity may do on a server that authenticates it; defaults in model/identity.ts. */
+  readonly permissions?: FlowPermissions;
+}
+
+/** Permissions of a flow's identity: NATS subjects, or Redis key patterns and command rules. */
+export interface FlowPermissions {
+  readonly subjects?: { readonly publish: readonly string[]; readonly subscribe: readonly string[] };
+  readonly keys?: readonly string[];
+  readonly commands?: readonly string[];
 }
 
 export interface TlsSettings {

@@ -14,6 +14,7 @@ import { unbuildableService } from "./merge";
 import { DOCKER_RESERVED_SUBNETS } from "./reserved";
 import { topicFilterProblem } from "./topicFilter";
 import { Topology } from "./types";
+import { checkFlowPermissions } from "./validateIdentity";
 import { checkObjectNames } from "./validateNames";
 import { checkRoutes } from "./validateRoutes";
 import { checkAliases, checkPublishedPorts, checkService, Report } from "./validateServices";
@@ -28,6 +29,7 @@ export function validateTopology(config: StackConfig, t: Topology): ConfigProble
   checkPublishedPorts(config, t.services, report);
   checkAliases(t.services, report);
   checkFlows(config, t, report);
+  checkFlowPermissions(config, t, report);
   checkRoutes(config, t, report);
   checkSubnets(config, report);
   checkTls(config, report);
@@ -95,7 +97,7 @@ function checkServices(config: StackConfig, t: Topology, report: Report): void {
 
 function checkFlows(config: StackConfig, t: Topology, report: Report): void {
   const services = new Map(t.services.map((s) => [s.name, s]));
-  config.flows.forEach((text, i) => {
+  config.flows.forEach(({ flow: text }, i) => {
     const flow = parseFlow(text);
     if (!flow) {
       report(["flows", i], `must read "client -> server:port", but "${text}" was provided`);

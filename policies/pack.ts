@@ -3,6 +3,7 @@
  * PolicyPack from these, the offline checker and the tests run them directly.
  */
 import { EnforcementLevel, Policies } from "@pulumi/policy";
+import { credentialPolicies } from "./credentials";
 import { hardeningPolicies } from "./hardening";
 import { networkPolicies } from "./network";
 import { portPolicies } from "./ports";
@@ -15,7 +16,7 @@ export const PACK_NAME = "iot-swarm-net-policies";
 export const DEFAULT_ENFORCEMENT: EnforcementLevel = "advisory";
 
 export const PACK_DESCRIPTION =
-  "Segmentation, published ports, TLS, hardening and secrets of the IoT stack on Docker Swarm, checked on the resources a stack declares.";
+  "Segmentation, published ports, TLS, hardening, secrets and credentials of the IoT stack on Docker Swarm, checked on the resources a stack declares.";
 
 export const allPolicies: Policies = [
   ...networkPolicies,
@@ -23,4 +24,5 @@ export const allPolicies: Policies = [
   ...tlsPolicies,
   ...hardeningPolicies,
   ...secretPolicies,
+  ...credentialPolicies,
 ];

@@ -72,6 +72,8 @@ function listening(services: readonly DraftService[]): Map<string, PortSpec["por
 
 /** Longest MQTT client name whose certificate secret (`<client>-mqtt-client-key-<hash>`) fits Docker's 64. */
 const MAX_MQTT_CLIENT = 64 - "-mqtt-client-key-".length - 12;
+/** A Redis or NATS client holds its password as `<client>-<server>-password-<hash>`: its name must leave room. */
+const maxPasswordClient = (server: string) => 64 - `-${server}-password-`.length - 12;
 
 const draftService = (name: string, tiers: readonly string[]): fc.Arbitrary<DraftService> =>
   fc
@@ -175,6 +177,7 @@ export const validStack: fc.Arbitrary<ValidCase> = fc
         if (client.length > MAX_MQTT_CLIENT || client === "gateway") continue;
         mqttClients.add(client);
       }
+      if ((server === "redis" || server === "nats") && client.length > maxPasswordClient(server)) continue;
       flows.push(`${client} -> ${server}:${port}`);
     }
     const taken = new Set(referenceRoutes.map((r) => r.subdomain));

@@ -120,7 +120,7 @@ describe("rotation knobs", () => {
       config: {
         ...base,
         "iot-swarm-net:tls": JSON.stringify({ validityDays: 90, earlyRenewalDays: 30, reissue: "2026-11" }),
-        "iot-swarm-net:rotations": JSON.stringify({ redis: 2, "mqtt-client-node-red": "b" }),
+        "iot-swarm-net:rotations": JSON.stringify({ "redis-node-red": 2, "mqtt-client-node-red": "b" }),
       },
     });
     const certs = e.resources.filter((r) => r.type === "tls:index/locallySignedCert:LocallySignedCert");
@@ -132,7 +132,7 @@ describe("rotation knobs", () => {
     ]);
     const passwords = e.resources.filter((r) => r.type === "random:index/randomPassword:RandomPassword");
     expect(passwords.filter((p) => p.inputs.keepers).map((p) => [p.name, p.inputs.keepers])).toEqual([
-      ["iot-redis", { rotation: "2" }],
+      ["iot-redis-node-red", { rotation: "2" }],
     ]);
   });
 

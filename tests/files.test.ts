@@ -63,7 +63,13 @@ describe("file wiring for configs the schema accepts", () => {
     const exporter = files(t, "mqtt-exporter");
     expect(names(exporter.files)).toEqual(["ca.crt"]);
     expect(exporter.env).toEqual({ BROKER_ENDPOINT: "ssl://mosquitto:8883", SSL_CERT_FILE: "/etc/iot/certs/ca.crt" });
-    expect(names(files(t, "node-red").files)).toEqual(["ca.crt", "mqtt-client.crt", "mqtt-client.key"]);
+    expect(names(files(t, "node-red").files)).toEqual([
+      "ca.crt",
+      "mqtt-client.crt",
+      "mqtt-client.key",
+      "redis-password",
+      "nats-password",
+    ]);
   });
 
   it("gives a certified client its own certificate and key, the key as an owner-only secret", () => {

@@ -41,6 +41,9 @@ function mounted(e: Evaluation, service: string): { configs: string[]; secrets: 
   };
 }
 
+/** The secrets Node-RED holds for its reference flows to Redis and NATS, one per flow. */
+const NODE_RED_PASSWORDS = ["redis-password", "nats-password"];
+
 const leafCertificates = (e: Evaluation) =>
   e.resources
     .filter((r) => r.type === "tls:index/locallySignedCert:LocallySignedCert")
@@ -59,7 +62,10 @@ describe("the program with MQTT clients other than the reference ones", () => {
       "iot-pki-mqtt-client-node-red-cert",
     ]);
     expect(mounted(e, "mqtt-exporter")).toEqual({ configs: ["ca-crt"], secrets: [] });
-    expect(mounted(e, "node-red")).toEqual({ configs: ["ca-crt", "mqtt-client-crt"], secrets: ["mqtt-client-key"] });
+    expect(mounted(e, "node-red")).toEqual({
+      configs: ["ca-crt", "mqtt-client-crt"],
+      secrets: ["mqtt-client-key", ...NODE_RED_PASSWORDS],
+    });
   });
 
   it("registers with no client certificates at all", async () => {
@@ -68,8 +74,9 @@ describe("the program with MQTT clients other than the reference ones", () => {
       mqtt: { requireClientCertificate: false, acl: [] },
     });
     expect(leafCertificates(e)).toEqual(["iot-pki-gateway-cert", "iot-pki-mosquitto-cert"]);
-    for (const client of ["node-red", "mqtt-exporter"])
-      expect({ client, ...mounted(e, client) }).toEqual({ client, configs: ["ca-crt"], secrets: [] });
+    expect(mounted(e, "mqtt-exporter")).toEqual({ configs: ["ca-crt"], secrets: [] });
+    // Node-RED keeps its own Redis and NATS passwords: they follow its flows, not the broker's settings.
+    expect(mounted(e, "node-red")).toEqual({ configs: ["ca-crt"], secrets: NODE_RED_PASSWORDS });
   });
 });
 

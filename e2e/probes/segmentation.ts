@@ -4,7 +4,7 @@
  * inside a task of the first, no name of the second resolves and no address of any of its tasks
  * (on any network) accepts a TCP connection on any of its ports.
  */
-import { placeholders, serviceFiles } from "../../model/files";
+import { planIdentities } from "../../model/identity";
 import { FlowSpec } from "../../model/types";
 import { StackContext, Task } from "../lib/context";
 import { mapLimit } from "../lib/util";
@@ -25,13 +25,12 @@ type From = { task?: Task };
 
 const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
-/** The secret file of `service` holding a generated password, with the password's id. */
-function passwordFile(ctx: StackContext, service: string): { id: string; template: string } | undefined {
-  for (const f of serviceFiles(ctx.topology, ctx.spec(service)).files) {
-    const p = placeholders(f.template).find((x) => x.kind === "password");
-    if (p) return { id: p.name, template: f.template };
-  }
-  return undefined;
+/** The user and password id the flow's client logs in with (model/identity.ts), when the server authenticates it. */
+function flowLogin(ctx: StackContext, f: FlowSpec): { user: string; id: string } | undefined {
+  const identity = planIdentities(ctx.topology).find(
+    (i) => i.client === f.from && i.server === f.to && i.flow.port === f.port && i.kind === "password",
+  );
+  return identity && { user: identity.username, id: identity.credential };
 }
 
 async function httpFlow(ctx: StackContext, f: FlowSpec, from: From): Promise<FlowResult> {
@@ -58,25 +57,24 @@ async function httpFlow(ctx: StackContext, f: FlowSpec, from: From): Promise<Flo
 }
 
 async function redisFlow(ctx: StackContext, f: FlowSpec, from: From): Promise<FlowResult> {
-  const pw = passwordFile(ctx, f.to);
+  const login = flowLogin(ctx, f);
   const noAuth = await ctx.sh(f.from, `timeout 5 redis-cli -h ${q(f.to)} -p ${f.port} PING 2>&1`, from);
   const evidence = [`PING without password -> ${noAuth.stdout.trim().slice(0, 120)}`];
   let ok = /NOAUTH/.test(noAuth.stdout);
-  if (pw) {
+  if (login) {
     const auth = await ctx.sh(
       f.from,
-      `REDISCLI_AUTH=${q(ctx.password(pw.id))} timeout 5 redis-cli --no-auth-warning -h ${q(f.to)} -p ${f.port} PING 2>&1`,
+      `REDISCLI_AUTH=${q(ctx.password(login.id))} timeout 5 redis-cli --no-auth-warning --user ${q(login.user)} -h ${q(f.to)} -p ${f.port} PING 2>&1`,
       from,
     );
-    evidence.push(`PING with the program's password -> ${auth.stdout.trim().slice(0, 120)}`);
+    evidence.push(`PING as ${login.user} with its own password -> ${auth.stdout.trim().slice(0, 120)}`);
     ok &&= auth.stdout.trim() === "PONG";
   }
   return { flow: flowName(f), protocol: "redis", ok, evidence };
 }
 
 async function natsFlow(ctx: StackContext, f: FlowSpec, from: From): Promise<FlowResult> {
-  const pw = passwordFile(ctx, f.to);
-  const user = pw ? /user:\s*"([^"]+)"/.exec(pw.template)?.[1] : undefined;
+  const login = flowLogin(ctx, f);
   const talk = (connect: object) =>
     ctx.sh(
       f.from,
@@ -91,11 +89,11 @@ async function natsFlow(ctx: StackContext, f: FlowSpec, from: From): Promise<Flo
     `CONNECT without credentials -> ${refused ? "-ERR 'Authorization Violation'" : JSON.stringify(anon.stdout.slice(-80))}`,
   ];
   let ok = info;
-  if (pw && user) {
-    const authed = await talk({ verbose: true, pedantic: false, user, pass: ctx.password(pw.id) });
+  if (login) {
+    const authed = await talk({ verbose: true, pedantic: false, user: login.user, pass: ctx.password(login.id) });
     const accepted = /\+OK/.test(authed.stdout) && /PONG/.test(authed.stdout);
     evidence.push(
-      `CONNECT as ${user} with the program's password -> ${accepted ? "+OK, PONG" : JSON.stringify(authed.stdout.slice(-120))}`,
+      `CONNECT as ${login.user} with its own password -> ${accepted ? "+OK, PONG" : JSON.stringify(authed.stdout.slice(-120))}`,
     );
     ok &&= refused && accepted;
   }

@@ -1,4 +1,5 @@
-/** NATS server configuration; credentials come from a secret included beside it. */
+/** NATS server configuration, and the users it includes from a secret beside it (model/identity.ts). */
+import { Identity } from "../identity";
 import { ServiceSpec } from "../types";
 
 export function renderNatsConfig(s: ServiceSpec): string {
@@ -11,4 +12,32 @@ export function renderNatsConfig(s: ServiceSpec): string {
     "include ./auth.conf",
     "",
   ].join("\n");
+}
+
+/** An allow list denies the rest; an empty one must deny everything (NATS reads no list as allow-all). */
+const subjects = (allow: readonly string[]) =>
+  allow.length > 0 ? `{ allow: ${JSON.stringify(allow)} }` : `{ deny: [">"] }`;
+
+/** The user no client holds, when no flow reaches the server: NATS without users would let anyone in. */
+export const NATS_CLOSED_USER = "closed";
+
+/**
+ * One user per identity with its own password and subjects. Without any, a single user that may do nothing,
+ * whose password nobody holds, so the server still refuses every client.
+ */
+export function renderNatsAuth(server: string, identities: readonly Identity[]): string {
+  const users = identities
+    .filter((i) => i.nats)
+    .map(
+      (i) =>
+        `    { user: ${JSON.stringify(i.username)}, password: "{{password.${i.credential}}}", ` +
+        `permissions: { publish: ${subjects(i.nats!.publish)}, subscribe: ${subjects(i.nats!.subscribe)} } }`,
+    );
+  if (users.length === 0) {
+    users.push(
+      `    { user: "${NATS_CLOSED_USER}", password: "{{password.${server}-${NATS_CLOSED_USER}}}", ` +
+        `permissions: { publish: { deny: [">"] }, subscribe: { deny: [">"] } } }`,
+    );
+  }
+  return ["authorization {", "  users: [", users.join(",\n"), "  ]", "}", ""].join("\n");
 }

@@ -26,3 +26,10 @@ export function flowCredentialPath(client: string, server: string, credential: s
 
 /** The name of the credential InfluxDB issues to its clients. */
 export const INFLUXDB_TOKEN = "token";
+
+/** The Redis ACL file (`aclfile`): one user per declared flow, the default user off. */
+export const redisAclPath = (server: string) => secretPath(`${server}-users.acl`);
+
+/** NATS users and permissions; NATS resolves includes relative to the main file, so it sits beside it. */
+export const NATS_CONFIG = "/etc/nats/nats.conf";
+export const NATS_AUTH = "/etc/nats/auth.conf";

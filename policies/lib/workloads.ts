@@ -4,6 +4,7 @@
  */
 import * as docker from "@pulumi/docker";
 import { ReportViolation, ResourceValidation, ResourceValidationArgs, validateResourceOfType } from "@pulumi/policy";
+import { LabelCredential, parseCredentialsLabel } from "./credentials";
 import { parseFlowsLabel } from "./flows";
 import { PropertyPath, secretAt } from "./secrets";
 import { arr, at, bool, commaList, isKnown, labelsOf, Maybe, num, str, strings, UNKNOWN } from "./values";
@@ -32,6 +33,8 @@ export const LABEL = {
   role: "iot.role",
   tiers: "iot.tiers",
   flows: "iot.flows",
+  credentials: "iot.credentials",
+  sharedCredentials: "iot.shared-credentials",
   networkKind: "iot.network-kind",
 } as const;
 
@@ -90,6 +93,12 @@ export interface WorkloadView {
   readonly tiers: readonly string[];
   /** Declared outgoing flows from the `iot.flows` label: `server` or `server:port`. */
   readonly flows: readonly { readonly server: string; readonly port?: number }[];
+  /** Credentials it holds as a client, from the `iot.credentials` label: `server:credential`. */
+  readonly credentials: readonly LabelCredential[];
+  /** Entries of `iot.shared-credentials`: credentials (or secret names) it holds by design with others. */
+  readonly sharedCredentials: readonly string[];
+  /** The Swarm secrets a service mounts, known ones only: `key` is the id (the name when the id is unknown). */
+  readonly secretRefs: readonly { readonly key: string; readonly name?: string }[];
   readonly image: Maybe<string>;
   readonly ports: readonly PortView[] | typeof UNKNOWN;
   /** Environment as name/value; the value is `UNKNOWN` when computed or encrypted. */
@@ -119,6 +128,8 @@ function intentFromLabels(labels: ReadonlyMap<string, string>) {
     role: labels.get(LABEL.role) || undefined,
     tiers: commaList(labels.get(LABEL.tiers)),
     flows: parseFlowsLabel(labels.get(LABEL.flows)),
+    credentials: parseCredentialsLabel(labels.get(LABEL.credentials)),
+    sharedCredentials: commaList(labels.get(LABEL.sharedCredentials)),
   };
 }
 
@@ -192,6 +203,19 @@ function healthOf(value: unknown): WorkloadView["healthcheck"] {
   return first === "NONE" ? "disabled" : "set";
 }
 
+/** The known ids (or, without one, names) of the Swarm secrets a service's container mounts. */
+function secretRefs(value: unknown): WorkloadView["secretRefs"] {
+  const items = arr(value);
+  if (items === UNKNOWN) return [];
+  return items.flatMap((item) => {
+    const id = str(at(item, "secretId"));
+    const name = str(at(item, "secretName"));
+    const known = isKnown(name) ? { name } : {};
+    if (isKnown(id)) return [{ key: id, ...known }];
+    return isKnown(name) ? [{ key: name, name }] : [];
+  });
+}
+
 /** A `docker.Service`'s props (inputs or outputs) as a workload. */
 export function serviceView(props: unknown, resourceName: string): WorkloadView {
   const labels = labelsOf(props);
@@ -206,6 +230,7 @@ export function serviceView(props: unknown, resourceName: string): WorkloadView 
     labels,
     ...intentFromLabels(labels),
     image: str(at(container, "image")),
+    secretRefs: secretRefs(at(container, "secrets")),
     ports:
       portItems === UNKNOWN
         ? UNKNOWN
@@ -284,6 +309,8 @@ export function containerView(props: unknown, resourceName: string): WorkloadVie
     labels,
     ...intentFromLabels(labels),
     image: str(at(props, "image")),
+    // A plain container mounts no Swarm secret.
+    secretRefs: [],
     ports:
       portItems === UNKNOWN
         ? UNKNOWN

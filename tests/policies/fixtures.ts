@@ -52,6 +52,10 @@ export interface ServiceOptions {
   readonly tiers?: readonly string[];
   /** Outgoing declared flows, `server:port`. */
   readonly flows?: readonly string[];
+  /** Credentials it holds as a client, `server:credential` (the `iot.credentials` label). */
+  readonly credentials?: readonly string[];
+  /** Swarm secrets it mounts, by id (the secret's name is `<id>-name`). */
+  readonly secrets?: readonly string[];
   /** Network ids (or names) the service joins. */
   readonly networks?: readonly string[];
   readonly ports?: readonly { targetPort: number; publishedPort?: number; protocol?: string; publishMode?: string }[];
@@ -68,6 +72,7 @@ export function service(name: string, options: ServiceOptions = {}): FakeResourc
         { label: "iot.role", value: options.role ?? name },
         { label: "iot.tiers", value: (options.tiers ?? []).join(",") },
         { label: "iot.flows", value: (options.flows ?? []).join(",") },
+        { label: "iot.credentials", value: (options.credentials ?? []).join(",") },
       ],
       mode: { replicated: { replicas: 1 } },
       endpointSpec: {
@@ -88,7 +93,11 @@ export function service(name: string, options: ServiceOptions = {}): FakeResourc
             retries: 3,
           },
           mounts: [{ type: "volume", source: `${name}-data`, target: "/data" }],
-          secrets: [],
+          secrets: (options.secrets ?? []).map((id) => ({
+            secretId: id,
+            secretName: `${id}-name`,
+            fileName: `/run/secrets/${id}`,
+          })),
           configs: [],
         },
         networksAdvanceds: (options.networks ?? []).map((id) => ({ id, aliases: [] })),
@@ -188,7 +197,8 @@ export function secret(name: string, content: string): FakeResource {
 /**
  * A small compliant swarm stack: a gateway on the edge tier with its own egress network, publishing
  * 443 and 80; an app on the backend tier that the gateway reaches through a declared flow; a broker on
- * the mqtt tier publishing 8883 that the app reaches through a declared flow; and the broker's TLS.
+ * the mqtt tier publishing 8883 that the app reaches through a declared flow, with its own client key; and
+ * the broker's TLS.
  */
 export function happyStack(): FakeResource[] {
   const edge = network("edge");
@@ -212,7 +222,13 @@ export function happyStack(): FakeResource[] {
         { targetPort: 8080, publishedPort: 80 },
       ],
     }),
-    service("app", { tiers: ["backend"], flows: ["broker:8883"], networks: ["backend-id", "mqtt-id"] }),
+    service("app", {
+      tiers: ["backend"],
+      flows: ["broker:8883"],
+      credentials: ["broker:mqtt-client-app"],
+      secrets: ["app-client-key"],
+      networks: ["backend-id", "mqtt-id"],
+    }),
     service("broker", {
       tiers: ["mqtt"],
       networks: ["mqtt-id", "broker-egress-id"],

@@ -72,6 +72,10 @@ export const POLICY_RATIONALE: Readonly<Record<string, string>> = {
     "A command line shows in `docker service inspect`, in `ps` on the node and in process accounting; a password passed as an option leaks to anyone who can list processes.",
   "disallow-credentials-in-configs":
     "Swarm configs are stored unencrypted in the Raft log and any service may mount them; Docker secrets are encrypted at rest and reach only the tasks granted them.",
+  "restrict-credentials-to-declared-flows":
+    "A credential for a server the service has no declared flow to is access nobody reviewed: a compromised service could use it the moment a network path appears, and it widens what a leak of that service exposes.",
+  "disallow-shared-credentials":
+    "A credential two clients share cannot tell them apart in the server's ACL or logs, and rotating it after one leak means rolling every holder; one credential per flow keeps a leak, a permission and a rotation to one flow.",
   "require-non-root-user":
     "Root in a container is UID 0 on the node unless user namespaces are remapped; an exploited non-root process has far less to work with.",
   "require-read-only-root-filesystem":

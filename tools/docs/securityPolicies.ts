@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from "../stackFile";
 import { markdownTable } from "../table";
 import { code, header, stackColumns } from "./common";
 import { DocsModel, REFERENCE_STACKS, ReferenceStack } from "./model";
+import { renderIdentities } from "./identities";
 import { POLICY_RATIONALE } from "./policyRationale";
 
 export const POLICY_CONFIG_DIR = path.join(PROJECT_ROOT, "policies", "config");
@@ -64,7 +65,7 @@ const cisLink = (id: string) => `CIS ${id}`;
 const kicsName = (id: string) => `${KICS[id] ?? "KICS query"} (${code(id)})`;
 const json = (v: unknown) => (v === undefined ? "–" : code(JSON.stringify(v)));
 
-export function renderSecurityPolicies(_m: DocsModel): string {
+export function renderSecurityPolicies(m: DocsModel): string {
   const policies = policyDocs();
   const configs = stackPolicyConfigs();
   const level = (stack: ReferenceStack, name: string): EnforcementLevel => configs[stack].resolved.get(name)?.enforcementLevel ?? DEFAULT_ENFORCEMENT;
@@ -153,6 +154,8 @@ export function renderSecurityPolicies(_m: DocsModel): string {
       out.push("");
     }
   }
+
+  out.push(...renderIdentities(m));
 
   out.push("## Catalog coverage", "");
   out.push(`CIS Docker Benchmark ${CIS_VERSION} recommendations the pack maps to, and the policies that check them:`, "");

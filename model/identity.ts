@@ -1,0 +1,193 @@
+/**
+ * Identities over declared flows: which credential each client holds for each server that authenticates it,
+ * what it may do there, where the credential lives and how it is rotated. One identity per flow:
+ * - Redis and NATS: a user named after the client with its own generated password (`<server>-<client>`),
+ *   scoped by the flow's permissions (Redis key patterns and command rules, NATS subjects); deny by default.
+ * - Mosquitto: the client certificate the CA issues to each client in `tls.mqttClients`; the broker's ACL
+ *   scopes its topics.
+ * - InfluxDB: the one admin token, for clients whose application reads it (Grafana's data source). It is
+ *   the operator's setup token, shared with the server: the services holding it say so in a label.
+ * Pure: the files (model/wiring/credentials.ts), the labels, the docs and the tests all read this plan.
+ */
+import { APPS } from "./apps";
+import { placeholders } from "./fileSpec";
+import { serviceRunning } from "./lookup";
+import { mqttClientCertName } from "./pki";
+import { FlowSpec, ServiceSpec, Topology } from "./types";
+import { flowCredentialPath, mqttClientPaths } from "./wiring/paths";
+
+export type IdentityKind = "password" | "certificate" | "token";
+
+export interface RedisScope {
+  /** Key patterns, without the `~`. */
+  readonly keys: readonly string[];
+  /** ACL command rules, ending with `-@dangerous`. */
+  readonly commands: readonly string[];
+}
+
+export interface NatsScope {
+  readonly publish: readonly string[];
+  readonly subscribe: readonly string[];
+}
+
+export interface Identity {
+  readonly flow: FlowSpec;
+  readonly client: string;
+  readonly server: string;
+  readonly kind: IdentityKind;
+  /** The credential's id: a generated password's (the `rotations` key) or a certificate's name. */
+  readonly credential: string;
+  /** The user name the client logs in with (passwords) or its certificate's common name. */
+  readonly username: string;
+  /** What the identity may do, in one line. */
+  readonly scope: string;
+  readonly redis?: RedisScope;
+  readonly nats?: NatsScope;
+  /** The client's file holding the secret part: its name among the service's files and its path in the task. */
+  readonly file: { readonly name: string; readonly path: string };
+  /** The environment pointing the client at it. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Held by the operator and the server too (InfluxDB's admin token), so never one client's alone. */
+  readonly shared: boolean;
+  /** How to replace it. */
+  readonly rotate: string;
+}
+
+/** Redis command rules no application client gets: FLUSHALL, CONFIG, DEBUG, KEYS, SHUTDOWN, ACL and the rest. */
+export const REDIS_DENIED = "-@dangerous";
+
+/** Safe defaults when a flow names no permissions: its own key prefix, every command but the dangerous ones. */
+export function defaultRedisScope(client: string): RedisScope {
+  return { keys: [`${client}:*`], commands: ["+@all", REDIS_DENIED] };
+}
+
+/** Safe defaults for NATS: publish events, receive replies to its own requests. */
+export function defaultNatsScope(): NatsScope {
+  return { publish: ["events.>"], subscribe: ["_INBOX.>"] };
+}
+
+/** The password id of a flow's identity: one per client and server, so each rotates alone. */
+export const flowPasswordId = (server: string, client: string) => `${server}-${client}`;
+
+/** `node-red` -> `NODE_RED`: the prefix of a client's environment for a server. */
+export const envPrefix = (server: string) => server.toUpperCase().replace(/[^A-Z0-9]/g, "_");
+
+const rotateById = (id: string) => `set rotations.${id} to a new value; only this client and the server roll`;
+
+function redisScope(flow: FlowSpec): RedisScope {
+  const given = flow.permissions;
+  const defaults = defaultRedisScope(flow.from);
+  const commands = (given?.commands ?? defaults.commands).filter((c) => c !== REDIS_DENIED);
+  return { keys: given?.keys ?? defaults.keys, commands: [...commands, REDIS_DENIED] };
+}
+
+function natsScope(flow: FlowSpec): NatsScope {
+  return flow.permissions?.subjects ?? defaultNatsScope();
+}
+
+function passwordIdentity(flow: FlowSpec, server: ServiceSpec): Identity {
+  const id = flowPasswordId(server.name, flow.from);
+  const path = flowCredentialPath(flow.from, server.name, "password");
+  const prefix = envPrefix(server.name);
+  const redis = server.app === "redis" ? redisScope(flow) : undefined;
+  const nats = server.app === "nats" ? natsScope(flow) : undefined;
+  const scope = redis
+    ? `keys ${redis.keys.join(" ")}; commands ${redis.commands.join(" ")}`
+    : `publish ${nats!.publish.join(" ") || "nothing"}; subscribe ${nats!.subscribe.join(" ") || "nothing"}`;
+  return {
+    flow,
+    client: flow.from,
+    server: server.name,
+    kind: "password",
+    credential: id,
+    username: flow.from,
+    scope,
+    ...(redis ? { redis } : { nats }),
+    file: { name: `${server.name}-password`, path },
+    env: { [`${prefix}_USERNAME`]: flow.from, [`${prefix}_PASSWORD_FILE`]: path },
+    shared: false,
+    rotate: rotateById(id),
+  };
+}
+
+function certificateIdentity(t: Topology, flow: FlowSpec, server: ServiceSpec): Identity {
+  const name = mqttClientCertName(flow.from);
+  const topics = t.mqtt.acl.filter((a) => a.user === flow.from).map((a) => `${a.access} ${a.topic}`);
+  return {
+    flow,
+    client: flow.from,
+    server: server.name,
+    kind: "certificate",
+    credential: name,
+    username: flow.from,
+    scope: topics.length > 0 ? `topics: ${topics.join(", ")}` : "no topics (the broker's ACL grants none)",
+    file: { name: "mqtt-client.key", path: mqttClientPaths(flow.from).key },
+    env: {},
+    shared: false,
+    rotate: `set rotations.${name} to a new value (new key and certificate), or tls.reissue for every leaf`,
+  };
+}
+
+/** Tokens the server's application issues and the client's application reads (Grafana reads InfluxDB's). */
+function tokenIdentities(flow: FlowSpec, client: ServiceSpec, server: ServiceSpec): Identity[] {
+  if (!client.app || !server.app || !(APPS[client.app].presents ?? []).includes(server.app)) return [];
+  return Object.entries(APPS[server.app].clientCredentials?.(server) ?? {}).flatMap(([credential, template]) =>
+    placeholders(template)
+      .filter((p) => p.kind === "password")
+      .map((p): Identity => ({
+        flow,
+        client: flow.from,
+        server: server.name,
+        kind: "token",
+        credential: p.name,
+        username: flow.from,
+        scope: `the ${server.name} admin token: every organisation and bucket (one token per flow is not issued yet)`,
+        file: { name: `${server.name}-${credential}`, path: flowCredentialPath(flow.from, server.name, credential) },
+        env: {},
+        shared: true,
+        rotate: `set rotations.${p.name}, then replace the token in the server (its setup ran once); every holder rolls`,
+      })),
+  );
+}
+
+/** The port of `server` its clients authenticate on, for the applications that authenticate by password. */
+function passwordPort(server: ServiceSpec): number | undefined {
+  if (server.app === "redis") return server.ports.find((p) => p.appProtocol === "redis")?.port;
+  if (server.app === "nats") return server.ports.find((p) => p.appProtocol === "nats")?.port;
+  return undefined;
+}
+
+/** One identity per declared flow to a server that authenticates its clients, in flow order. */
+export function planIdentities(t: Topology): Identity[] {
+  const services = new Map(t.services.map((s) => [s.name, s]));
+  const broker = serviceRunning(t, "mosquitto");
+  const seen = new Set<string>();
+  const identities: Identity[] = [];
+  for (const flow of t.flows) {
+    const server = services.get(flow.to);
+    const client = services.get(flow.from);
+    if (!server || !client) continue;
+    const planned: Identity[] = [];
+    if (passwordPort(server) === flow.port) planned.push(passwordIdentity(flow, server));
+    const tlsPort = server === broker && server.ports.some((p) => p.port === flow.port && p.appProtocol === "mqtts");
+    if (tlsPort && t.tls.mqttClients.includes(flow.from)) planned.push(certificateIdentity(t, flow, server));
+    planned.push(...tokenIdentities(flow, client, server));
+    // Two flows of one client to one server (two ports) still hold one credential.
+    for (const identity of planned) {
+      const key = `${identity.client}\u0000${identity.server}\u0000${identity.credential}`;
+      if (!seen.has(key)) identities.push(identity);
+      seen.add(key);
+    }
+  }
+  return identities;
+}
+
+/** The identities `client` holds. */
+export function identitiesOf(t: Topology, client: string): Identity[] {
+  return planIdentities(t).filter((i) => i.client === client);
+}
+
+/** The `iot.credentials` label entries of a client: `server:credential`, sorted. */
+export function credentialLabel(identities: readonly Identity[]): string[] {
+  return identities.map((i) => `${i.server}:${i.credential}`).sort();
+}

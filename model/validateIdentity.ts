@@ -1,0 +1,71 @@
+/**
+ * A flow's permissions must fit the server it reaches: Redis key patterns and command rules for Redis, NATS
+ * subjects for NATS, nothing for a server that does not authenticate its clients by password. A Redis rule that
+ * grants a dangerous command is refused rather than silently overridden by the `-@dangerous` every client ends on.
+ */
+import { StackConfig } from "./config";
+import { parseFlow } from "./flows";
+import { Report } from "./validateServices";
+import { Topology } from "./types";
+
+/** Redis commands and categories no application client may be granted. */
+const REDIS_DANGEROUS = new Set([
+  "@dangerous",
+  "@admin",
+  "acl",
+  "bgrewriteaof",
+  "bgsave",
+  "client",
+  "cluster",
+  "config",
+  "debug",
+  "failover",
+  "flushall",
+  "flushdb",
+  "keys",
+  "migrate",
+  "module",
+  "monitor",
+  "psync",
+  "replicaof",
+  "restore",
+  "save",
+  "shutdown",
+  "slaveof",
+  "sync",
+]);
+
+export function checkFlowPermissions(config: StackConfig, t: Topology, report: Report): void {
+  const services = new Map(t.services.map((s) => [s.name, s]));
+  config.flows.forEach((entry, i) => {
+    const permissions = entry.permissions;
+    const flow = parseFlow(entry.flow);
+    const server = flow && services.get(flow.to);
+    if (!permissions || !flow || !server) return;
+    const at = (...path: PropertyKey[]) => ["flows", i, "permissions", ...path];
+    const protocol = server.ports.find((p) => p.port === flow.port)?.appProtocol;
+    const kind = server.app === "redis" && protocol === "redis" ? "redis" : undefined;
+    const natsKind = server.app === "nats" && protocol === "nats" ? "nats" : undefined;
+    if (!kind && !natsKind) {
+      report(
+        at(),
+        `"${entry.flow}" reaches no Redis or NATS client port; permissions scope only identities on those servers`,
+      );
+      return;
+    }
+    if (kind && permissions.subjects)
+      report(at("subjects"), `${flow.to} is Redis: give keys and commands, not NATS subjects`);
+    if (natsKind) {
+      if (permissions.keys) report(at("keys"), `${flow.to} is NATS: give subjects, not Redis key patterns`);
+      if (permissions.commands) report(at("commands"), `${flow.to} is NATS: give subjects, not Redis commands`);
+    }
+    permissions.commands?.forEach((rule, j) => {
+      // `+config|get` grants a subcommand of CONFIG: still CONFIG.
+      const command = rule.slice(1).toLowerCase().split("|")[0];
+      const granted = rule.startsWith("+") && REDIS_DANGEROUS.has(command);
+      if (granted) {
+        report(at("commands", j), `${rule} grants a dangerous command; application clients never get @dangerous`);
+      }
+    });
+  });
+}

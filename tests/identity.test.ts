@@ -1,0 +1,214 @@
+/**
+ * Identities per declared flow (model/identity.ts): each client holds exactly the credentials of its flows, the
+ * servers admit exactly those users with the permissions config gives, bad permissions are reported under their
+ * config keys, and rotating one flow's password changes only that client's secret and the server's users.
+ */
+import { fillPlaceholders, placeholders, serviceFiles } from "../model/files";
+import { credentialLabel, planIdentities } from "../model/identity";
+import { Topology } from "../model/types";
+import { configError, topologyFrom } from "./helpers";
+
+const dev = { environment: "dev" };
+const reference = () => topologyFrom(dev);
+
+const files = (t: Topology, service: string) =>
+  serviceFiles(
+    t,
+    t.services.find((s) => s.name === service)!,
+  );
+const template = (t: Topology, service: string, file: string) =>
+  files(t, service).files.find((f) => f.name === file)!.template;
+const passwordsHeld = (t: Topology, service: string) =>
+  files(t, service)
+    .files.filter((f) => f.kind === "secret")
+    .flatMap((f) => placeholders(f.template))
+    .filter((p) => p.kind === "password")
+    .map((p) => p.name)
+    .sort();
+
+/** Stack config adding a sensor bridge with flows to Redis and NATS. */
+const bridge = (flows: unknown[]) => ({
+  ...dev,
+  services: {
+    bridge: {
+      image: "ghcr.io/acme/bridge:1.0.0",
+      tiers: ["backend"],
+      role: "bridge",
+      ports: [{ name: "http", port: 8080, appProtocol: "http", purpose: "health" }],
+      health: { test: ["CMD", "true"] },
+    },
+  },
+  flows,
+});
+
+describe("the identity plan of the reference stack", () => {
+  it("gives one identity per flow to a server that authenticates: passwords, certificates and the token", () => {
+    expect(planIdentities(reference()).map((i) => `${i.client} -> ${i.server} ${i.kind} ${i.credential}`)).toEqual([
+      "grafana -> influxdb token influxdb-token",
+      "node-red -> mosquitto certificate mqtt-client-node-red",
+      "node-red -> redis password redis-node-red",
+      "node-red -> nats password nats-node-red",
+      "mqtt-exporter -> mosquitto certificate mqtt-client-mqtt-exporter",
+    ]);
+  });
+
+  it("gives each client exactly the passwords of its own flows, and a service without such a flow none", () => {
+    const t = reference();
+    for (const s of t.services.filter((x) => !["redis", "nats", "influxdb", "grafana"].includes(x.name))) {
+      const own = planIdentities(t)
+        .filter((i) => i.client === s.name && i.kind === "password")
+        .map((i) => i.credential)
+        .sort();
+      expect([s.name, passwordsHeld(t, s.name)]).toEqual([s.name, own]);
+    }
+    expect(passwordsHeld(reference(), "node-red")).toEqual(["nats-node-red", "redis-node-red"]);
+    expect(passwordsHeld(reference(), "prometheus")).toEqual([]);
+  });
+
+  it("points the client at its user name and password file", () => {
+    expect(files(reference(), "node-red").env).toMatchObject({
+      REDIS_USERNAME: "node-red",
+      REDIS_PASSWORD_FILE: "/run/secrets/node-red-redis-password",
+      NATS_USERNAME: "node-red",
+      NATS_PASSWORD_FILE: "/run/secrets/node-red-nats-password",
+    });
+    expect(template(reference(), "node-red", "redis-password")).toBe("{{password.redis-node-red}}");
+  });
+
+  it("labels each client with its credentials, server:credential", () => {
+    const t = reference();
+    expect(credentialLabel(planIdentities(t).filter((i) => i.client === "node-red"))).toEqual([
+      "mosquitto:mqtt-client-node-red",
+      "nats:nats-node-red",
+      "redis:redis-node-red",
+    ]);
+    expect(
+      planIdentities(t)
+        .filter((i) => i.shared)
+        .map((i) => i.credential),
+    ).toEqual(["influxdb-token"]);
+  });
+});
+
+describe("the Redis ACL", () => {
+  it("turns the default user off and gives each client its own prefix, without dangerous commands", () => {
+    const acl = template(reference(), "redis", "users.acl");
+    expect(acl.split("\n")).toEqual([
+      "user default off",
+      "user node-red reset on >{{password.redis-node-red}} ~node-red:* resetchannels +@all -@dangerous",
+      "",
+    ]);
+    expect(files(reference(), "redis").files.find((f) => f.name === "users.acl")!.kind).toBe("secret");
+    expect(template(reference(), "redis", "redis.conf")).toContain("aclfile /run/secrets/redis-users.acl");
+    expect(template(reference(), "redis", "redis.conf")).not.toMatch(/requirepass|include/);
+  });
+
+  it("takes keys and commands from config, still ending on -@dangerous", () => {
+    const t = topologyFrom(
+      bridge([
+        { flow: "bridge -> redis:6379", permissions: { keys: ["sensors:*", "state:*"], commands: ["+@read", "+set"] } },
+      ]),
+    );
+    expect(template(t, "redis", "users.acl")).toContain(
+      "user bridge reset on >{{password.redis-bridge}} ~sensors:* ~state:* resetchannels +@read +set -@dangerous\n",
+    );
+    expect(passwordsHeld(t, "bridge")).toEqual(["redis-bridge"]);
+  });
+
+  it("gives a reference flow repeated in config the permissions given with it", () => {
+    const t = topologyFrom({
+      ...dev,
+      flows: [{ flow: "node-red -> redis:6379", permissions: { keys: ["flows:*"] } }],
+    });
+    expect(template(t, "redis", "users.acl")).toContain("~flows:* resetchannels +@all -@dangerous");
+    expect(template(t, "redis", "users.acl")).not.toContain("~node-red:*");
+  });
+});
+
+describe("the NATS users", () => {
+  it("admit each client with its own password, publishing events and receiving replies by default", () => {
+    const auth = template(reference(), "nats", "auth.conf");
+    expect(auth).toContain(
+      '{ user: "node-red", password: "{{password.nats-node-red}}", permissions: { publish: { allow: ["events.>"] }, subscribe: { allow: ["_INBOX.>"] } } }',
+    );
+    expect(auth).not.toContain('user: "iot"');
+  });
+
+  it("take subjects from config, and deny everything a list leaves empty", () => {
+    const t = topologyFrom(
+      bridge([{ flow: "bridge -> nats:4222", permissions: { subjects: { publish: ["sensors.*.state"] } } }]),
+    );
+    expect(template(t, "nats", "auth.conf")).toContain(
+      '{ user: "bridge", password: "{{password.nats-bridge}}", permissions: { publish: { allow: ["sensors.*.state"] }, subscribe: { deny: [">"] } } }',
+    );
+  });
+
+  it("admit nobody when no flow reaches the server", () => {
+    const t = reference();
+    const withoutFlows: Topology = { ...t, flows: t.flows.filter((f) => f.to !== "nats") };
+    const auth = template(withoutFlows, "nats", "auth.conf");
+    expect(auth).toContain('{ user: "closed", password: "{{password.nats-closed}}"');
+    expect(auth).toContain('publish: { deny: [">"] }, subscribe: { deny: [">"] }');
+  });
+});
+
+describe("flow permissions in config", () => {
+  it("reports every bad permission under its own key, in one run", () => {
+    const message = configError(
+      bridge([
+        { flow: "bridge -> redis:6379", permissions: { keys: ["~all", "ok:*"], commands: ["flushall"], extra: 1 } },
+        { flow: "bridge -> nats:4222", permissions: { subjects: { publish: ["a b"] } } },
+        42,
+      ]),
+    );
+    expect(message).toContain("iot-swarm-net:flows[0].permissions.keys[0]: must be a Redis key pattern");
+    expect(message).toContain("iot-swarm-net:flows[0].permissions.commands[0]: must be a Redis ACL command rule");
+    expect(message).toContain("iot-swarm-net:flows[0].permissions.extra: unknown config key");
+    expect(message).toContain("iot-swarm-net:flows[1].permissions.subjects.publish[0]: must be a NATS subject");
+    expect(message).toContain('iot-swarm-net:flows[2]: must be "client -> server:port" or');
+    expect(message).not.toContain("iot-swarm-net:flows[0].permissions.keys[1]");
+  });
+
+  it("reports permissions that do not fit the server, and a granted dangerous command", () => {
+    const message = configError(
+      bridge([
+        {
+          flow: "bridge -> redis:6379",
+          permissions: { subjects: { publish: ["x"] }, commands: ["+@read", "+config|get"] },
+        },
+        { flow: "bridge -> nats:4222", permissions: { keys: ["x:*"] } },
+        { flow: "bridge -> influxdb:8086", permissions: { keys: ["x:*"] } },
+      ]),
+    );
+    expect(message).toContain("iot-swarm-net:flows[0].permissions.subjects: redis is Redis");
+    expect(message).toContain("iot-swarm-net:flows[0].permissions.commands[1]: +config|get grants a dangerous command");
+    expect(message).not.toContain("commands[0]");
+    expect(message).toContain("iot-swarm-net:flows[1].permissions.keys: nats is NATS");
+    expect(message).toContain('iot-swarm-net:flows[2].permissions: "bridge -> influxdb:8086" reaches no Redis or NATS');
+  });
+});
+
+describe("rotating one flow's password", () => {
+  /** Every file's rendered content, with a password that changes with its rotation generation. */
+  const rendered = (t: Topology) => {
+    const out = new Map<string, string>();
+    for (const s of t.services) {
+      for (const f of serviceFiles(t, s).files) {
+        const refs = placeholders(f.template);
+        const value = (i: number) => `${refs[i].kind}:${refs[i].name}:${t.rotations[refs[i].name] ?? "0"}`;
+        out.set(`${s.name}/${f.name}`, fillPlaceholders(f.template, value));
+      }
+    }
+    return out;
+  };
+
+  it("changes only that client's secret and the server's users", () => {
+    const before = rendered(reference());
+    const after = rendered(topologyFrom({ ...dev, rotations: { "redis-node-red": 2 } }));
+    expect([...after.keys()]).toEqual([...before.keys()]);
+    expect([...after].filter(([k, v]) => before.get(k) !== v).map(([k]) => k)).toEqual([
+      "node-red/redis-password",
+      "redis/users.acl",
+    ]);
+  });
+});

@@ -1,0 +1,48 @@
+/** The identities section of docs/network-security-policies.md: one row per declared flow to a server that authenticates. */
+import { Identity, planIdentities } from "../../model/identity";
+import { MOSQUITTO_PATHS } from "../../model/render/mosquitto";
+import { NATS_AUTH, redisAclPath } from "../../model/wiring/paths";
+import { Topology } from "../../model/types";
+import { markdownTable } from "../table";
+import { code } from "./common";
+import { DocsModel, REFERENCE_STACKS } from "./model";
+
+/** Where the server keeps its half: the users it admits and what they may do. */
+function serverSide(t: Topology, i: Identity): string {
+  const app = t.services.find((s) => s.name === i.server)?.app;
+  if (app === "redis") return `user ${code(i.username)} in the ${code("users.acl")} secret, ${code(redisAclPath(i.server))} in ${i.server}`;
+  if (app === "nats") return `user ${code(i.username)} in the ${code("auth.conf")} secret, ${code(NATS_AUTH)} in ${i.server}`;
+  if (i.kind === "certificate") return `certificate CN ${code(i.username)}, topics in ${code(MOSQUITTO_PATHS.acl)} in ${i.server}`;
+  return `the server's own setup token (${i.server})`;
+}
+
+const rows = (t: Topology) =>
+  planIdentities(t).map((i) => [
+    `${i.client} -> ${i.server}:${i.flow.port}`,
+    i.kind + (i.shared ? " (shared, operator-held)" : ""),
+    code(i.credential),
+    i.scope,
+    `secret ${code(i.file.name)} at ${code(i.file.path)} in ${i.client}${Object.keys(i.env).length > 0 ? `; env ${Object.keys(i.env).map(code).join(", ")}` : ""}`,
+    serverSide(t, i),
+    i.rotate,
+  ]);
+
+export function renderIdentities(m: DocsModel): string[] {
+  const tables = REFERENCE_STACKS.map((stack) => ({ stack, table: markdownTable(["flow", "kind", "credential", "scope", "client holds it", "server side", "rotate"], rows(m[stack].topology)) }));
+  const same = tables.every((x) => x.table === tables[0].table);
+  const out = [
+    "## Identities per flow",
+    "",
+    "Each declared flow to a server that authenticates its clients gets its own identity (`model/identity.ts`): a Redis or NATS user " +
+      "named after the client with its own generated password, scoped by the flow's `permissions` in stack config " +
+      "(defaults: Redis keys `<client>:*` with `+@all -@dangerous`, NATS publish `events.>` and subscribe `_INBOX.>`); " +
+      "the MQTT client certificate the CA issues to each client; and InfluxDB's admin token for the clients that read it. " +
+      "Redis turns its default user off and NATS admits only these users, so a client without a flow holds nothing and gets nothing. " +
+      `Each service carries the credentials it holds in its ${code("iot.credentials")} label, which ` +
+      "`restrict-credentials-to-declared-flows` and `disallow-shared-credentials` check.",
+    "",
+  ];
+  if (same) out.push(`Both reference stacks (${REFERENCE_STACKS.join(", ")}):`, "", tables[0].table, "");
+  else for (const { stack, table } of tables) out.push(`### ${stack}`, "", table, "");
+  return out;
+}
