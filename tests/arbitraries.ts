@@ -165,7 +165,7 @@ export const validStack: fc.Arbitrary<ValidCase> = fc
     const base = readStackConfig(environment).config;
     const ports = listening(services);
     const names = [...referenceServices.map((s) => s.name), ...services.map((s) => s.name)];
-    const flows: string[] = [];
+    const flows: (string | { flow: string; permissions: object })[] = [];
     const mqttClients = new Set(["node-red", "mqtt-exporter"]);
     for (const [from, to, p] of [...flowPicks, ...newFlowPicks]) {
       const [client, server] = [names[from], names[to]];
@@ -178,7 +178,13 @@ export const validStack: fc.Arbitrary<ValidCase> = fc
         mqttClients.add(client);
       }
       if ((server === "redis" || server === "nats") && client.length > maxPasswordClient(server)) continue;
-      flows.push(`${client} -> ${server}:${port}`);
+      const flow = `${client} -> ${server}:${port}`;
+      // Some flows to Redis and NATS scope their identity; the rest take the defaults.
+      if (p % 3 === 0 && server === "redis" && port === 6379)
+        flows.push({ flow, permissions: { keys: [`${client}:cache:*`], commands: ["+@read", "+set"] } });
+      else if (p % 3 === 0 && server === "nats" && port === 4222)
+        flows.push({ flow, permissions: { subjects: { publish: [`sensors.${client}.>`] } } });
+      else flows.push(flow);
     }
     const taken = new Set(referenceRoutes.map((r) => r.subdomain));
     const routes = routePicks
@@ -198,7 +204,7 @@ export const validStack: fc.Arbitrary<ValidCase> = fc
         ...(gatewayReplicas !== undefined ? { gateway: { ...baseServices.gateway, replicas: gatewayReplicas } } : {}),
         ...Object.fromEntries(services.map((s) => [s.name, serviceConfig(s)])),
       }),
-      [key("flows")]: JSON.stringify([...decode<string[]>(base[key("flows")], []), ...flows]),
+      [key("flows")]: JSON.stringify([...decode<unknown[]>(base[key("flows")], []), ...flows]),
       [key("routes")]: JSON.stringify(routes),
       [key("tls")]: JSON.stringify({
         ...decode<Record<string, unknown>>(base[key("tls")], {}),

@@ -4,8 +4,9 @@
  *
  * - a valid config registers without error; every name it gives Docker (networks, services, configs, secrets,
  *   volumes) and every URN is unique and valid by Docker's rules; the reachability computed from the registered
- *   services' network ids equals the declared intent (same tier or a declared flow, either way); and a prod
- *   stack passes the prod policy pack with no mandatory violation;
+ *   services' network ids equals the declared intent (same tier or a declared flow, either way); every service
+ *   holds exactly the credentials of its own flows; and a prod stack passes the prod policy pack with no
+ *   mandatory violation;
  * - a config with one thing broken is rejected with a StackConfigError naming the offending key, before any
  *   resource is registered.
  *
@@ -18,6 +19,7 @@ import * as path from "path";
 import { checkResources } from "../policies/offline/check";
 import { runProgram } from "../components/program";
 import { StackConfigError } from "../model/config";
+import { credentialLabel, planIdentities } from "../model/identity";
 import { MAX_SWARM_NAME, MAX_SWARM_OBJECT_NAME } from "../model/naming";
 import { evaluateProgram, RecordedResource } from "../tools/evaluate";
 import { PlanMocks } from "../tools/mocks";
@@ -108,6 +110,42 @@ function intent(c: ValidCase): Record<string, string[]> {
   );
 }
 
+/**
+ * Every way a service's credentials differ from its flows': each service carries in `iot.credentials` exactly the
+ * identities of its own flows (model/identity.ts), each naming a server it has a flow to, and mounts a
+ * `<server>-password` secret exactly for the Redis and NATS servers it holds a password for.
+ */
+function credentialProblems(c: ValidCase, resources: readonly RecordedResource[]): string[] {
+  const t = topologyFrom(c.config, { namespaced: true });
+  const problems: string[] = [];
+  const secretsById = new Map(ofType(resources, SECRET).map((r) => [r.id, r.inputs.name as string]));
+  for (const s of ofType(resources, SERVICE)) {
+    const label = (key: string) => (s.inputs.labels ?? []).find((l: { label: string }) => l.label === key)?.value ?? "";
+    const name = label("iot.service");
+    const held = label("iot.credentials").split(",").filter(Boolean);
+    const own = planIdentities(t).filter((i) => i.client === name);
+    if (held.join(",") !== credentialLabel(own).join(","))
+      problems.push(`${name} holds ${held}, its flows give ${credentialLabel(own)}`);
+    const servers = new Set(t.flows.filter((f) => f.from === name).map((f) => f.to));
+    for (const entry of held)
+      if (!servers.has(entry.split(":")[0])) problems.push(`${name} holds ${entry} without a flow`);
+    const mounted = (s.inputs.taskSpec.containerSpec.secrets ?? []).map(
+      (m: { secretId: string }) => secretsById.get(m.secretId) ?? "",
+    );
+    const passwordServers = own
+      .filter((i) => i.kind === "password")
+      .map((i) => i.server)
+      .sort();
+    const mountedServers = t.services
+      .map((x) => x.name)
+      .filter((server) => mounted.some((n: string) => n.startsWith(`${name}-${server}-password-`)))
+      .sort();
+    if (mountedServers.join(",") !== passwordServers.join(","))
+      problems.push(`${name} mounts passwords for ${mountedServers}, its flows give ${passwordServers}`);
+  }
+  return problems;
+}
+
 /** Runs the program as index.ts does; the module stays loaded, so each case costs only its evaluation. */
 const load = async () => runProgram();
 
@@ -153,6 +191,7 @@ describe("any valid stack config", () => {
         fc.asyncProperty(validStack, async (c) => {
           const e = await evaluate({ stack: c.environment, config: c.config });
           expect(nameProblems(e.resources)).toEqual([]);
+          expect(credentialProblems(c, e.resources)).toEqual([]);
           const wanted = intent(c);
           expect(reachability(e.resources)).toEqual(wanted);
           expect(e.outputs.intendedReachability).toEqual(wanted);
