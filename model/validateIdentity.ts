@@ -37,6 +37,18 @@ const REDIS_DANGEROUS = new Set([
 
 export function checkFlowPermissions(config: StackConfig, t: Topology, report: Report): void {
   const services = new Map(t.services.map((s) => [s.name, s]));
+  // A flow may be repeated, but two different permissions for it would hide which one holds.
+  const first = new Map<string, { index: number; permissions: string }>();
+  config.flows.forEach((entry, i) => {
+    const flow = parseFlow(entry.flow);
+    if (!flow || !entry.permissions) return;
+    const key = `${flow.from} -> ${flow.to}:${flow.port}`;
+    const permissions = JSON.stringify(entry.permissions);
+    const earlier = first.get(key);
+    if (!earlier) first.set(key, { index: i, permissions });
+    else if (earlier.permissions !== permissions)
+      report(["flows", i, "permissions"], `flows[${earlier.index}] already gives ${key} other permissions`);
+  });
   config.flows.forEach((entry, i) => {
     const permissions = entry.permissions;
     const flow = parseFlow(entry.flow);

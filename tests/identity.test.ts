@@ -186,6 +186,19 @@ describe("flow permissions in config", () => {
     expect(message).toContain("iot-swarm-net:flows[1].permissions.keys: nats is NATS");
     expect(message).toContain('iot-swarm-net:flows[2].permissions: "bridge -> influxdb:8086" reaches no Redis or NATS');
   });
+  it("reports one flow given two different permissions, naming the second", () => {
+    const message = configError(
+      bridge([
+        { flow: "bridge -> redis:6379", permissions: { keys: ["a:*"] } },
+        "bridge -> redis:6379",
+        { flow: "bridge->redis : 6379", permissions: { keys: ["b:*"] } },
+      ]),
+    );
+    expect(message).toContain(
+      "iot-swarm-net:flows[2].permissions: flows[0] already gives bridge -> redis:6379 other permissions",
+    );
+    expect(message).not.toContain("flows[1]");
+  });
 });
 
 describe("rotating one flow's password", () => {
