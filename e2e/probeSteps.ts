@@ -14,6 +14,7 @@ import { Progress } from "./lib/progress";
 import { errorText, mapLimit } from "./lib/util";
 import { probeDns } from "./probes/dns";
 import { probeEgress } from "./probes/egress";
+import { probeIdentities, summarizeIdentities } from "./probes/identity";
 import { balancedRoute, probeFailover, probeLoadBalancing, probeRoutes } from "./probes/gateway";
 import { ProbePlan } from "./probes/intent";
 import { describePair, flowName, probeFlow, probeForbidden, prometheusTargets } from "./probes/segmentation";
@@ -69,6 +70,9 @@ export async function runProbes(run: E2eRun, d: Deployed): Promise<void> {
   await probeStep(run, "allowed: every declared flow at the application level, from the client's task", () =>
     allowed(run, d),
   );
+  await probeStep(run, "identity: each Redis and NATS flow's own user, its limits, and refusals without it", () =>
+    identity(run, d),
+  );
   await probeStep(run, "forbidden: every undeclared ordered pair, names and every task address on every port", () =>
     forbidden(run, d),
   );
@@ -123,6 +127,22 @@ async function allowed({ report, progress }: E2eRun, { ctx, probes }: Deployed):
   report.allowed = { ok: final.filter((r) => r.ok).length, total: final.length };
   report.details.allowed = final;
   progress.line(`  ${report.allowed.ok}/${report.allowed.total} declared flows connect`);
+}
+
+/** Each password identity from its client: allowed operation, operations outside its scope, other credentials. */
+async function identity({ report, progress }: E2eRun, { ctx }: Deployed): Promise<void> {
+  const results = await probeIdentities(ctx);
+  for (const r of results) {
+    const ok = r.allowedOk && r.outOfScopeRefused && r.undeclaredRefused;
+    progress.line(`  ${mark(ok)} ${r.flow.padEnd(32)} as ${r.user}: ${r.evidence.join("; ")}`);
+  }
+  report.identity = summarizeIdentities(results);
+  report.details.identity = results;
+  const i = report.identity;
+  progress.line(
+    `  ${i.flows} identities: allowed ${i.allowedOk}, out of scope refused ${i.outOfScopeRefused}, ` +
+      `other credentials refused ${i.undeclaredRefused}`,
+  );
 }
 
 async function forbidden({ report, progress }: E2eRun, { ctx, probes }: Deployed): Promise<void> {

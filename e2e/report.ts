@@ -5,6 +5,7 @@
  */
 
 import type { Day2Report } from "./day2/phase";
+import type { IdentitySummary } from "./probes/identity";
 
 export interface FailoverResult {
   readonly requests: number;
@@ -16,6 +17,11 @@ export interface FailoverResult {
 export interface E2eReport {
   readonly allowed: { ok: number; total: number };
   readonly forbidden: { blocked: number; total: number };
+  /**
+   * Per Redis and NATS flow, its client's own user (model/identity.ts): the allowed operation works, operations
+   * outside its permissions are refused, no credentials and its password under another user are refused.
+   */
+  readonly identity?: IdentitySummary;
   readonly dns: { ok: number; total: number };
   readonly tls: { mqttsOk: boolean; plaintextRefused: boolean; untrustedClientRefused: boolean };
   readonly routes: { ok: number; total: number };
@@ -89,6 +95,11 @@ export function verdict(r: Omit<E2eReport, "passed" | "failures">): string[] {
   };
   count("allowed flows connect", r.allowed.ok, r.allowed.total);
   count("undeclared pairs blocked", r.forbidden.blocked, r.forbidden.total);
+  if (r.identity) {
+    count("identities: allowed operation works", r.identity.allowedOk, r.identity.flows);
+    count("identities: operations outside the permissions refused", r.identity.outOfScopeRefused, r.identity.flows);
+    count("identities: no or other credentials refused", r.identity.undeclaredRefused, r.identity.flows);
+  }
   count("DNS names resolve to the right tasks", r.dns.ok, r.dns.total);
   count("gateway routes reach their backends", r.routes.ok, r.routes.total);
   if (!r.tls.mqttsOk) failed.push("tls: MQTTS with a client certificate did not work");
@@ -124,6 +135,20 @@ const mark = (ok: boolean) => (ok ? "PASS" : "FAIL");
 
 type Row = [name: string, ok: boolean, detail: string];
 
+/** The identity probe's row, when it ran. */
+function identityRows(r: E2eReport): Row[] {
+  const i = r.identity;
+  if (!i) return [];
+  const ok = i.flows > 0 && [i.allowedOk, i.outOfScopeRefused, i.undeclaredRefused].every((n) => n === i.flows);
+  return [
+    [
+      "Identities per flow (Redis, NATS): own user works, limits and other credentials refused",
+      ok,
+      `${i.flows} flows: allowed ${i.allowedOk}, out of scope refused ${i.outOfScopeRefused}, others refused ${i.undeclaredRefused}`,
+    ],
+  ];
+}
+
 /** A row per probe's headline figure. */
 function probeRows(r: E2eReport): Row[] {
   return [
@@ -137,6 +162,7 @@ function probeRows(r: E2eReport): Row[] {
       r.forbidden.blocked === r.forbidden.total && r.forbidden.total > 0,
       `${r.forbidden.blocked}/${r.forbidden.total}`,
     ],
+    ...identityRows(r),
     [
       "DNS: names, aliases, tasks.<svc> -> right tasks",
       r.dns.ok === r.dns.total && r.dns.total > 0,

@@ -89,6 +89,7 @@ describe("the e2e verdict", () => {
   const passing: Omit<E2eReport, "passed" | "failures"> = {
     allowed: { ok: 13, total: 13 },
     forbidden: { blocked: 46, total: 46 },
+    identity: { flows: 2, allowedOk: 2, outOfScopeRefused: 2, undeclaredRefused: 2 },
     dns: { ok: 78, total: 78 },
     tls: { mqttsOk: true, plaintextRefused: true, untrustedClientRefused: true },
     routes: { ok: 3, total: 3 },
@@ -113,6 +114,16 @@ describe("the e2e verdict", () => {
   it.each([
     ["a blocked pair that connects", { forbidden: { blocked: 45, total: 46 } }, "undeclared pairs blocked: 45/46"],
     ["nothing probed", { allowed: { ok: 0, total: 0 } }, "allowed flows connect: nothing was probed"],
+    [
+      "a FLUSHALL that went through",
+      { identity: { flows: 2, allowedOk: 2, outOfScopeRefused: 1, undeclaredRefused: 2 } },
+      "identities: operations outside the permissions refused: 1/2",
+    ],
+    [
+      "a login without credentials that worked",
+      { identity: { flows: 2, allowedOk: 2, outOfScopeRefused: 2, undeclaredRefused: 1 } },
+      "identities: no or other credentials refused: 1/2",
+    ],
     [
       "an extra host port",
       { hostPorts: { expected: ["18443/tcp"], found: ["18443/tcp", "8086/tcp"] } },
