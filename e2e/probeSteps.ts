@@ -134,7 +134,7 @@ async function identity({ report, progress }: E2eRun, { ctx }: Deployed): Promis
   const results = await probeIdentities(ctx);
   for (const r of results) {
     const ok = r.allowedOk && r.outOfScopeRefused && r.undeclaredRefused;
-    progress.line(`  ${mark(ok)} ${r.flow.padEnd(32)} as ${r.user}: ${r.evidence.join("; ")}`);
+    progress.line(`  ${mark(ok)} ${r.flow.padEnd(32)} ${r.evidence.join("; ")}`);
   }
   report.identity = summarizeIdentities(results);
   report.details.identity = results;
