@@ -229,7 +229,13 @@ export const referenceServices: readonly ServiceSpec[] = [
     tiers: ["messaging"],
     role: "messaging",
     ports: [
-      { name: "client", port: 4222, protocol: "tcp", appProtocol: "nats", purpose: "NATS clients (a user per declared flow)" },
+      {
+        name: "client",
+        port: 4222,
+        protocol: "tcp",
+        appProtocol: "nats",
+        purpose: "NATS clients (a user per declared flow)",
+      },
       {
         name: "monitor",
         port: 8222,
