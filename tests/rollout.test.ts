@@ -13,7 +13,11 @@ function spec(opts: { singleton: boolean; published: boolean; aliases?: string[]
     ...grafana,
     singleton: opts.singleton,
     aliases: opts.aliases ?? ["dashboards"],
-    ports: grafana.ports.map((p) => ({ ...p, published: opts.published ? 13000 : undefined })),
+    // Its HTTP port, published or not, and a second port never published: one published port is enough.
+    ports: [
+      ...grafana.ports.map((p) => ({ ...p, published: opts.published ? 13000 : undefined })),
+      { ...grafana.ports[0], name: "metrics", port: 9100, published: undefined },
+    ],
   };
 }
 
