@@ -61,6 +61,9 @@ describe("endpoints", () => {
     expect(e.grafana.health).toBe("http://grafana:3000/api/health");
     expect(e.mosquitto.health).toBe("exec: mosquitto_sub -h 127.0.0.1 -p 1883 -t $SYS/broker/uptime -C 1 -W 3");
     expect(e.redis.health).toMatch(/^exec: redis-cli/);
+    // The health port is the one the check names, not the service's first port.
+    expect(e.gateway.health).toBe("http://gateway:8405/healthz");
+    expect(e.nats.health).toBe("http://nats:8222/healthz");
   });
 
   it("gives in-swarm addresses with each port's scheme", () => {
@@ -86,5 +89,16 @@ describe("endpoints", () => {
       }),
     );
     expect(beside.gateway.external).toEqual(["https://localhost:8443"]);
+  });
+
+  it("keeps a non-HTTPS scheme on host port 443", () => {
+    const moved = endpoints(
+      topologyFrom({
+        environment: "dev",
+
+        services: { gateway: { publish: { https: 8443, http: 8080 } }, mosquitto: { publish: { mqtts: 443 } } },
+      }),
+    );
+    expect(moved.mosquitto.external).toEqual(["mqtts://mqtt.localhost:443"]);
   });
 });

@@ -11,6 +11,11 @@ describe("placement constraints", () => {
       expect([c, pinsToOneNode(c)]).toEqual([c, false]);
   });
 
+  it("matches a constraint whole: text before or after the one-node form is not a pin", () => {
+    for (const c of ["engine.node.hostname == a", "node.hostname == a == b", "node.labels.iot.state == true x"])
+      expect([c, pinsToOneNode(c)]).toEqual([c, false]);
+  });
+
   it("pins a stateful service to its named node or to the state label, once", () => {
     expect(statePin("store-1")).toBe("node.hostname == store-1");
     expect(statePin(undefined)).toBe(STATE);
@@ -20,6 +25,31 @@ describe("placement constraints", () => {
     // A named node adds its pin even beside another pin: the config asked for that node.
     expect(placementWithPin([STATE], ["v"], "b")).toEqual([STATE, "node.hostname == b"]);
     expect(placementWithPin(["node.role == worker"], [], "b")).toEqual(["node.role == worker"]);
+  });
+
+  it("adds no state pin when any configured constraint already names one node", () => {
+    expect(placementWithPin(["node.hostname == a"], ["v"], undefined)).toEqual(["node.hostname == a"]);
+    expect(placementWithPin(["node.role == worker", "node.id == n1"], ["v"], undefined)).toEqual([
+      "node.role == worker",
+      "node.id == n1",
+    ]);
+  });
+
+  it("reads how to provide a constraint with any spacing Docker accepts, and only from the whole constraint", () => {
+    const how = (constraint: string) =>
+      nodeRequirements([{ name: "s", placement: [constraint], replicas: 1 }])[0].howTo;
+    expect(how("  node.labels.zone==a  ")).toBe("docker node update --label-add zone=a <node>");
+    expect(how(" node.role!=manager ")).toBe("nodes other than managers");
+    expect(how("  node.hostname==gw-1  ")).toBe("a node whose hostname is gw-1");
+    for (const c of [
+      "x node.labels.zone == a",
+      "node.labels.zone == a b",
+      "x node.role == worker",
+      "node.role == worker b",
+      "x node.hostname == gw-1",
+      "node.hostname == gw-1 b",
+    ])
+      expect([c, how(c)]).toEqual([c, "a node that meets it"]);
   });
 
   it("sums the tasks each constraint's nodes must hold and says how to provide each", () => {
