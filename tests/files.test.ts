@@ -63,7 +63,14 @@ describe("file wiring for configs the schema accepts", () => {
     const exporter = files(t, "mqtt-exporter");
     expect(names(exporter.files)).toEqual(["ca.crt"]);
     expect(exporter.env).toEqual({ BROKER_ENDPOINT: "ssl://mosquitto:8883", SSL_CERT_FILE: "/etc/iot/certs/ca.crt" });
-    expect(names(files(t, "node-red").files)).toEqual(["ca.crt", "mqtt-client.crt", "mqtt-client.key"]);
+    expect(names(files(t, "node-red").files)).toEqual([
+      "settings.js",
+      "flows.json",
+      "flows_cred.json",
+      "ca.crt",
+      "mqtt-client.crt",
+      "mqtt-client.key",
+    ]);
   });
 
   it("gives a certified client its own certificate and key, the key as an owner-only secret", () => {
@@ -161,7 +168,8 @@ describe("credentials over declared flows", () => {
     const holders = t.services.filter((s) =>
       serviceFiles(t, s).files.some((f) => f.template.includes("influxdb-token")),
     );
-    expect(holders.map((s) => s.name).sort()).toEqual(["grafana", "influxdb"]);
+    // Node-RED's telemetry flow writes with it (its flows_cred.json).
+    expect(holders.map((s) => s.name).sort()).toEqual(["grafana", "influxdb", "node-red"]);
   });
 });
 

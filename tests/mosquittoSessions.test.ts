@@ -11,6 +11,7 @@ describe("the broker's persistent sessions", () => {
   it("keeps sessions and queued messages on the broker's volume, saved at a bounded interval", () => {
     expect(setting("persistence")).toEqual(["true"]);
     expect(setting("persistence_location")).toEqual(["/mosquitto/data/"]);
+    expect(setting("autosave_on_changes")).toEqual(["false"]);
     expect(setting("autosave_interval")).toEqual([String(MQTT_SESSIONS.autosaveSeconds)]);
     expect(MQTT_SESSIONS.autosaveSeconds).toBeLessThanOrEqual(60);
   });
@@ -24,7 +25,12 @@ describe("the broker's persistent sessions", () => {
 
   it("sets them once, as global options ahead of the first listener", () => {
     const firstListener = lines.findIndex((l) => l.startsWith("listener "));
-    for (const key of ["autosave_interval", "persistent_client_expiration", "max_queued_messages"]) {
+    for (const key of [
+      "autosave_on_changes",
+      "autosave_interval",
+      "persistent_client_expiration",
+      "max_queued_messages",
+    ]) {
       const at = lines.findIndex((l) => l.startsWith(`${key} `));
       expect([key, at >= 0 && at < firstListener]).toEqual([key, true]);
     }

@@ -59,7 +59,10 @@ describe("the program with MQTT clients other than the reference ones", () => {
       "iot-pki-mqtt-client-node-red-cert",
     ]);
     expect(mounted(e, "mqtt-exporter")).toEqual({ configs: ["ca-crt"], secrets: [] });
-    expect(mounted(e, "node-red")).toEqual({ configs: ["ca-crt", "mqtt-client-crt"], secrets: ["mqtt-client-key"] });
+    expect(mounted(e, "node-red")).toEqual({
+      configs: ["settings-js", "flows-json", "ca-crt", "mqtt-client-crt"],
+      secrets: ["flows-cred-json", "mqtt-client-key"],
+    });
   });
 
   it("registers with no client certificates at all", async () => {
@@ -68,8 +71,12 @@ describe("the program with MQTT clients other than the reference ones", () => {
       mqtt: { requireClientCertificate: false, acl: [] },
     });
     expect(leafCertificates(e)).toEqual(["iot-pki-gateway-cert", "iot-pki-mosquitto-cert"]);
-    for (const client of ["node-red", "mqtt-exporter"])
-      expect({ client, ...mounted(e, client) }).toEqual({ client, configs: ["ca-crt"], secrets: [] });
+    expect(mounted(e, "mqtt-exporter")).toEqual({ configs: ["ca-crt"], secrets: [] });
+    // Node-RED's telemetry flow and its credentials, and the CA only.
+    expect(mounted(e, "node-red")).toEqual({
+      configs: ["settings-js", "flows-json", "ca-crt"],
+      secrets: ["flows-cred-json"],
+    });
   });
 });
 

@@ -11,9 +11,16 @@ export const MOSQUITTO_PATHS = {
 } as const;
 
 /**
- * Persistent sessions. A client that connects with a persistent session (Node-RED does) keeps its subscriptions
- * and its queued QoS 1 messages on the broker while it is away; these bound how long and how much, and how often
- * the broker writes them to its volume.
+ * Persistent sessions. A client that connects with a persistent session (Node-RED's telemetry flow does, as
+ * `node-red-telemetry` with clean session false) keeps its subscriptions and its queued QoS 1 messages on the
+ * broker while it is away; these bound how long and how much, and how often the broker writes them to its volume.
+ *
+ * Why these values: a restart of the broker must not lose the QoS 1 readings queued for Node-RED. Mosquitto
+ * writes its in-memory state to `persistence_location` every `autosave_interval` seconds and, on a clean stop
+ * (SIGTERM: `docker service update --force`, a drain, a node shutdown), once more on exit, so a restart keeps
+ * every queued message. Saving on every change (`autosave_on_changes true`) would rewrite the whole database for
+ * each message; so only a crash (SIGKILL, a lost node) loses what arrived since the last save, at most
+ * `autosaveSeconds` of queued messages. Devices publish QoS 1 and keep a reading until the broker acknowledged it.
  */
 export const MQTT_SESSIONS = {
   /** Seconds between saves of the in-memory sessions and queues; a clean stop also saves, a crash loses at most this. */
@@ -31,6 +38,8 @@ export function renderMosquittoConfig(t: Topology): string {
     "per_listener_settings true",
     "persistence true",
     "persistence_location /mosquitto/data/",
+    // Saved on an interval (and on a clean stop), not on every change: see MQTT_SESSIONS.
+    "autosave_on_changes false",
     `autosave_interval ${MQTT_SESSIONS.autosaveSeconds}`,
     `persistent_client_expiration ${MQTT_SESSIONS.sessionExpiry}`,
     `max_queued_messages ${MQTT_SESSIONS.maxQueuedMessages}`,
