@@ -34,6 +34,8 @@ import { MemorySampler } from "./memory";
 import { ClusterPlan, LocalCluster, NODE_SH } from "./nodes";
 import { allowedAcrossNodes, dnsFromEveryNode, forbiddenAcrossNodes } from "./probes";
 import { ClusterReport, NOT_MEASURED, summary, verdict } from "./report";
+import { DeviceStream, deviceStream, lostIn, settleTelemetry } from "./telemetry";
+import { INFLUXDB_SETUP } from "../../model/apps/influxdb";
 import { shortOf, swarmView } from "./swarmView";
 
 const STACK = "cluster";
@@ -109,12 +111,14 @@ async function main(): Promise<number> {
   const memory = new MemorySampler();
   const cluster = new LocalCluster(PLAN, progress);
   let client: GatewayClient | undefined;
+  let telemetry: DeviceStream | undefined;
 
   let teardownPromise: Promise<void> | undefined;
   const teardown = () =>
     (teardownPromise ??= (async () => {
       const done = progress.step("teardown: every node, namespace, daemon, cgroup, data root and image of the cluster");
       await client?.stop().catch(() => undefined);
+      await telemetry?.stop(0).catch(() => undefined);
       report.memory = { ...memory.stop() };
       // The daemons' logs outlive their data roots, for a failed run's diagnosis.
       fs.rmSync(LOGS, { recursive: true, force: true });
@@ -223,7 +227,7 @@ async function main(): Promise<number> {
       `publishing in host mode with dnsrr endpoints (prod: ingress and VIPs): IPVS is ${kernel.ipvs ? "present" : "absent"}; the gateway's clients resolve it to every worker's address`,
       "managers are manager-only (availability drain): every task runs on the 3 workers",
       "faults start between two requests of the client: a request in flight on a connection to a node at the instant it is cut off is lost with the node whatever the stack does (the client does not retry)",
-      `lostMessages and telemetry: ${NOT_MEASURED}`,
+      "telemetry: a field device on this host publishes a QoS 1 reading every 200 ms over mTLS to the broker's published port from before the first fault until after the last; InfluxDB is read back at the end (the stand-in's read-back route); a fault's lostMessages are the readings sent while it lasted that InfluxDB never stored",
     );
     report.cluster = {
       managers: PLAN.managers,
@@ -403,8 +407,13 @@ async function main(): Promise<number> {
       behaviour:
         "one request after another, 25 ms apart, each on a new connection; next address only on a failed TCP connect (2 s connect timeout)",
     };
+    telemetry = deviceStream(c, () => access.publishedHost("mosquitto"));
+    telemetry.start();
     client.start();
     await sleep(3000);
+    progress.line(
+      `  telemetry: ${telemetry.sent.length - telemetry.unacknowledged}/${telemetry.sent.length} readings acknowledged by the broker before the faults`,
+    );
     const warm = client.window(0, Date.now());
     progress.line(`  client: ${warm.filter((r) => r.ok).length}/${warm.length} requests served before the faults`);
     const env: FaultEnv = {
@@ -439,6 +448,29 @@ async function main(): Promise<number> {
       await c.refreshTasks().catch(() => undefined);
     }
     await client.stop();
+    const stream = telemetry;
+    await step(
+      "telemetry: 5 s more readings, then InfluxDB read back: every reading stored once, none lost in a fault",
+      async () => {
+        await sleep(5000);
+        await stream.stop();
+        const { counts, missing } = await settleTelemetry(c, stream, INFLUXDB_SETUP.bucket, 120_000);
+        report.telemetry = counts;
+        for (const f of report.faults)
+          if (f.window)
+            (f as { lostMessages: number | string }).lostMessages = lostIn(
+              stream.sent,
+              missing,
+              f.window.from,
+              f.window.to,
+            );
+        progress.line(
+          `  ${counts.sent} sent, ${counts.stored} stored, ${counts.duplicates} duplicates, ${counts.unacknowledged} unacknowledged; all stored ${counts.drainSeconds ?? "NEVER"} s after sending ended; device reconnects ${stream.reconnects}${stream.lastError ? ` (last error: ${stream.lastError})` : ""}`,
+        );
+        for (const f of report.faults) progress.line(`  ${f.name}: ${f.lostMessages} readings lost`);
+      },
+      false,
+    );
     const moved = report.faults.flatMap((f) =>
       f.rescheduled.filter((m) => m.withoutItsData).map((m) => `${m.service} (${f.name})`),
     );

@@ -18,8 +18,8 @@ export const NODE_RED_PATHS = {
   /** Read from the user directory (the /data volume) at start, as the nodered/node-red image does. */
   settings: "/data/settings.js",
   flows: "/etc/node-red/flows.json",
-  /** Node-RED reads the credentials beside the flow file: `<flows>_cred.json`. */
-  credentials: "/etc/node-red/flows_cred.json",
+  /** Node-RED reads the flow's credentials from the user directory, named after the flow file: `<flows>_cred.json`. */
+  credentials: "/data/flows_cred.json",
 } as const;
 
 /** The flow's fixed choices. */
