@@ -14,7 +14,7 @@
 import { abortOn } from "../lib/abort";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createHarness, runProgram } from "../harness";
+import { createHarness, demux, runProgram } from "../harness";
 import { CONFIG_NAMESPACE, parseStackConfig } from "../../model/config";
 import { planNetworks } from "../../model/networks";
 import { resolveTopology } from "../../model/resolve";
@@ -104,6 +104,7 @@ function leftovers(): string[] {
 
 async function main(): Promise<number> {
   fs.mkdirSync(OUT_DIR, { recursive: true });
+  fs.rmSync(LOGS, { recursive: true, force: true });
   const progress = new Progress(path.join(OUT_DIR, "cluster.log"));
   const report = emptyReport(new Date());
   const durations = report.run.durations as Record<string, number>;
@@ -121,7 +122,6 @@ async function main(): Promise<number> {
       await telemetry?.stop(0).catch(() => undefined);
       report.memory = { ...memory.stop() };
       // The daemons' logs outlive their data roots, for a failed run's diagnosis.
-      fs.rmSync(LOGS, { recursive: true, force: true });
       fs.mkdirSync(LOGS, { recursive: true });
       for (const n of cluster.nodes) {
         const log = `/var/lib/iot-cluster/node${n.index}/dockerd.log`;
@@ -467,7 +467,13 @@ async function main(): Promise<number> {
         progress.line(
           `  ${counts.sent} sent, ${counts.stored} stored, ${counts.duplicates} duplicates, ${counts.unacknowledged} unacknowledged; all stored ${counts.drainSeconds ?? "NEVER"} s after sending ended; device reconnects ${stream.reconnects}${stream.lastError ? ` (last error: ${stream.lastError})` : ""}`,
         );
-        for (const f of report.faults) progress.line(`  ${f.name}: ${f.lostMessages} readings lost`);
+        for (const f of report.faults)
+          progress.line(
+            `  ${f.name}: ${f.lostMessages} readings lost (window +${(((f.window?.from ?? 0) - (stream.sent[0]?.at ?? 0)) / 1000).toFixed(1)} s to +${(((f.window?.to ?? 0) - (stream.sent[0]?.at ?? 0)) / 1000).toFixed(1)} s)`,
+          );
+        for (const m of counts.missing) progress.line(`  missing: ${m}`);
+        // The path's logs (every container of the broker and Node-RED, exited ones too), for a diagnosis.
+        await saveServiceLogs(cluster, ["mosquitto", "node-red"], LOGS);
       },
       false,
     );
@@ -489,6 +495,25 @@ async function main(): Promise<number> {
   }
   if (exiting) return new Promise<number>(() => undefined);
   return finish();
+}
+
+/** Logs of every container (running or exited) of `services` on every task node, into `dir`. */
+async function saveServiceLogs(cluster: LocalCluster, services: readonly string[], dir: string): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const n of cluster.taskNodes)
+    for (const service of services) {
+      const containers = await n.docker
+        .listContainers({ all: true, filters: { label: [`com.docker.swarm.service.name=${service}`] } })
+        .catch(() => []);
+      for (const c of containers) {
+        const buf = (await n.docker
+          .getContainer(c.Id)
+          .logs({ stdout: true, stderr: true, timestamps: true })
+          .catch(() => Buffer.from(""))) as unknown as Buffer;
+        const { stdout, stderr } = demux(buf);
+        fs.writeFileSync(path.join(dir, `${service}-${n.name}-${c.Id.slice(0, 12)}.log`), `${stdout}${stderr}`);
+      }
+    }
 }
 
 /** Prod's placement, as deployed: the gateway on workers, Grafana spread, the data on the storage node, managers free. */

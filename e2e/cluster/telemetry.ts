@@ -28,7 +28,7 @@ export interface TelemetryCounts {
   readonly unacknowledged: number;
   /** Seconds from the end of sending until InfluxDB held every reading (null: not within the wait). */
   readonly drainSeconds: number | null;
-  /** The first sent ids InfluxDB does not hold. */
+  /** The first sent readings InfluxDB does not hold: id, when sent and acknowledged (from the first reading). */
   readonly missing: string[];
 }
 
@@ -87,7 +87,8 @@ export interface DeviceStreamOptions {
 /** A field device publishing a reading every `intervalMs` until stopped. */
 export class DeviceStream {
   readonly sent: SentReading[] = [];
-  private readonly acked = new Set<string>();
+  /** Reading id -> when the broker acknowledged it (ms since the epoch). */
+  private readonly acked = new Map<string, number>();
   private readonly run = crypto.randomBytes(4).toString("hex");
   private client?: mqtt.MqttClient;
   private timer?: NodeJS.Timeout;
@@ -144,7 +145,7 @@ export class DeviceStream {
     const reading = { id, ts: at, power_w: Math.round(2000 + 1500 * Math.sin(this.seq / 50)), energy_wh: this.seq };
     this.sent.push({ id, at });
     this.client.publish(this.topic, JSON.stringify(reading), { qos: 1 }, (err) => {
-      if (!err) this.acked.add(id);
+      if (!err) this.acked.set(id, Date.now());
     });
   }
 
@@ -155,6 +156,14 @@ export class DeviceStream {
 
   get unacknowledged(): number {
     return this.sent.length - this.acked.size;
+  }
+
+  /** A reading's story for the report: when it was sent and acknowledged, relative to `t0`. */
+  describe(id: string, t0: number): string {
+    const sent = this.sent.find((r) => r.id === id);
+    const acked = this.acked.get(id);
+    const rel = (t: number) => `+${((t - t0) / 1000).toFixed(1)} s`;
+    return `${id} sent ${sent ? rel(sent.at) : "?"}, ${acked ? `acknowledged ${rel(acked)}` : "never acknowledged"}`;
   }
 
   /** Stops publishing; waits up to `waitMs` for the broker to acknowledge what is outstanding, then disconnects. */
@@ -233,7 +242,7 @@ export async function settleTelemetry(
       duplicates: last.duplicates,
       unacknowledged: stream.unacknowledged,
       drainSeconds,
-      missing: last.missing.slice(0, 20),
+      missing: last.missing.slice(0, 20).map((id) => stream.describe(id, stream.sent[0]?.at ?? 0)),
     },
     missing: new Set(last.missing),
   };
