@@ -89,6 +89,9 @@ export class DeviceStream {
   readonly sent: SentReading[] = [];
   /** Reading id -> when the broker acknowledged it (ms since the epoch). */
   private readonly acked = new Map<string, number>();
+  /** Reading id -> the connection (count of CONNACKs so far) it was handed over on, and acknowledged on. */
+  private readonly onConnection = new Map<string, { sent: number; acked?: number }>();
+  private connects = 0;
   private readonly run = crypto.randomBytes(4).toString("hex");
   private client?: mqtt.MqttClient;
   private timer?: NodeJS.Timeout;
@@ -128,6 +131,7 @@ export class DeviceStream {
         // No broker task right now: try the last address again.
       }
     });
+    client.on("connect", () => this.connects++);
     client.on("error", (e) => (this.lastError = e.message.split("\n")[0]));
     this.client = client;
     this.timer = setInterval(() => this.publishOne(), o.intervalMs ?? 200);
@@ -144,8 +148,12 @@ export class DeviceStream {
     // A PV inverter's reading: instantaneous power and the day's energy so far.
     const reading = { id, ts: at, power_w: Math.round(2000 + 1500 * Math.sin(this.seq / 50)), energy_wh: this.seq };
     this.sent.push({ id, at });
+    const conn: { sent: number; acked?: number } = { sent: this.client.connected ? this.connects : -this.connects };
+    this.onConnection.set(id, conn);
     this.client.publish(this.topic, JSON.stringify(reading), { qos: 1 }, (err) => {
-      if (!err) this.acked.set(id, Date.now());
+      if (err) return;
+      this.acked.set(id, Date.now());
+      conn.acked = this.connects;
     });
   }
 
@@ -163,7 +171,10 @@ export class DeviceStream {
     const sent = this.sent.find((r) => r.id === id);
     const acked = this.acked.get(id);
     const rel = (t: number) => `+${((t - t0) / 1000).toFixed(1)} s`;
-    return `${id} sent ${sent ? rel(sent.at) : "?"}, ${acked ? `acknowledged ${rel(acked)}` : "never acknowledged"}`;
+    const conn = this.onConnection.get(id);
+    // Connection n: after the n-th CONNACK; -n: while disconnected after it.
+    const on = conn ? ` (connection ${conn.sent} -> ${conn.acked ?? "none"}, ${this.connects} in all)` : "";
+    return `${id} sent ${sent ? rel(sent.at) : "?"}, ${acked ? `acknowledged ${rel(acked)}` : "never acknowledged"}${on}`;
   }
 
   /** Stops publishing; waits up to `waitMs` for the broker to acknowledge what is outstanding, then disconnects. */
