@@ -23,6 +23,18 @@ describe("the broker's persistent sessions", () => {
     expect(MQTT_SESSIONS.maxQueuedMessages).toBeGreaterThan(1000);
   });
 
+  it("authenticates globally, so a session restored from the database is sent its messages before its client returns", () => {
+    // Per-listener settings leave a restored session without a listener: Mosquitto 2.0 denies it every message.
+    expect(setting("per_listener_settings")).toEqual(["false"]);
+    const firstListener = lines.findIndex((l) => l.startsWith("listener "));
+    expect(lines.findIndex((l) => l.startsWith("acl_file "))).toBeLessThan(firstListener);
+    expect(setting("acl_file")).toHaveLength(1);
+    // Anonymous clients only reach the loopback listener: the TLS one demands a certificate and names its user after it.
+    expect(setting("require_certificate")).toEqual(["true"]);
+    expect(setting("use_identity_as_username")).toEqual(["true"]);
+    expect(setting("allow_anonymous")).toEqual(["true"]);
+  });
+
   it("sets them once, as global options ahead of the first listener", () => {
     const firstListener = lines.findIndex((l) => l.startsWith("listener "));
     for (const key of [
