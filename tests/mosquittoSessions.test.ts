@@ -13,7 +13,7 @@ describe("the broker's persistent sessions", () => {
     expect(setting("persistence_location")).toEqual(["/mosquitto/data/"]);
     expect(setting("autosave_on_changes")).toEqual(["false"]);
     expect(setting("autosave_interval")).toEqual([String(MQTT_SESSIONS.autosaveSeconds)]);
-    expect(MQTT_SESSIONS.autosaveSeconds).toBeLessThanOrEqual(60);
+    expect(MQTT_SESSIONS.autosaveSeconds).toBeLessThanOrEqual(10);
   });
 
   it("expires abandoned sessions and bounds each offline client's queue, which Mosquitto leaves unbounded or small", () => {

@@ -92,6 +92,7 @@ describe("Node-RED's provisioned telemetry flow", () => {
     // The settings leave the credentials unencrypted (the secret protects them) and point at the flow file.
     const settings = file(prod, "settings.js").template;
     expect(settings).toContain('"credentialSecret": false');
+    expect(settings).toContain('"mqttReconnectTime": 2000');
     expect(settings).toContain(`"flowFile": "${NODE_RED_PATHS.flows}"`);
     expect(serviceFiles(prod, spec(prod)).env.FLOWS).toBe(NODE_RED_PATHS.flows);
   });

@@ -35,6 +35,8 @@ export const TELEMETRY_FLOW = {
   retrySeconds: 2,
   /** A write that hangs (InfluxDB's node unplugged) fails after this and is retried. */
   requestTimeoutMs: 10_000,
+  /** Milliseconds between attempts to reach the broker again (Node-RED's default 5000): queued readings flow sooner. */
+  reconnectMs: 2000,
 } as const;
 
 /** Node ids, stable so a re-render changes nothing and flows_cred.json can key the token by the request node. */
@@ -246,6 +248,7 @@ export function renderNodeRedSettings(uiPort: number): string {
     flowFilePretty: true,
     credentialSecret: false,
     httpRequestTimeout: TELEMETRY_FLOW.requestTimeoutMs,
+    mqttReconnectTime: TELEMETRY_FLOW.reconnectMs,
     diagnostics: { enabled: false, ui: false },
     externalModules: { autoInstall: false, palette: { allowInstall: false, allowUpload: false } },
     editorTheme: { projects: { enabled: false }, tours: false },
