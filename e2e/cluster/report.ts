@@ -54,6 +54,11 @@ export interface FaultReport {
   readonly lostMessages: number | string;
   /** When the fault lasted, ms since the epoch: from its start until the stack recovered. */
   readonly window?: { readonly from: number; readonly to: number };
+  /**
+   * Seconds after the fault until InfluxDB held every reading sent so far, waited for before the next fault; null
+   * if not within the wait. A reading Node-RED acknowledged to the broker is in its memory until written.
+   */
+  readonly telemetryCaughtUpSeconds?: number | null;
   /** Seconds from the fault until every service ran its replicas again (pinned ones: back on their node). */
   readonly recoverySeconds: number | null;
   /** Seconds until the managers marked the node Down. */

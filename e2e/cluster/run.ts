@@ -34,7 +34,7 @@ import { MemorySampler } from "./memory";
 import { ClusterPlan, LocalCluster, NODE_SH } from "./nodes";
 import { allowedAcrossNodes, dnsFromEveryNode, forbiddenAcrossNodes } from "./probes";
 import { ClusterReport, NOT_MEASURED, summary, verdict } from "./report";
-import { DeviceStream, deviceStream, lostIn, settleTelemetry } from "./telemetry";
+import { backlogStored, DeviceStream, deviceStream, lostIn, settleTelemetry } from "./telemetry";
 import { INFLUXDB_SETUP } from "../../model/apps/influxdb";
 import { shortOf, swarmView } from "./swarmView";
 
@@ -228,6 +228,7 @@ async function main(): Promise<number> {
       "managers are manager-only (availability drain): every task runs on the 3 workers",
       "faults start between two requests of the client: a request in flight on a connection to a node at the instant it is cut off is lost with the node whatever the stack does (the client does not retry)",
       "telemetry: a field device on this host publishes a QoS 1 reading every 200 ms over mTLS to the broker's published port from before the first fault until after the last; InfluxDB is read back at the end (the stand-in's read-back route); a fault's lostMessages are the readings sent while it lasted that InfluxDB never stored",
+      "telemetry between faults: the next fault starts once InfluxDB holds every reading sent so far (telemetryCaughtUpSeconds, up to 120 s): Node-RED acknowledges a reading to the broker on receipt and holds it in memory until written, so a node loss while it holds a broker restart's backlog would lose that backlog",
     );
     report.cluster = {
       managers: PLAN.managers,
@@ -446,6 +447,9 @@ async function main(): Promise<number> {
       for (const f of r.failures) progress.line(`    failed: ${f}`);
       for (const f of (r.slow ?? []).slice(0, 10)) progress.line(`    slow: ${f}`);
       await c.refreshTasks().catch(() => undefined);
+      const caughtUp = await backlogStored(c, telemetry, INFLUXDB_SETUP.bucket, 120_000);
+      (r as { telemetryCaughtUpSeconds?: number | null }).telemetryCaughtUpSeconds = caughtUp;
+      progress.line(`  telemetry: every reading sent so far stored ${caughtUp ?? "NOT within 120"} s after recovery`);
     }
     await client.stop();
     const stream = telemetry;

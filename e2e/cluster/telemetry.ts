@@ -224,6 +224,28 @@ export function deviceStream(
 }
 
 /**
+ * Seconds until InfluxDB holds every reading the device sent before this call (null if not within `waitMs`).
+ * Between two faults: Node-RED acknowledges a reading to the broker when it receives it and holds it in memory
+ * until InfluxDB took it, so a fault that kills Node-RED's node while a backlog is in its hands (the readings a
+ * broker restart queued) would lose that backlog with the node, a loss of two faults at once, not of the second.
+ */
+export async function backlogStored(
+  ctx: StackContext,
+  stream: DeviceStream,
+  bucket: string,
+  waitMs: number,
+): Promise<number | null> {
+  const before = stream.sent.slice();
+  const t0 = Date.now();
+  for (;;) {
+    const points = await readPoints(ctx, bucket).catch(() => undefined);
+    if (points && tally(before, points).missing.length === 0) return Math.round((Date.now() - t0) / 100) / 10;
+    if (Date.now() - t0 > waitMs) return null;
+    await sleep(2000);
+  }
+}
+
+/**
  * Waits (up to `waitMs`) until InfluxDB holds every reading the device sent, then counts. Reads again
  * every 2 s: readings queued on the broker or in Node-RED's retry loop arrive late, never twice.
  */
