@@ -52,7 +52,12 @@ start_engine() {
   # setsid: the daemon must outlive this shell and not get its signals.
   # PREFER_OFFLINE: a Swarm task otherwise tries to pull its image from a registry first,
   # even when the image is local; here that would be traffic to a host we may not reach.
-  DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid dockerd >"$LOG" 2>&1 </dev/null &
+  # The daemon keeps no descriptor it inherited: a caller's `flock /tmp/iot-e2e.lock` would otherwise
+  # stay held for as long as the daemon runs, and every later e2e run would wait for it forever.
+  # shellcheck disable=SC2016
+  DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 setsid bash -c \
+    'for fd in /proc/$$/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done; exec dockerd' \
+    >"$LOG" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   local deadline=$(( $(date +%s) + WAIT_SECS ))
   until engine_up; do

@@ -20,6 +20,9 @@ import { ProbePlan } from "./probes/intent";
 import { describePair, flowName, probeFlow, probeForbidden, prometheusTargets } from "./probes/segmentation";
 import { Check, probeTls } from "./probes/tls";
 import { E2eReport } from "./report";
+import { INFLUXDB_SETUP } from "../model/apps/influxdb";
+import { deviceStream, settleTelemetry } from "./cluster/telemetry";
+import { sleep } from "./lib/util";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** The report while the run fills it in; `passed` and `failures` are decided at the end. */
@@ -83,6 +86,11 @@ export async function runProbes(run: E2eRun, d: Deployed): Promise<void> {
   );
   await probeStep(run, "tls: MQTTS with and without client certificates, plaintext, served certificates", () =>
     tls(run, d),
+  );
+  await probeStep(
+    run,
+    `telemetry: ${TELEMETRY_READINGS} device readings through the broker and Node-RED into InfluxDB`,
+    () => telemetry(run, d),
   );
   await probeStep(run, "routes: every gateway route reaches its backend", () => routes(run, d));
   await probeStep(run, "lb: requests through the gateway spread over every replica", () => loadBalancing(run, d));
@@ -238,6 +246,28 @@ async function failover({ report, progress }: E2eRun, { ctx }: Deployed): Promis
   progress.line(
     `  ${r.requests} requests, ${r.failedRequests} failed; killed ${r.killed}; swarm restored it after ${r.recoverySeconds ?? "never"} s; gateway marked it down after ${r.gatewayMarkedDownSeconds ?? "?"} s and used ${servers} servers again after ${r.gatewayRecoverySeconds ?? "?"} s; latency p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms`,
   );
+}
+
+/** Readings the single-node run sends end to end (the cluster run sends hundreds while its faults run). */
+const TELEMETRY_READINGS = 50;
+
+/** A field device publishes QoS 1 readings over mTLS; InfluxDB must hold each exactly once. */
+async function telemetry({ report, progress }: E2eRun, { ctx }: Deployed): Promise<void> {
+  const stream = deviceStream(ctx, () => ctx.publishedHost("mosquitto"), { limit: TELEMETRY_READINGS });
+  stream.start();
+  const deadline = Date.now() + 60_000;
+  while (!stream.finished && Date.now() < deadline) await sleep(200);
+  await stream.stop(30_000);
+  const { counts } = await settleTelemetry(ctx, stream, INFLUXDB_SETUP.bucket, 60_000);
+  report.details.telemetry = counts;
+  const ok = counts.sent === TELEMETRY_READINGS && counts.stored === counts.sent && counts.duplicates === 0;
+  const detail = `${counts.sent} sent, ${counts.stored} stored, ${counts.duplicates} duplicates, ${counts.unacknowledged} unacknowledged; all stored ${counts.drainSeconds ?? "NEVER"} s after sending ended${stream.lastError ? `; device error: ${stream.lastError}` : ""}`;
+  report.checks.push({
+    name: `Telemetry: ${TELEMETRY_READINGS} device readings stored in InfluxDB exactly once`,
+    ok,
+    detail,
+  });
+  progress.line(`  ${mark(ok)} ${detail}`);
 }
 
 /** Day 2 connects as a field device: a client certificate the program issues for no service. */

@@ -47,6 +47,8 @@ export interface Identity {
   readonly file: { readonly name: string; readonly path: string };
   /** The environment pointing the client at it. */
   readonly env: Readonly<Record<string, string>>;
+  /** The file is one of the client application's own (`presentsIn`), not a secret file of the credential alone. */
+  readonly inAppFile?: boolean;
   /** Held by the operator and the server too (InfluxDB's admin token), so never one client's alone. */
   readonly shared: boolean;
   /** How to replace it. */
@@ -131,6 +133,7 @@ function certificateIdentity(t: Topology, flow: FlowSpec, server: ServiceSpec): 
 /** Tokens the server's application issues and the client's application reads (Grafana reads InfluxDB's). */
 function tokenIdentities(flow: FlowSpec, client: ServiceSpec, server: ServiceSpec): Identity[] {
   if (!client.app || !server.app || !(APPS[client.app].presents ?? []).includes(server.app)) return [];
+  const carried = APPS[client.app].presentsIn?.[server.app];
   return Object.entries(APPS[server.app].clientCredentials?.(server) ?? {}).flatMap(([credential, template]) =>
     placeholders(template)
       .filter((p) => p.kind === "password")
@@ -142,7 +145,11 @@ function tokenIdentities(flow: FlowSpec, client: ServiceSpec, server: ServiceSpe
         credential: p.name,
         username: flow.from,
         scope: `the ${server.name} admin token: every organisation and bucket (one token per flow is not issued yet)`,
-        file: { name: `${server.name}-${credential}`, path: flowCredentialPath(flow.from, server.name, credential) },
+        file: carried ?? {
+          name: `${server.name}-${credential}`,
+          path: flowCredentialPath(flow.from, server.name, credential),
+        },
+        ...(carried ? { inAppFile: true } : {}),
         env: {},
         shared: true,
         rotate: `set rotations.${p.name}, then replace the token in the server (its setup ran once); every holder rolls`,

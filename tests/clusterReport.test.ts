@@ -2,7 +2,17 @@
  * How the e2e cluster run decides pass or fail (e2e/cluster/report.ts). The run itself needs root
  * and Docker (npm run e2e:cluster); its verdict is pure.
  */
-import { ClusterReport, FaultReport, NOT_MEASURED, REQUIRED_FAULTS, summary, verdict } from "../e2e/cluster/report";
+import {
+  ClusterReport,
+  FaultReport,
+  NOT_MEASURED,
+  REQUIRED_FAULTS,
+  summary,
+  TELEMETRY_MIN_SENT,
+  TELEMETRY_PENDING,
+  verdict,
+} from "../e2e/cluster/report";
+import { TelemetryCounts } from "../e2e/cluster/telemetry";
 import { passingEncryption } from "./encryptionFixture";
 
 function fault(name: string, over: Partial<FaultReport> = {}): FaultReport {
@@ -11,7 +21,8 @@ function fault(name: string, over: Partial<FaultReport> = {}): FaultReport {
     node: "iot-cluster-node4",
     requests: 300,
     failedRequests: 0,
-    lostMessages: NOT_MEASURED,
+    lostMessages: 0,
+    window: { from: 1_000, to: 21_000 },
     recoverySeconds: 20,
     rescheduled: [{ service: "grafana", from: "iot-cluster-node4", to: "iot-cluster-node5", seconds: 18 }],
     servedVia: { "172.30.77.15": 150, "172.30.77.16": 150 },
@@ -23,6 +34,15 @@ function fault(name: string, over: Partial<FaultReport> = {}): FaultReport {
 }
 
 const encryption = passingEncryption();
+
+const telemetry: TelemetryCounts = {
+  sent: 1400,
+  stored: 1400,
+  duplicates: 0,
+  unacknowledged: 0,
+  drainSeconds: 2.1,
+  missing: [],
+};
 
 const pinned = {
   service: "influxdb",
@@ -40,7 +60,7 @@ function passing(): Omit<ClusterReport, "passed" | "failures"> {
     forbidden: { blocked: 60, total: 60, crossNode: { blocked: 44, total: 44 } },
     dns: { ok: 108, total: 108, nodes: { "iot-cluster-node4": { ok: 31, total: 31 } } },
     faults: REQUIRED_FAULTS.map((n) => fault(n, n === "storage-node-loss" ? { pinned: [pinned] } : {})),
-    telemetry: NOT_MEASURED,
+    telemetry,
     encryption,
     placement: {},
     cluster: {},
@@ -133,14 +153,47 @@ describe("the e2e cluster verdict", () => {
     ]);
   });
 
+  it("fails telemetry that was not measured, too short, incomplete or stored twice", () => {
+    const r = passing();
+    const t = (over: Partial<TelemetryCounts>) => verdict({ ...r, telemetry: { ...telemetry, ...over } });
+    expect(verdict({ ...r, telemetry: NOT_MEASURED })).toEqual([`telemetry: ${NOT_MEASURED}`]);
+    expect(t({ sent: TELEMETRY_MIN_SENT - 1, stored: TELEMETRY_MIN_SENT - 1 })).toEqual([
+      `telemetry: ${TELEMETRY_MIN_SENT - 1} readings sent (at least ${TELEMETRY_MIN_SENT})`,
+    ]);
+    expect(t({ sent: TELEMETRY_MIN_SENT, stored: TELEMETRY_MIN_SENT })).toEqual([]);
+    expect(t({ stored: 1398, missing: ["a-000007", "a-000008"] })).toEqual([
+      "telemetry: 1398 of 1400 readings stored in InfluxDB (missing e.g. a-000007, a-000008)",
+    ]);
+    expect(t({ duplicates: 3 })).toEqual(["telemetry: 3 readings stored more than once"]);
+  });
+
+  it("fails a fault that lost readings, or whose readings were never counted", () => {
+    expect(verdict(withFault("broker-restart", { lostMessages: 4 }))).toEqual([
+      "fault broker-restart: 4 telemetry readings sent meanwhile never stored",
+    ]);
+    expect(verdict(withFault("drain", { lostMessages: TELEMETRY_PENDING }))).toEqual([
+      `fault drain: lost telemetry ${TELEMETRY_PENDING}`,
+    ]);
+    const lost = withFault("drain", { lostMessages: 1 });
+    expect(summary({ ...lost, passed: false, failures: verdict(lost) })).toMatch(
+      /FAIL {2}Fault drain .*lost readings 1;/,
+    );
+  });
+
   it("summarises each fault on one line and says what is not measured", () => {
     const r = passing();
     const text = summary({ ...r, passed: true, failures: [] });
     expect(text).toContain("PASSED");
     expect(text).toMatch(
-      /PASS {2}Fault storage-node-loss \(iot-cluster-node4\) +0\/300 failed; recovered in 20\.0 s;.*influxdb waited 50 s for iot-cluster-node6, back after 18\.0 s, data intact/,
+      /PASS {2}Fault storage-node-loss \(iot-cluster-node4\) +0\/300 failed; lost readings 0; recovered in 20\.0 s;.*influxdb waited 50 s for iot-cluster-node6, back after 18\.0 s, data intact/,
     );
-    expect(text).toContain(`Lost messages, telemetry: ${NOT_MEASURED}`);
+    expect(text).toMatch(
+      /PASS {2}Telemetry: every reading stored exactly once +1400 readings sent, 1400 stored, 0 duplicates, 0 unacknowledged by the broker; all stored 2\.1 s after the last was sent/,
+    );
+    const unmeasured = { ...r, telemetry: NOT_MEASURED };
+    expect(summary({ ...unmeasured, passed: false, failures: verdict(unmeasured) })).toMatch(
+      /FAIL {2}Telemetry: every reading stored exactly once +not measured/,
+    );
     expect(text).toMatch(
       /PASS {2}Encrypted overlay: no plaintext on the hub bridge +plaintext frames 0 \(control network: 4\); cross-node fails-closed/,
     );

@@ -64,6 +64,9 @@ describe("file wiring for configs the schema accepts", () => {
     expect(names(exporter.files)).toEqual(["ca.crt"]);
     expect(exporter.env).toEqual({ BROKER_ENDPOINT: "ssl://mosquitto:8883", SSL_CERT_FILE: "/etc/iot/certs/ca.crt" });
     expect(names(files(t, "node-red").files)).toEqual([
+      "settings.js",
+      "flows.json",
+      "flows_cred.json",
       "ca.crt",
       "mqtt-client.crt",
       "mqtt-client.key",
@@ -167,7 +170,8 @@ describe("credentials over declared flows", () => {
     const holders = t.services.filter((s) =>
       serviceFiles(t, s).files.some((f) => f.template.includes("influxdb-token")),
     );
-    expect(holders.map((s) => s.name).sort()).toEqual(["grafana", "influxdb"]);
+    // Node-RED's telemetry flow writes with it (its flows_cred.json).
+    expect(holders.map((s) => s.name).sort()).toEqual(["grafana", "influxdb", "node-red"]);
   });
 });
 

@@ -49,6 +49,7 @@ describe("the identity plan of the reference stack", () => {
   it("gives one identity per flow to a server that authenticates: passwords, certificates and the token", () => {
     expect(planIdentities(reference()).map((i) => `${i.client} -> ${i.server} ${i.kind} ${i.credential}`)).toEqual([
       "grafana -> influxdb token influxdb-token",
+      "node-red -> influxdb token influxdb-token",
       "node-red -> mosquitto certificate mqtt-client-node-red",
       "node-red -> redis password redis-node-red",
       "node-red -> nats password nats-node-red",
@@ -60,12 +61,13 @@ describe("the identity plan of the reference stack", () => {
     const t = reference();
     for (const s of t.services.filter((x) => !["redis", "nats", "influxdb", "grafana"].includes(x.name))) {
       const own = planIdentities(t)
-        .filter((i) => i.client === s.name && i.kind === "password")
+        .filter((i) => i.client === s.name && i.kind !== "certificate")
         .map((i) => i.credential)
         .sort();
       expect([s.name, passwordsHeld(t, s.name)]).toEqual([s.name, own]);
     }
-    expect(passwordsHeld(reference(), "node-red")).toEqual(["nats-node-red", "redis-node-red"]);
+    // Node-RED's telemetry flow writes with InfluxDB's token, held in its flows' credentials file.
+    expect(passwordsHeld(reference(), "node-red")).toEqual(["influxdb-token", "nats-node-red", "redis-node-red"]);
     expect(passwordsHeld(reference(), "prometheus")).toEqual([]);
   });
 
@@ -82,6 +84,7 @@ describe("the identity plan of the reference stack", () => {
   it("labels each client with its credentials, server:credential", () => {
     const t = reference();
     expect(credentialLabel(planIdentities(t).filter((i) => i.client === "node-red"))).toEqual([
+      "influxdb:influxdb-token",
       "mosquitto:mqtt-client-node-red",
       "nats:nats-node-red",
       "redis:redis-node-red",
@@ -89,8 +92,8 @@ describe("the identity plan of the reference stack", () => {
     expect(
       planIdentities(t)
         .filter((i) => i.shared)
-        .map((i) => i.credential),
-    ).toEqual(["influxdb-token"]);
+        .map((i) => `${i.client} ${i.credential}`),
+    ).toEqual(["grafana influxdb-token", "node-red influxdb-token"]);
   });
 });
 

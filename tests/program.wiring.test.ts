@@ -63,8 +63,8 @@ describe("the program with MQTT clients other than the reference ones", () => {
     ]);
     expect(mounted(e, "mqtt-exporter")).toEqual({ configs: ["ca-crt"], secrets: [] });
     expect(mounted(e, "node-red")).toEqual({
-      configs: ["ca-crt", "mqtt-client-crt"],
-      secrets: ["mqtt-client-key", ...NODE_RED_PASSWORDS],
+      configs: ["settings-js", "flows-json", "ca-crt", "mqtt-client-crt"],
+      secrets: ["flows-cred-json", "mqtt-client-key", ...NODE_RED_PASSWORDS],
     });
   });
 
@@ -75,8 +75,12 @@ describe("the program with MQTT clients other than the reference ones", () => {
     });
     expect(leafCertificates(e)).toEqual(["iot-pki-gateway-cert", "iot-pki-mosquitto-cert"]);
     expect(mounted(e, "mqtt-exporter")).toEqual({ configs: ["ca-crt"], secrets: [] });
-    // Node-RED keeps its own Redis and NATS passwords: they follow its flows, not the broker's settings.
-    expect(mounted(e, "node-red")).toEqual({ configs: ["ca-crt"], secrets: NODE_RED_PASSWORDS });
+    // Node-RED's telemetry flow and its credentials, the CA, and its own Redis and NATS passwords: those
+    // follow its flows, not the broker's settings.
+    expect(mounted(e, "node-red")).toEqual({
+      configs: ["settings-js", "flows-json", "ca-crt"],
+      secrets: ["flows-cred-json", ...NODE_RED_PASSWORDS],
+    });
   });
 });
 

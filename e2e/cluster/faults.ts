@@ -18,18 +18,8 @@ import { errorText, sleep } from "../lib/util";
 import { deviceIdentity } from "../probes/mqtt";
 import { GatewayClient, latency, RequestRecord } from "./client";
 import { ClusterNode, LocalCluster } from "./nodes";
-import { FaultReport, NOT_MEASURED, PinnedState, Rescheduled } from "./report";
+import { FaultReport, PinnedState, Rescheduled, TELEMETRY_PENDING } from "./report";
 import { pendingReasons, serving, shortOf, swarmView, SwarmView, TaskView } from "./swarmView";
-
-/**
- * Telemetry lost while a fault lasts: device messages sent and never stored. The stack has no
- * telemetry path yet (device -> broker -> Node-RED -> InfluxDB); once it has, a probe that
- * publishes as a device and reads back from InfluxDB plugs in here, and every fault reports it.
- */
-export interface MessageProbe {
-  /** Messages sent in [from, to] (ms since the epoch) that never arrived, once the path had time to deliver them. */
-  lost(from: number, to: number): Promise<number>;
-}
 
 export interface FaultEnv {
   readonly cluster: LocalCluster;
@@ -41,8 +31,6 @@ export interface FaultEnv {
   readonly recoveryTimeoutMs: number;
   /** How long pinned state is left waiting for its node before the node returns. */
   readonly holdSeconds: number;
-  /** Lost telemetry, when the stack has a telemetry path; without it every fault says NOT_MEASURED. */
-  readonly messages?: MessageProbe;
 }
 
 const MARKER = ".iot-cluster-marker";
@@ -137,7 +125,8 @@ function rescheduled(
 
 /**
  * The client's requests while a fault lasted (from its start until now, the request in flight
- * included), whether every gateway replica it spared served, and the telemetry lost meanwhile.
+ * included), whether every gateway replica it spared served, and the fault's window: the telemetry
+ * readings sent in it are counted once the run has read InfluxDB back (e2e/cluster/telemetry.ts).
  */
 async function requestsDuring(
   env: FaultEnv,
@@ -148,7 +137,7 @@ async function requestsDuring(
     FaultReport,
     | "requests"
     | "failedRequests"
-    | "lostMessages"
+    | "window"
     | "servedVia"
     | "survivorsServed"
     | "latencyMs"
@@ -158,7 +147,8 @@ async function requestsDuring(
   >
 > {
   await env.client.between(async () => undefined);
-  const records = env.client.window(t0, Date.now());
+  const end = Date.now();
+  const records = env.client.window(t0, end);
   const servedVia: Record<string, number> = {};
   for (const r of records) if (r.ok && r.address) servedVia[r.address] = (servedVia[r.address] ?? 0) + 1;
   const failed = records.filter((r) => !r.ok);
@@ -167,7 +157,7 @@ async function requestsDuring(
   return {
     requests: records.length,
     failedRequests: failed.length,
-    lostMessages: env.messages ? await env.messages.lost(t0, Date.now()) : NOT_MEASURED,
+    window: { from: t0, to: end },
     servedVia,
     survivorsServed: spared.every((a) => (servedVia[a] ?? 0) > 0),
     latencyMs: latency(records),
@@ -224,7 +214,7 @@ function blank(name: string, node?: string): FaultReport {
     node,
     requests: 0,
     failedRequests: 0,
-    lostMessages: NOT_MEASURED,
+    lostMessages: TELEMETRY_PENDING,
     recoverySeconds: null,
     rescheduled: [],
     servedVia: {},

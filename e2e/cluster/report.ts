@@ -4,10 +4,16 @@
  * Pure, so both are unit-tested (tests/clusterReport.test.ts).
  */
 import { EncryptionReport, encryptionVerdict } from "./encryptionReport";
+import { TelemetryCounts } from "./telemetry";
 
-/** Said where a number needs the telemetry path (device -> broker -> Node-RED -> InfluxDB), which the stack does not have yet. */
-export const NOT_MEASURED =
-  "not measured yet: the stack has no telemetry path (device -> broker -> Node-RED -> InfluxDB)";
+/** Said where the telemetry path (device -> broker -> Node-RED -> InfluxDB) was not measured: the run did not get that far. */
+export const NOT_MEASURED = "not measured: the run ended before the telemetry readings were read back from InfluxDB";
+
+/** A fault's lostMessages until the readings are read back at the end of the run. */
+export const TELEMETRY_PENDING = "pending: counted once InfluxDB is read back after the last fault";
+
+/** Readings the device must send over the faults for the telemetry result to count. */
+export const TELEMETRY_MIN_SENT = 500;
 
 export interface Rescheduled {
   readonly service: string;
@@ -44,7 +50,15 @@ export interface FaultReport {
   readonly node?: string;
   readonly requests: number;
   readonly failedRequests: number;
+  /** Telemetry readings the device sent while the fault lasted (`window`) that InfluxDB never stored; a string says why not counted. */
   readonly lostMessages: number | string;
+  /** When the fault lasted, ms since the epoch: from its start until the stack recovered. */
+  readonly window?: { readonly from: number; readonly to: number };
+  /**
+   * Seconds after the fault until InfluxDB held every reading sent so far, waited for before the next fault; null
+   * if not within the wait. A reading Node-RED acknowledged to the broker is in its memory until written.
+   */
+  readonly telemetryCaughtUpSeconds?: number | null;
   /** Seconds from the fault until every service ran its replicas again (pinned ones: back on their node). */
   readonly recoverySeconds: number | null;
   /** Seconds until the managers marked the node Down. */
@@ -81,7 +95,8 @@ export interface ClusterReport {
   /** Lookups from every task, by the node it runs on. */
   readonly dns: { ok: number; total: number; nodes: Record<string, { ok: number; total: number }> };
   readonly faults: FaultReport[];
-  readonly telemetry: string;
+  /** Readings a field device sent over mTLS through the published broker port, from before the first fault until after the last, and what InfluxDB stored; a string says why not measured. */
+  readonly telemetry: TelemetryCounts | string;
   /** An encrypted overlay between two nodes, captured on the hub bridge (e2e/cluster/encryption.ts). */
   readonly encryption?: EncryptionReport;
   /** Service -> nodes its tasks run on after the deploy. */
@@ -138,6 +153,7 @@ export function verdict(r: Omit<ClusterReport, "passed" | "failures">): string[]
         failed.push(`fault ${f.name}: ${p.service}'s data not shown intact (${p.dataEvidence})`);
     }
   }
+  failed.push(...telemetryVerdict(r));
   failed.push(...encryptionVerdict(r.encryption));
   for (const c of r.checks) if (!c.ok) failed.push(`${c.name}: ${c.detail}`);
   if (r.teardown) {
@@ -147,8 +163,61 @@ export function verdict(r: Omit<ClusterReport, "passed" | "failures">): string[]
   return failed;
 }
 
+/** Every reading arrives exactly once, over at least TELEMETRY_MIN_SENT readings, and no fault loses one. */
+export function telemetryVerdict(r: Pick<ClusterReport, "telemetry" | "faults">): string[] {
+  const failed: string[] = [];
+  const t = r.telemetry;
+  if (typeof t === "string") failed.push(`telemetry: ${t}`);
+  else {
+    if (t.sent < TELEMETRY_MIN_SENT) failed.push(`telemetry: ${t.sent} readings sent (at least ${TELEMETRY_MIN_SENT})`);
+    if (t.stored !== t.sent)
+      failed.push(
+        `telemetry: ${t.stored} of ${t.sent} readings stored in InfluxDB (missing e.g. ${t.missing.slice(0, 5).join(", ")})`,
+      );
+    if (t.duplicates > 0) failed.push(`telemetry: ${t.duplicates} readings stored more than once`);
+  }
+  for (const f of r.faults) {
+    if (typeof f.lostMessages === "string") failed.push(`fault ${f.name}: lost telemetry ${f.lostMessages}`);
+    else if (f.lostMessages > 0)
+      failed.push(`fault ${f.name}: ${f.lostMessages} telemetry readings sent meanwhile never stored`);
+  }
+  return failed;
+}
+
+const telemetryLine = (t: TelemetryCounts | string) =>
+  typeof t === "string"
+    ? t
+    : `${t.sent} readings sent, ${t.stored} stored, ${t.duplicates} duplicates, ${t.unacknowledged} unacknowledged by the broker; all stored ${t.drainSeconds === null ? "NEVER" : `${t.drainSeconds.toFixed(1)} s after the last was sent`}`;
+
 const mark = (ok: boolean) => (ok ? "PASS" : "FAIL");
 const secs = (s: number | null | undefined) => (s === null || s === undefined ? "never" : `${s.toFixed(1)} s`);
+
+/** One fault on one line: failed requests, lost readings, recovery, pinned state. */
+function faultRow(f: FaultReport): [string, boolean, string] {
+  const pinned = (f.pinned ?? [])
+    .map(
+      (p) =>
+        `${p.service} waited ${p.waitedSeconds.toFixed(0)} s for ${p.node}, back after ${secs(p.backSeconds)}, data ${p.dataIntact ? "intact" : "NOT shown intact"}`,
+    )
+    .join("; ");
+  const ok =
+    !f.error &&
+    f.failedRequests <= FAULT_FAILED_REQUESTS_GOAL &&
+    f.requests > 0 &&
+    f.recoverySeconds !== null &&
+    f.survivorsServed &&
+    f.lostMessages === 0 &&
+    (f.pinned ?? []).every((p) => p.waitedForNode && p.backOnNode && p.dataIntact === true);
+  return [
+    `Fault ${f.name}${f.node ? ` (${f.node})` : ""}`,
+    ok,
+    `${f.failedRequests}/${f.requests} failed; lost readings ${f.lostMessages}; recovered in ${secs(f.recoverySeconds)}` +
+      (f.detectedSeconds !== undefined ? `; marked Down after ${secs(f.detectedSeconds)}` : "") +
+      (f.returnSeconds !== undefined ? `; Ready again ${secs(f.returnSeconds)} after restart` : "") +
+      (pinned ? `; ${pinned}` : "") +
+      (f.error ? `; ERROR ${f.error}` : ""),
+  ];
+}
 
 export function summary(r: ClusterReport): string {
   const rows: [string, boolean, string][] = [
@@ -170,30 +239,7 @@ export function summary(r: ClusterReport): string {
         .join(", "),
     ],
   ];
-  for (const f of r.faults) {
-    const pinned = (f.pinned ?? [])
-      .map(
-        (p) =>
-          `${p.service} waited ${p.waitedSeconds.toFixed(0)} s for ${p.node}, back after ${secs(p.backSeconds)}, data ${p.dataIntact ? "intact" : "NOT shown intact"}`,
-      )
-      .join("; ");
-    const ok =
-      !f.error &&
-      f.failedRequests <= FAULT_FAILED_REQUESTS_GOAL &&
-      f.requests > 0 &&
-      f.recoverySeconds !== null &&
-      f.survivorsServed &&
-      (f.pinned ?? []).every((p) => p.waitedForNode && p.backOnNode && p.dataIntact === true);
-    rows.push([
-      `Fault ${f.name}${f.node ? ` (${f.node})` : ""}`,
-      ok,
-      `${f.failedRequests}/${f.requests} failed; recovered in ${secs(f.recoverySeconds)}` +
-        (f.detectedSeconds !== undefined ? `; marked Down after ${secs(f.detectedSeconds)}` : "") +
-        (f.returnSeconds !== undefined ? `; Ready again ${secs(f.returnSeconds)} after restart` : "") +
-        (pinned ? `; ${pinned}` : "") +
-        (f.error ? `; ERROR ${f.error}` : ""),
-    ]);
-  }
+  for (const f of r.faults) rows.push(faultRow(f));
   if (r.encryption) {
     const e = r.encryption;
     rows.push([
@@ -202,6 +248,11 @@ export function summary(r: ClusterReport): string {
       `plaintext frames ${e.plaintextSeen} (control network: ${e.controlPlaintextSeen}); cross-node ${e.crossNode}; ESP frames ${e.capture.espFrames}`,
     ]);
   }
+  rows.push([
+    "Telemetry: every reading stored exactly once",
+    typeof r.telemetry !== "string" && telemetryVerdict({ telemetry: r.telemetry, faults: [] }).length === 0,
+    telemetryLine(r.telemetry),
+  ]);
   for (const c of r.checks) rows.push([c.name, c.ok, c.detail]);
   if (r.teardown) {
     const ok = !r.teardown.errors.length && !r.teardown.leftovers.length;
@@ -218,7 +269,6 @@ export function summary(r: ClusterReport): string {
   return [
     `End-to-end cluster result for stack ${r.run.stack} (run ${r.run.runId}): ${r.passed ? "PASSED" : "FAILED"}`,
     ...rows.map(([name, ok, detail]) => `  ${mark(ok)}  ${name.padEnd(width)}  ${detail}`),
-    `  Lost messages, telemetry: ${r.telemetry}`,
     `  Stand-in images: ${r.standIns.join(", ")}`,
     ...r.notes.map((n) => `  Note: ${n}`),
     ...(m ? [`  Peak memory: cgroup RSS ${m.cgroupRssMb} MB, sum of process RSS ${m.processRssSumMb} MB`] : []),

@@ -14,7 +14,7 @@
 import { abortOn } from "../lib/abort";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createHarness, runProgram } from "../harness";
+import { createHarness, demux, runProgram } from "../harness";
 import { CONFIG_NAMESPACE, parseStackConfig } from "../../model/config";
 import { planNetworks } from "../../model/networks";
 import { resolveTopology } from "../../model/resolve";
@@ -34,6 +34,8 @@ import { MemorySampler } from "./memory";
 import { ClusterPlan, LocalCluster, NODE_SH } from "./nodes";
 import { allowedAcrossNodes, dnsFromEveryNode, forbiddenAcrossNodes } from "./probes";
 import { ClusterReport, NOT_MEASURED, summary, verdict } from "./report";
+import { backlogStored, DeviceStream, deviceStream, lostIn, settleTelemetry } from "./telemetry";
+import { INFLUXDB_SETUP } from "../../model/apps/influxdb";
 import { shortOf, swarmView } from "./swarmView";
 
 const STACK = "cluster";
@@ -102,6 +104,7 @@ function leftovers(): string[] {
 
 async function main(): Promise<number> {
   fs.mkdirSync(OUT_DIR, { recursive: true });
+  fs.rmSync(LOGS, { recursive: true, force: true });
   const progress = new Progress(path.join(OUT_DIR, "cluster.log"));
   const report = emptyReport(new Date());
   const durations = report.run.durations as Record<string, number>;
@@ -109,15 +112,16 @@ async function main(): Promise<number> {
   const memory = new MemorySampler();
   const cluster = new LocalCluster(PLAN, progress);
   let client: GatewayClient | undefined;
+  let telemetry: DeviceStream | undefined;
 
   let teardownPromise: Promise<void> | undefined;
   const teardown = () =>
     (teardownPromise ??= (async () => {
       const done = progress.step("teardown: every node, namespace, daemon, cgroup, data root and image of the cluster");
       await client?.stop().catch(() => undefined);
+      await telemetry?.stop(0).catch(() => undefined);
       report.memory = { ...memory.stop() };
       // The daemons' logs outlive their data roots, for a failed run's diagnosis.
-      fs.rmSync(LOGS, { recursive: true, force: true });
       fs.mkdirSync(LOGS, { recursive: true });
       for (const n of cluster.nodes) {
         const log = `/var/lib/iot-cluster/node${n.index}/dockerd.log`;
@@ -223,7 +227,8 @@ async function main(): Promise<number> {
       `publishing in host mode with dnsrr endpoints (prod: ingress and VIPs): IPVS is ${kernel.ipvs ? "present" : "absent"}; the gateway's clients resolve it to every worker's address`,
       "managers are manager-only (availability drain): every task runs on the 3 workers",
       "faults start between two requests of the client: a request in flight on a connection to a node at the instant it is cut off is lost with the node whatever the stack does (the client does not retry)",
-      `lostMessages and telemetry: ${NOT_MEASURED}`,
+      "telemetry: a field device on this host publishes a QoS 1 reading every 200 ms over mTLS to the broker's published port from before the first fault until after the last; InfluxDB is read back at the end (the stand-in's read-back route); a fault's lostMessages are the readings sent while it lasted that InfluxDB never stored",
+      "telemetry between faults: the next fault starts once InfluxDB holds every reading sent so far (telemetryCaughtUpSeconds, up to 120 s): Node-RED acknowledges a reading to the broker on receipt and holds it in memory until written, so a node loss while it holds a broker restart's backlog would lose that backlog",
     );
     report.cluster = {
       managers: PLAN.managers,
@@ -403,8 +408,13 @@ async function main(): Promise<number> {
       behaviour:
         "one request after another, 25 ms apart, each on a new connection; next address only on a failed TCP connect (2 s connect timeout)",
     };
+    telemetry = deviceStream(c, () => access.publishedHost("mosquitto"));
+    telemetry.start();
     client.start();
     await sleep(3000);
+    progress.line(
+      `  telemetry: ${telemetry.sent.length - telemetry.unacknowledged}/${telemetry.sent.length} readings acknowledged by the broker before the faults`,
+    );
     const warm = client.window(0, Date.now());
     progress.line(`  client: ${warm.filter((r) => r.ok).length}/${warm.length} requests served before the faults`);
     const env: FaultEnv = {
@@ -437,8 +447,40 @@ async function main(): Promise<number> {
       for (const f of r.failures) progress.line(`    failed: ${f}`);
       for (const f of (r.slow ?? []).slice(0, 10)) progress.line(`    slow: ${f}`);
       await c.refreshTasks().catch(() => undefined);
+      const caughtUp = await backlogStored(c, telemetry, INFLUXDB_SETUP.bucket, 120_000);
+      (r as { telemetryCaughtUpSeconds?: number | null }).telemetryCaughtUpSeconds = caughtUp;
+      progress.line(`  telemetry: every reading sent so far stored ${caughtUp ?? "NOT within 120"} s after recovery`);
     }
     await client.stop();
+    const stream = telemetry;
+    await step(
+      "telemetry: 5 s more readings, then InfluxDB read back: every reading stored once, none lost in a fault",
+      async () => {
+        await sleep(5000);
+        await stream.stop();
+        const { counts, missing } = await settleTelemetry(c, stream, INFLUXDB_SETUP.bucket, 120_000);
+        report.telemetry = counts;
+        for (const f of report.faults)
+          if (f.window)
+            (f as { lostMessages: number | string }).lostMessages = lostIn(
+              stream.sent,
+              missing,
+              f.window.from,
+              f.window.to,
+            );
+        progress.line(
+          `  ${counts.sent} sent, ${counts.stored} stored, ${counts.duplicates} duplicates, ${counts.unacknowledged} unacknowledged; all stored ${counts.drainSeconds ?? "NEVER"} s after sending ended; device reconnects ${stream.reconnects}${stream.lastError ? ` (last error: ${stream.lastError})` : ""}`,
+        );
+        for (const f of report.faults)
+          progress.line(
+            `  ${f.name}: ${f.lostMessages} readings lost (window +${(((f.window?.from ?? 0) - (stream.sent[0]?.at ?? 0)) / 1000).toFixed(1)} s to +${(((f.window?.to ?? 0) - (stream.sent[0]?.at ?? 0)) / 1000).toFixed(1)} s)`,
+          );
+        for (const m of counts.missing) progress.line(`  missing: ${m}`);
+        // The path's logs (every container of the broker and Node-RED, exited ones too), for a diagnosis.
+        await saveServiceLogs(cluster, ["mosquitto", "node-red"], LOGS);
+      },
+      false,
+    );
     const moved = report.faults.flatMap((f) =>
       f.rescheduled.filter((m) => m.withoutItsData).map((m) => `${m.service} (${f.name})`),
     );
@@ -457,6 +499,25 @@ async function main(): Promise<number> {
   }
   if (exiting) return new Promise<number>(() => undefined);
   return finish();
+}
+
+/** Logs of every container (running or exited) of `services` on every task node, into `dir`. */
+async function saveServiceLogs(cluster: LocalCluster, services: readonly string[], dir: string): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const n of cluster.taskNodes)
+    for (const service of services) {
+      const containers = await n.docker
+        .listContainers({ all: true, filters: { label: [`com.docker.swarm.service.name=${service}`] } })
+        .catch(() => []);
+      for (const c of containers) {
+        const buf = (await n.docker
+          .getContainer(c.Id)
+          .logs({ stdout: true, stderr: true, timestamps: true })
+          .catch(() => Buffer.from(""))) as unknown as Buffer;
+        const { stdout, stderr } = demux(buf);
+        fs.writeFileSync(path.join(dir, `${service}-${n.name}-${c.Id.slice(0, 12)}.log`), `${stdout}${stderr}`);
+      }
+    }
 }
 
 /** Prod's placement, as deployed: the gateway on workers, Grafana spread, the data on the storage node, managers free. */

@@ -21,6 +21,11 @@ export interface AppDefinition {
   readonly clientCredentials?: (server: ServiceSpec) => Readonly<Record<string, string>>;
   /** Applications whose client credentials this one presents when it has a flow to them. */
   readonly presents?: readonly AppName[];
+  /**
+   * Where the application keeps a presented credential inside a file of its own (Node-RED: InfluxDB's token in
+   * its flows' credentials file), so no separate secret file of that credential is mounted.
+   */
+  readonly presentsIn?: Partial<Record<AppName, { readonly name: string; readonly path: string }>>;
 }
 
 /** MQTT client environment for services that name no convention of their own (Node-RED flows, added services). */

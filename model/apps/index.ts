@@ -1,5 +1,4 @@
 /** Every application the catalog runs, by name: the one table file wiring reads. */
-import { NO_FILES } from "../fileSpec";
 import { AppName } from "../types";
 import { AppDefinition } from "./app";
 import { grafana } from "./grafana";
@@ -7,6 +6,7 @@ import { haproxy } from "./haproxy";
 import { influxdb } from "./influxdb";
 import { mosquitto, mosquittoExporter } from "./mosquitto";
 import { nats } from "./nats";
+import { nodeRed } from "./nodeRed";
 import { prometheus } from "./prometheus";
 import { redis } from "./redis";
 
@@ -16,8 +16,8 @@ export const APPS: Readonly<Record<AppName, AppDefinition>> = {
   "mosquitto-exporter": mosquittoExporter,
   influxdb,
   grafana,
-  // Node-RED reads no file of its own; its flows read the MQTT client files through the default environment.
-  "node-red": { files: () => NO_FILES },
+  // Its telemetry flow reads the MQTT client files at the paths the flow names, not from the environment.
+  "node-red": nodeRed,
   redis,
   nats,
   prometheus,

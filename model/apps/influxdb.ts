@@ -3,6 +3,9 @@ import { secretFile, secretPath } from "../fileSpec";
 import { INFLUXDB_TOKEN } from "../wiring/paths";
 import { AppDefinition } from "./app";
 
+/** The organisation and bucket InfluxDB is set up with; Node-RED's telemetry flow writes to them. */
+export const INFLUXDB_SETUP = { org: "iot", bucket: "telemetry" } as const;
+
 export const influxdb: AppDefinition = {
   files: (_t, s) => {
     const password = secretPath(`${s.name}-admin-password`);
@@ -15,8 +18,8 @@ export const influxdb: AppDefinition = {
       env: {
         DOCKER_INFLUXDB_INIT_MODE: "setup",
         DOCKER_INFLUXDB_INIT_USERNAME: "admin",
-        DOCKER_INFLUXDB_INIT_ORG: "iot",
-        DOCKER_INFLUXDB_INIT_BUCKET: "telemetry",
+        DOCKER_INFLUXDB_INIT_ORG: INFLUXDB_SETUP.org,
+        DOCKER_INFLUXDB_INIT_BUCKET: INFLUXDB_SETUP.bucket,
         DOCKER_INFLUXDB_INIT_PASSWORD_FILE: password,
         DOCKER_INFLUXDB_INIT_ADMIN_TOKEN_FILE: token,
       },

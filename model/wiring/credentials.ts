@@ -13,7 +13,7 @@ import { NATS_AUTH, redisAclPath } from "./paths";
 
 /** The client half: a secret file per password or token identity of `s`. */
 export function flowCredentialFiles(t: Topology, s: ServiceSpec): ServiceFiles {
-  const held = planIdentities(t).filter((i) => i.client === s.name && i.kind !== "certificate");
+  const held = planIdentities(t).filter((i) => i.client === s.name && i.kind !== "certificate" && !i.inAppFile);
   if (held.length === 0) return NO_FILES;
   return {
     files: held.map((i) => secretFile(i.file.name, i.file.path, `{{password.${i.credential}}}`)),

@@ -7,11 +7,40 @@ import { alertRules, CERT_EXPIRY_WARNING_DAYS } from "../../model/render/alerts"
 import { renderGrafanaDatasources, renderNetworkDashboard } from "../../model/render/grafana";
 import { renderHaproxyConfig } from "../../model/render/haproxy";
 import { renderMosquittoConfig } from "../../model/render/mosquitto";
+import { TELEMETRY_FLOW } from "../../model/render/nodeRed";
 import { renderPrometheusConfig } from "../../model/render/prometheus";
 import { Topology } from "../../model/types";
 import { markdownTable } from "../table";
 import { carryingNetwork, code, codeList, header, perStack, sameOrEach, stackColumns } from "./common";
 import { DocsModel } from "./model";
+
+/** Node-RED's provisioned telemetry flow, as rendered from the model (model/render/nodeRed.ts). */
+function telemetryFlowDoc(t: Topology): string[] {
+  const nodeRed = t.services.find((s) => s.app === "node-red");
+  const files = nodeRed ? serviceFiles(t, nodeRed).files : [];
+  const flows = files.find((f) => f.name === "flows.json");
+  if (!nodeRed || !flows) return [];
+  const nodes = JSON.parse(flows.template) as Record<string, unknown>[];
+  const of = (type: string) => nodes.find((n) => n.type === type) ?? {};
+  const broker = of("mqtt-broker");
+  const subscribe = of("mqtt in");
+  const write = of("http request");
+  const target = (name: string) => code(files.find((f) => f.name === name)?.target ?? "?");
+  return [
+    "### Telemetry flow (Node-RED)",
+    "",
+    `Node-RED starts with a provisioned flow (${target("flows.json")}, settings ${target("settings.js")}): it subscribes with QoS ${String(subscribe.qos)} to ` +
+      `${code(String(subscribe.topic))} on ${code(`${String(broker.broker)}:${String(broker.port)}`)} over mutual TLS (its client certificate), ` +
+      `MQTT 3.1.1 with clean session off under the fixed client id ${code(String(broker.clientid))}, so the broker keeps its subscription and ` +
+      "queues readings while Node-RED is away (see Broker sessions). Each reading becomes one line of InfluxDB line protocol tagged with " +
+      "its device and reading id at the reading's own timestamp, so a reading delivered twice overwrites its point instead of adding one. " +
+      `It is written with ${code(`POST ${String(write.url)}`)}; a write InfluxDB does not accept (no answer, an error status) is retried ` +
+      `every ${TELEMETRY_FLOW.retrySeconds} s, so losing InfluxDB delays readings and loses none. The InfluxDB token is only in ` +
+      `${target("flows_cred.json")}, a Docker secret; Node-RED keeps it unencrypted (${code("credentialSecret: false")}) because the secret ` +
+      "already protects it at rest and in the task. The flows come from the model: a deploy from the editor cannot overwrite them.",
+    "",
+  ];
+}
 
 /** What each HAProxy log-format variable records (HAProxy configuration manual, "Custom log format"). */
 const HAPROXY_LOG_VARIABLES: Readonly<Record<string, string>> = {
@@ -200,8 +229,11 @@ export function renderMonitoring(m: DocsModel): string {
       `loss of its node loses at most the last ${setting("autosave_interval")[0]} s of queued messages. A session whose ` +
       `client stays away longer than ${setting("persistent_client_expiration")[0]} is removed ` +
       `(${code(`persistent_client_expiration ${setting("persistent_client_expiration")[0]}`)}); each offline client queues ` +
-      `at most ${setting("max_queued_messages")[0]} messages (${code("max_queued_messages")}), then new ones are dropped.`,
+      `at most ${setting("max_queued_messages")[0]} messages (${code("max_queued_messages")}), then new ones are dropped. ` +
+      `Saving on every change is off (${code(`autosave_on_changes ${setting("autosave_on_changes")[0]}`)}): it would rewrite the whole ` +
+      "database for each message, and devices keep each QoS 1 reading until the broker acknowledged it.",
     "",
+    ...telemetryFlowDoc(t),
   );
 
   // Health.

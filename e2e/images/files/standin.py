@@ -9,7 +9,16 @@ real service would fail to start).
 mqtt-exporter (sapcc/mosquitto-exporter) subscribes to the broker's $SYS topics with the real
 mosquitto_sub over TLS (BROKER_ENDPOINT ssl://host:port, client certificate MQTT_CERT and key
 MQTT_KEY, trust roots SSL_CERT_FILE) and serves them as gauges on :9234/metrics
-($SYS/broker/clients/connected -> broker_clients_connected)."""
+($SYS/broker/clients/connected -> broker_clients_connected).
+
+influxdb takes writes as InfluxDB 2 does: POST /api/v2/write?org=&bucket=&precision= with line
+protocol, authorised by the setup token (DOCKER_INFLUXDB_INIT_ADMIN_TOKEN_FILE) as
+"Authorization: Token <t>" or "Bearer <t>" (401 otherwise), 204 when written. A point is keyed by
+bucket, measurement, tag set and timestamp, so writing it again overwrites it (InfluxDB's upsert).
+Each accepted write is appended to a log on the data volume (/var/lib/influxdb2) and fsynced before
+the answer, and the log is replayed at start: losing the node and coming back keeps the data.
+GET /api/v2/e2e/points?bucket= (same token) returns every stored point as JSON; it exists in the
+stand-in only, for the e2e probes to read back what was written (real InfluxDB answers Flux queries)."""
 import json
 import os
 import re
@@ -20,7 +29,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 SERVICE = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("IOT_E2E_SERVICE", "standin")
 HOSTNAME = socket.gethostname()
@@ -62,6 +71,125 @@ def check_secret_files() -> None:
     for key, path in sorted(os.environ.items()):
         if key.endswith("_FILE") and path.startswith("/"):
             require_readable(key, path)
+
+
+PRECISION_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+
+
+def split_unescaped(text: str, sep: str, quotes: bool = False) -> list[str]:
+    """Splits at `sep` not escaped by a backslash (nor, with quotes, inside a double-quoted string)."""
+    parts, cur, i, quoted = [], [], 0, False
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            cur.append(text[i:i + 2])
+            i += 2
+            continue
+        if quotes and c == '"':
+            quoted = not quoted
+        if c == sep and not quoted:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    parts.append("".join(cur))
+    return parts
+
+
+def unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def field_value(raw: str):
+    if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
+        return raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    if raw in ("t", "T", "true", "True", "TRUE"):
+        return True
+    if raw in ("f", "F", "false", "False", "FALSE"):
+        return False
+    if re.fullmatch(r"-?\d+[iu]", raw):
+        return int(raw[:-1])
+    return float(raw)
+
+
+def parse_line(line: str, precision: int, now_ns: int) -> dict:
+    """One line of line protocol -> {measurement, tags, fields, time (ns)}; ValueError when malformed."""
+    parts = [p for p in split_unescaped(line, " ", quotes=True) if p != ""]
+    if len(parts) not in (2, 3):
+        raise ValueError(f"expected 'measurement[,tags] fields [time]': {line[:120]}")
+    key = split_unescaped(parts[0], ",")
+    tags = {}
+    for pair in key[1:]:
+        k, eq, v = pair.partition("=")
+        if not eq or not k or not v:
+            raise ValueError(f"bad tag {pair!r}")
+        tags[unescape(k)] = unescape(v)
+    fields = {}
+    for pair in split_unescaped(parts[1], ",", quotes=True):
+        k, eq, v = pair.partition("=")
+        if not eq or not k or not v:
+            raise ValueError(f"bad field {pair!r}")
+        fields[unescape(k)] = field_value(v)
+    ts = int(parts[2]) * precision if len(parts) == 3 else now_ns
+    return {"measurement": unescape(key[0]), "tags": dict(sorted(tags.items())), "fields": fields, "time": ts}
+
+
+class PointStore:
+    """Points by (bucket, measurement, tags, time): a later write of the same key replaces the fields it names."""
+
+    def __init__(self, directory: str) -> None:
+        self.path = os.path.join(directory, "iot-e2e-points.log")
+        self.points: dict[str, dict] = {}
+        self.lock = threading.Lock()
+        self.log = None
+
+    @staticmethod
+    def key(bucket: str, p: dict) -> str:
+        return json.dumps([bucket, p["measurement"], p["tags"], p["time"]])
+
+    def apply(self, bucket: str, p: dict) -> None:
+        k = self.key(bucket, p)
+        old = self.points.get(k)
+        self.points[k] = {**p, "bucket": bucket, "fields": {**(old["fields"] if old else {}), **p["fields"]}}
+
+    def open(self) -> None:
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                for line in f:
+                    try:
+                        entry = json.loads(line)
+                    except ValueError:
+                        continue  # a write cut short by a crash was never answered 204
+                    for p in entry["points"]:
+                        self.apply(entry["bucket"], p)
+        except FileNotFoundError:
+            pass
+        self.log = open(self.path, "a", encoding="utf-8")
+        print(f"influxdb: {len(self.points)} points replayed from {self.path}", flush=True)
+
+    def write(self, bucket: str, points: list[dict]) -> None:
+        with self.lock:
+            self.log.write(json.dumps({"bucket": bucket, "points": points}) + "\n")
+            self.log.flush()
+            os.fsync(self.log.fileno())
+            for p in points:
+                self.apply(bucket, p)
+
+    def read(self, bucket: str) -> list[dict]:
+        with self.lock:
+            return [p for p in self.points.values() if p["bucket"] == bucket]
+
+
+STORE = PointStore(os.environ.get("IOT_E2E_INFLUXDB_DIR", "/var/lib/influxdb2"))
+
+
+def admin_token() -> str:
+    path = os.environ.get("DOCKER_INFLUXDB_INIT_ADMIN_TOKEN_FILE")
+    if not path:
+        return ""
+    with open(path, encoding="utf-8") as f:
+        return f.read().strip()
 
 
 class BrokerStats:
@@ -150,6 +278,45 @@ class Handler(BaseHTTPRequestHandler):
         body = "# TYPE iot_e2e_requests_total counter\n" + "\n".join(lines) + "\n"
         self.send_body(200, body.encode(), "text/plain; version=0.0.4")
 
+    def authorised(self) -> bool:
+        header = self.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        expected = admin_token()
+        return bool(expected) and scheme.lower() in ("token", "bearer") and token.strip() == expected
+
+    def influx_write(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode("utf-8", "replace")
+        if not self.authorised():
+            return self.send_json(401, {"code": "unauthorized", "message": "unauthorized access"})
+        query = parse_qs(urlsplit(self.path).query)
+        bucket = (query.get("bucket") or [""])[0]
+        precision = PRECISION_NS.get((query.get("precision") or ["ns"])[0])
+        if not bucket or precision is None:
+            return self.send_json(400, {"code": "invalid", "message": "bucket and a valid precision are required"})
+        now_ns = time.time_ns()
+        try:
+            points = [parse_line(line, precision, now_ns) for line in body.splitlines() if line.strip()
+                      and not line.lstrip().startswith("#")]
+        except ValueError as err:
+            return self.send_json(400, {"code": "invalid", "message": f"unable to parse: {err}"})
+        STORE.write(bucket, points)
+        self.send_body(204, b"", "text/plain")
+
+    def influx_points(self) -> None:
+        if not self.authorised():
+            return self.send_json(401, {"code": "unauthorized", "message": "unauthorized access"})
+        bucket = (parse_qs(urlsplit(self.path).query).get("bucket") or [""])[0]
+        points = STORE.read(bucket)
+        self.send_json(200, {"bucket": bucket, "count": len(points), "points": points})
+
+    def do_POST(self) -> None:
+        path = urlsplit(self.path).path
+        COUNTS[path] = COUNTS.get(path, 0) + 1
+        if SERVICE == "influxdb" and path == "/api/v2/write":
+            return self.influx_write()
+        self.send_json(404, {"message": "Not found", "path": path})
+
     def route(self) -> None:
         path = urlsplit(self.path).path
         COUNTS[path] = COUNTS.get(path, 0) + 1
@@ -163,6 +330,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(200, {"status": "ready"})
             if path == "/metrics":
                 return self.metrics()
+            if path == "/api/v2/e2e/points" and self.command == "GET":
+                return self.influx_points()
         elif SERVICE == "grafana":
             prefix = grafana_prefix()
             if prefix and not (path == prefix or path.startswith(prefix + "/")):
@@ -205,6 +374,8 @@ def main() -> None:
     if SERVICE == "mqtt-exporter":
         check_exporter_files()
         threading.Thread(target=BROKER.run, daemon=True).start()
+    if SERVICE == "influxdb":
+        STORE.open()
     port = port_for(SERVICE)
     httpd = ThreadingHTTPServer(("0.0.0.0", port), Handler)
     # Request threads are joined on close: a stop finishes the requests in flight.
