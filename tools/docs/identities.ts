@@ -44,5 +44,25 @@ export function renderIdentities(m: DocsModel): string[] {
   ];
   if (same) out.push(`Both reference stacks (${REFERENCE_STACKS.join(", ")}):`, "", tables[0].table, "");
   else for (const { stack, table } of tables) out.push(`### ${stack}`, "", table, "");
+  out.push(...withoutIdentity(m[REFERENCE_STACKS[REFERENCE_STACKS.length - 1]].topology));
   return out;
+}
+
+/**
+ * The declared flows whose server authenticates no service: the gateway's calls carry the end user's request
+ * (the backend authenticates the user); Grafana's queries to Prometheus and Prometheus' scrapes take no credential.
+ */
+function withoutIdentity(t: Topology): string[] {
+  const held = new Set(planIdentities(t).map((i) => `${i.client}\u0000${i.server}`));
+  const flows = t.flows.filter((f) => !held.has(`${f.from}\u0000${f.to}`));
+  if (flows.length === 0) return [];
+  return [
+    `Calls with no service identity (${REFERENCE_STACKS[REFERENCE_STACKS.length - 1]}): segmentation alone decides who reaches the server. ` +
+      "The gateway forwards an end user's request, which the backend authenticates (Grafana's login, the admin " +
+      "allowlist in front of the Node-RED editor and the InfluxDB UI); Grafana queries Prometheus's API and " +
+      "Prometheus scrapes metrics endpoints, neither of which takes a credential. " +
+      flows.map((f) => code(`${f.from} -> ${f.to}:${f.port}`)).join(", ") +
+      ".",
+    "",
+  ];
 }
