@@ -14,6 +14,7 @@ import * as mqtt from "mqtt";
 import { serviceFiles } from "../../model/files";
 import { mqttClientCertName } from "../../model/pki";
 import { StackContext } from "../lib/context";
+import { deviceTls } from "../lib/mqttDevice";
 import { sleep } from "../lib/util";
 import { deviceIdentity } from "../probes/mqtt";
 
@@ -108,14 +109,7 @@ export class DeviceStream {
   start(): void {
     const o = this.o;
     const client = mqtt.connect({
-      protocol: "mqtts",
-      host: o.host(),
-      port: o.port,
-      servername: o.servername,
-      ca: o.ca,
-      cert: o.cert,
-      key: o.key,
-      rejectUnauthorized: true,
+      ...deviceTls({ ...o, host: o.host() }),
       protocolVersion: 4,
       clientId: `${o.device}-telemetry-${this.run}`,
       clean: true,

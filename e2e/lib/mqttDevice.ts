@@ -14,6 +14,20 @@ export interface DeviceOptions {
   readonly timeoutMs?: number;
 }
 
+/** How a device reaches the broker: MQTT over TLS to `host:port`, the broker's name checked, its own certificate. */
+export function deviceTls(o: Omit<DeviceOptions, "clientId" | "timeoutMs">) {
+  return {
+    protocol: "mqtts" as const,
+    host: o.host ?? "127.0.0.1",
+    port: o.port,
+    servername: o.servername,
+    ca: o.ca,
+    cert: o.cert,
+    key: o.key,
+    rejectUnauthorized: true,
+  };
+}
+
 export type ConnectOutcome = { connected: true; client: mqtt.MqttClient } | { connected: false; error: string };
 
 /** Connects (MQTT 5, no reconnects); resolves with the reason when the broker or TLS refuses. */
@@ -22,14 +36,7 @@ export async function connectDevice(o: DeviceOptions): Promise<ConnectOutcome> {
   return new Promise<ConnectOutcome>((resolve) => {
     let settled = false;
     const client = mqtt.connect({
-      protocol: "mqtts",
-      host: o.host ?? "127.0.0.1",
-      port: o.port,
-      servername: o.servername,
-      ca: o.ca,
-      cert: o.cert,
-      key: o.key,
-      rejectUnauthorized: true,
+      ...deviceTls(o),
       protocolVersion: 5,
       clientId: o.clientId,
       reconnectPeriod: 0,
