@@ -217,6 +217,34 @@ export function deviceStream(
   });
 }
 
+/** What InfluxDB held of some sent readings at the last read, and how long the wait for all of them took. */
+export interface StoredWait {
+  readonly last: { stored: number; duplicates: number; missing: string[] };
+  /** Seconds until InfluxDB held every reading (null: not within the wait). */
+  readonly seconds: number | null;
+}
+
+/**
+ * Reads InfluxDB every 2 s until it holds every reading of `sent` (or `waitMs` passed); a failed read keeps
+ * the last tally. `sent` is read again at every round, so a stream's own array counts what it sent meanwhile.
+ */
+async function waitUntilStored(
+  ctx: StackContext,
+  sent: readonly SentReading[],
+  bucket: string,
+  waitMs: number,
+): Promise<StoredWait> {
+  const t0 = Date.now();
+  let last = { stored: 0, duplicates: 0, missing: sent.map((r) => r.id) };
+  for (;;) {
+    const points = await readPoints(ctx, bucket).catch(() => undefined);
+    if (points) last = tally(sent, points);
+    if (last.missing.length === 0) return { last, seconds: Math.round((Date.now() - t0) / 100) / 10 };
+    if (Date.now() - t0 > waitMs) return { last, seconds: null };
+    await sleep(2000);
+  }
+}
+
 /**
  * Seconds until InfluxDB holds every reading the device sent before this call (null if not within `waitMs`).
  * Between two faults: Node-RED acknowledges a reading to the broker when it receives it and holds it in memory
@@ -229,14 +257,7 @@ export async function backlogStored(
   bucket: string,
   waitMs: number,
 ): Promise<number | null> {
-  const before = stream.sent.slice();
-  const t0 = Date.now();
-  for (;;) {
-    const points = await readPoints(ctx, bucket).catch(() => undefined);
-    if (points && tally(before, points).missing.length === 0) return Math.round((Date.now() - t0) / 100) / 10;
-    if (Date.now() - t0 > waitMs) return null;
-    await sleep(2000);
-  }
+  return (await waitUntilStored(ctx, stream.sent.slice(), bucket, waitMs)).seconds;
 }
 
 /**
@@ -249,26 +270,14 @@ export async function settleTelemetry(
   bucket: string,
   waitMs: number,
 ): Promise<{ counts: TelemetryCounts; missing: Set<string> }> {
-  const t0 = Date.now();
-  let last = { stored: 0, duplicates: 0, missing: stream.sent.map((r) => r.id) };
-  let drainSeconds: number | null = null;
-  for (;;) {
-    const points = await readPoints(ctx, bucket).catch(() => undefined);
-    if (points) last = tally(stream.sent, points);
-    if (last.missing.length === 0) {
-      drainSeconds = Math.round((Date.now() - t0) / 100) / 10;
-      break;
-    }
-    if (Date.now() - t0 > waitMs) break;
-    await sleep(2000);
-  }
+  const { last, seconds } = await waitUntilStored(ctx, stream.sent, bucket, waitMs);
   return {
     counts: {
       sent: stream.sent.length,
       stored: last.stored,
       duplicates: last.duplicates,
       unacknowledged: stream.unacknowledged,
-      drainSeconds,
+      drainSeconds: seconds,
       missing: last.missing.slice(0, 20).map((id) => stream.describe(id, stream.sent[0]?.at ?? 0)),
     },
     missing: new Set(last.missing),
