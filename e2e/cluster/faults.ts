@@ -224,6 +224,48 @@ function blank(name: string, node?: string): FaultReport {
   };
 }
 
+/** A node being lost: what every phase of the fault reads. */
+interface NodeLoss {
+  readonly env: FaultEnv;
+  readonly node: ClusterNode;
+  /** The services pinned to the node by placement, and their names. */
+  readonly pinned: readonly ServiceSpec[];
+  readonly pinnedNames: readonly string[];
+  /** When the node was cut off. */
+  readonly t0: number;
+  /** The tasks serving before the fault. */
+  readonly before: readonly TaskView[];
+  /** Task id -> seconds after the fault it first served, for the tasks that were not serving before. */
+  readonly firstServed: Map<string, number>;
+}
+
+/** What happened while the node was away. */
+interface Away {
+  /** Seconds until the managers marked it Down. */
+  readonly detected: number | null;
+  /** Every service but the pinned ones back to its replicas without the node. */
+  readonly others: { seconds: number | null; view: SwarmView };
+  readonly moved: Rescheduled[];
+  /** Pinned services seen serving on another node. */
+  readonly ranElsewhere: Set<string>;
+  /** Why each pinned service did not run while the node was away, as the scheduler said first. */
+  readonly pendingWhy: Record<string, string>;
+  /** Seconds from the fault until the node was restarted. */
+  readonly waited: number;
+}
+
+/** What happened once the node was restarted. */
+interface Returned {
+  /** When the node was restarted. */
+  readonly tr: number;
+  /** Seconds until it was Ready again. */
+  readonly ready: number | null;
+  /** Every service back to its replicas and every pinned one serving on the node again. */
+  readonly all: { seconds: number | null; view: SwarmView };
+  /** Pinned service -> seconds after the restart it served on the node again. */
+  readonly back: Map<string, number>;
+}
+
 /** Unplugs a node and kills everything on it; later restarts it like a rebooted machine. */
 async function loseNode(
   env: FaultEnv,
@@ -232,12 +274,10 @@ async function loseNode(
   note: string,
   pinned: ServiceSpec[],
 ): Promise<FaultReport> {
-  const p = env.progress;
   const v0 = await view(env);
   const before = serving(v0);
   const spared = gatewayNodes(env, v0, node.id);
   const markers = await writeMarkers(env, pinned);
-  const firstServed = new Map<string, number>();
   const idx = String(node.index);
   let t0 = Date.now();
   await env.client.between(async () => {
@@ -246,95 +286,144 @@ async function loseNode(
   });
   let report: FaultReport = { ...blank(name, node.name), notes: [note] };
   try {
-    await env.cluster.sh("kill", idx);
-    const down = await waitFor(env, t0, before, (v) => v.nodes.get(node.id)?.state === "down", firstServed, 60_000);
-    p.line(`  ${node.name} marked Down after ${down.seconds ?? "never"} s`);
     const pinnedNames = pinned.map((s) => s.name);
-    let ranElsewhere = new Set<string>();
-    const others = await waitFor(
-      env,
-      t0,
-      before,
-      (v) => {
-        for (const s of pinnedNames) if (serving(v, s).some((t) => t.node !== node.id)) ranElsewhere.add(s);
-        return settled(env, v, pinnedNames);
-      },
-      firstServed,
-    );
-    p.line(
-      `  every service${pinned.length ? " but the pinned ones" : ""} back to its replicas after ${others.seconds ?? "never"} s`,
-    );
-    const moved = rescheduled(env, before, node.id, others.view, firstServed);
-    for (const m of moved)
-      p.line(
-        `  ${m.service}: ${m.from} -> ${m.to ?? "(pending)"}${m.seconds !== undefined ? ` serving after ${m.seconds} s` : ""}${m.pending ? ` (${m.pending})` : ""}${m.withoutItsData ? " WITHOUT its data" : ""}`,
-      );
-    // Pinned state waits for its node: it must not start elsewhere while the node is away.
-    const pendingWhy: Record<string, string> = {};
-    const holdUntil = Date.now() + (pinned.length ? env.holdSeconds * 1000 : 0);
-    while (Date.now() < holdUntil) {
-      const v = await view(env);
-      for (const s of pinnedNames) {
-        if (serving(v, s).some((t) => t.node !== node.id)) ranElsewhere.add(s);
-        pendingWhy[s] ??= pendingReasons(v, s)[0];
-      }
-      await sleep(1000);
-    }
-    const waited = seconds(t0);
-    const tr = Date.now();
-    await env.cluster.sh("reboot", idx);
-    const ready = await waitFor(env, tr, before, (v) => v.nodes.get(node.id)?.state === "ready", firstServed, 60_000);
-    p.line(`  ${node.name} restarted: Ready after ${ready.seconds ?? "never"} s`);
-    const back = new Map<string, number>();
-    const all = await waitFor(
-      env,
-      t0,
-      before,
-      (v) => {
-        for (const s of pinnedNames)
-          if (!back.has(s) && serving(v, s).some((t) => t.node === node.id)) back.set(s, seconds(tr));
-        return shortOf(v, env.topology).length === 0 && back.size === pinnedNames.length;
-      },
-      firstServed,
-    );
-    ranElsewhere = new Set([...ranElsewhere].filter((s) => pinnedNames.includes(s)));
-    await env.ctx.refreshTasks();
-    const intact = await readMarkers(env, markers);
-    const pinnedState: PinnedState[] = pinned.map((s) => ({
-      service: s.name,
-      node: node.name,
-      waitedForNode: !ranElsewhere.has(s.name),
-      waitedSeconds: Math.round((tr - t0) / 1000),
-      pendingReason: pendingWhy[s.name],
-      backOnNode: back.has(s.name),
-      backSeconds: back.get(s.name) ?? null,
-      dataIntact: intact[s.name]?.ok ?? null,
-      dataEvidence: intact[s.name]?.evidence ?? "no volume to mark",
-    }));
-    for (const ps of pinnedState)
-      p.line(
-        `  pinned ${ps.service}: ${ps.waitedForNode ? "waited" : "did NOT wait"} for ${ps.node} (${ps.pendingReason ?? "?"}); back after ${ps.backSeconds ?? "never"} s; ${ps.dataEvidence}`,
-      );
+    const loss: NodeLoss = { env, node, pinned, pinnedNames, t0, before, firstServed: new Map() };
+    const away = await whileAway(loss);
+    const returned = await nodeReturns(loss);
+    const pinnedState = await pinnedStateAfter(loss, markers, away, returned);
     await sleep(2000);
-    report = {
-      ...report,
-      detectedSeconds: down.seconds,
-      returnSeconds: ready.seconds,
-      recoverySeconds: pinned.length ? all.seconds : others.seconds,
-      rescheduled: moved,
-      pinned: pinned.length ? pinnedState : undefined,
-      notes: [
-        note,
-        `the node was away for ${waited} s; ${pinned.length ? "recovery counts until the pinned services served again on it" : "recovery counts until every service ran its replicas without it"}`,
-        ...(all.seconds === null ? [`after the return: ${shortOf(all.view, env.topology).join(", ")} short`] : []),
-      ],
-    };
+    report = { ...report, ...lossOutcome(loss, note, away, returned, pinnedState) };
   } catch (e) {
     report = { ...report, error: errorText(e) };
     // The later faults need the node back.
     await env.cluster.sh("reboot", idx).catch(() => undefined);
   }
   return { ...report, ...(await requestsDuring(env, t0, spared)) };
+}
+
+/** Kills the unplugged node; waits until it is Down and the rest of the stack ran without it, then holds. */
+async function whileAway(loss: NodeLoss): Promise<Away> {
+  const { env, node, pinned, pinnedNames, t0, before, firstServed } = loss;
+  const p = env.progress;
+  await env.cluster.sh("kill", String(node.index));
+  const down = await waitFor(env, t0, before, (v) => v.nodes.get(node.id)?.state === "down", firstServed, 60_000);
+  p.line(`  ${node.name} marked Down after ${down.seconds ?? "never"} s`);
+  const ranElsewhere = new Set<string>();
+  const others = await waitFor(
+    env,
+    t0,
+    before,
+    (v) => {
+      for (const s of pinnedNames) if (serving(v, s).some((t) => t.node !== node.id)) ranElsewhere.add(s);
+      return settled(env, v, pinnedNames);
+    },
+    firstServed,
+  );
+  p.line(
+    `  every service${pinned.length ? " but the pinned ones" : ""} back to its replicas after ${others.seconds ?? "never"} s`,
+  );
+  const moved = rescheduled(env, before, node.id, others.view, firstServed);
+  for (const m of moved)
+    p.line(
+      `  ${m.service}: ${m.from} -> ${m.to ?? "(pending)"}${m.seconds !== undefined ? ` serving after ${m.seconds} s` : ""}${m.pending ? ` (${m.pending})` : ""}${m.withoutItsData ? " WITHOUT its data" : ""}`,
+    );
+  const pendingWhy = await holdPinned(loss, ranElsewhere);
+  return { detected: down.seconds, others, moved, ranElsewhere, pendingWhy, waited: seconds(t0) };
+}
+
+/**
+ * Pinned state waits for its node: it must not start elsewhere while the node is away. Leaves the node away
+ * for `holdSeconds` when something is pinned to it, noting any pinned service seen serving elsewhere.
+ */
+async function holdPinned(loss: NodeLoss, ranElsewhere: Set<string>): Promise<Record<string, string>> {
+  const { env, node, pinned, pinnedNames } = loss;
+  const pendingWhy: Record<string, string> = {};
+  const holdUntil = Date.now() + (pinned.length ? env.holdSeconds * 1000 : 0);
+  while (Date.now() < holdUntil) {
+    const v = await view(env);
+    for (const s of pinnedNames) {
+      if (serving(v, s).some((t) => t.node !== node.id)) ranElsewhere.add(s);
+      pendingWhy[s] ??= pendingReasons(v, s)[0];
+    }
+    await sleep(1000);
+  }
+  return pendingWhy;
+}
+
+/** Restarts the node; waits until it is Ready, every service runs its replicas and the pinned ones serve on it. */
+async function nodeReturns(loss: NodeLoss): Promise<Returned> {
+  const { env, node, pinnedNames, t0, before, firstServed } = loss;
+  const tr = Date.now();
+  await env.cluster.sh("reboot", String(node.index));
+  const ready = await waitFor(env, tr, before, (v) => v.nodes.get(node.id)?.state === "ready", firstServed, 60_000);
+  env.progress.line(`  ${node.name} restarted: Ready after ${ready.seconds ?? "never"} s`);
+  const back = new Map<string, number>();
+  const all = await waitFor(
+    env,
+    t0,
+    before,
+    (v) => {
+      for (const s of pinnedNames)
+        if (!back.has(s) && serving(v, s).some((t) => t.node === node.id)) back.set(s, seconds(tr));
+      return shortOf(v, env.topology).length === 0 && back.size === pinnedNames.length;
+    },
+    firstServed,
+  );
+  return { tr, ready: ready.seconds, all, back };
+}
+
+/** Each pinned service: did it wait for its node, come back on it, and with the marker in its volume. */
+async function pinnedStateAfter(
+  loss: NodeLoss,
+  markers: Record<string, string>,
+  away: Away,
+  returned: Returned,
+): Promise<PinnedState[]> {
+  const { env, node, pinned, pinnedNames, t0 } = loss;
+  const { tr, back } = returned;
+  const ranElsewhere = new Set([...away.ranElsewhere].filter((s) => pinnedNames.includes(s)));
+  await env.ctx.refreshTasks();
+  const intact = await readMarkers(env, markers);
+  const pinnedState: PinnedState[] = pinned.map((s) => ({
+    service: s.name,
+    node: node.name,
+    waitedForNode: !ranElsewhere.has(s.name),
+    waitedSeconds: Math.round((tr - t0) / 1000),
+    pendingReason: away.pendingWhy[s.name],
+    backOnNode: back.has(s.name),
+    backSeconds: back.get(s.name) ?? null,
+    dataIntact: intact[s.name]?.ok ?? null,
+    dataEvidence: intact[s.name]?.evidence ?? "no volume to mark",
+  }));
+  for (const ps of pinnedState)
+    env.progress.line(
+      `  pinned ${ps.service}: ${ps.waitedForNode ? "waited" : "did NOT wait"} for ${ps.node} (${ps.pendingReason ?? "?"}); back after ${ps.backSeconds ?? "never"} s; ${ps.dataEvidence}`,
+    );
+  return pinnedState;
+}
+
+/** The fault's report fields from its phases; recovery counts until the pinned services serve on the node again. */
+function lossOutcome(
+  loss: NodeLoss,
+  note: string,
+  away: Away,
+  returned: Returned,
+  pinnedState: PinnedState[],
+): Pick<FaultReport, "detectedSeconds" | "returnSeconds" | "recoverySeconds" | "rescheduled" | "pinned" | "notes"> {
+  const { env, pinned } = loss;
+  const { all } = returned;
+  return {
+    detectedSeconds: away.detected,
+    returnSeconds: returned.ready,
+    recoverySeconds: pinned.length ? all.seconds : away.others.seconds,
+    rescheduled: away.moved,
+    pinned: pinned.length ? pinnedState : undefined,
+    notes: [
+      note,
+      `the node was away for ${away.waited} s; ${pinned.length ? "recovery counts until the pinned services served again on it" : "recovery counts until every service ran its replicas without it"}`,
+      ...(all.seconds === null ? [`after the return: ${shortOf(all.view, env.topology).join(", ")} short`] : []),
+    ],
+  };
 }
 
 /** Writes a nonce into the first volume of each pinned service, from inside its task. */
