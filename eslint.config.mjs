@@ -53,11 +53,5 @@ export default tseslint.config(
     files: ["tools/docs/*.ts"],
     rules: { "max-lines-per-function": "off" },
   },
-  {
-    // TEMPORARY: the cluster runner, its faults and its probes are being split in parallel work;
-    // drop this override when that lands.
-    files: ["e2e/cluster/run.ts", "e2e/cluster/faults.ts", "e2e/cluster/probes.ts"],
-    rules: { "max-lines-per-function": "off" },
-  },
   prettier,
 );
