@@ -225,19 +225,19 @@ export interface StoredWait {
 }
 
 /**
- * Reads InfluxDB every 2 s until it holds every reading of `sent` (or `waitMs` passed); a failed read keeps
- * the last tally. `sent` is read again at every round, so a stream's own array counts what it sent meanwhile.
+ * Reads the stored points (`read`: InfluxDB's) every 2 s until they hold every reading of `sent` (or `waitMs`
+ * passed); a failed read keeps the last tally. `sent` is read again at every round, so a stream's own array
+ * counts what it sent meanwhile.
  */
-async function waitUntilStored(
-  ctx: StackContext,
+export async function waitUntilStored(
+  read: () => Promise<readonly StoredPoint[]>,
   sent: readonly SentReading[],
-  bucket: string,
   waitMs: number,
 ): Promise<StoredWait> {
   const t0 = Date.now();
   let last = { stored: 0, duplicates: 0, missing: sent.map((r) => r.id) };
   for (;;) {
-    const points = await readPoints(ctx, bucket).catch(() => undefined);
+    const points = await read().catch(() => undefined);
     if (points) last = tally(sent, points);
     if (last.missing.length === 0) return { last, seconds: Math.round((Date.now() - t0) / 100) / 10 };
     if (Date.now() - t0 > waitMs) return { last, seconds: null };
@@ -257,7 +257,7 @@ export async function backlogStored(
   bucket: string,
   waitMs: number,
 ): Promise<number | null> {
-  return (await waitUntilStored(ctx, stream.sent.slice(), bucket, waitMs)).seconds;
+  return (await waitUntilStored(() => readPoints(ctx, bucket), stream.sent.slice(), waitMs)).seconds;
 }
 
 /**
@@ -270,7 +270,7 @@ export async function settleTelemetry(
   bucket: string,
   waitMs: number,
 ): Promise<{ counts: TelemetryCounts; missing: Set<string> }> {
-  const { last, seconds } = await waitUntilStored(ctx, stream.sent, bucket, waitMs);
+  const { last, seconds } = await waitUntilStored(() => readPoints(ctx, bucket), stream.sent, waitMs);
   return {
     counts: {
       sent: stream.sent.length,
