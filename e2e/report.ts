@@ -19,7 +19,9 @@ export interface E2eReport {
   readonly forbidden: { blocked: number; total: number };
   /**
    * Per Redis and NATS flow, its client's own user (model/identity.ts): the allowed operation works, operations
-   * outside its permissions are refused, no credentials and its password under another user are refused.
+   * outside its permissions are refused, no credentials and its password under another user are refused. Per
+   * MQTT flow of a client with a certificate, the same with its certificate: a topic its ACL allows works, a
+   * publish outside it is refused, no certificate and one from another CA are refused.
    */
   readonly identity?: IdentitySummary;
   readonly dns: { ok: number; total: number };
@@ -142,7 +144,7 @@ function identityRows(r: E2eReport): Row[] {
   const ok = i.flows > 0 && [i.allowedOk, i.outOfScopeRefused, i.undeclaredRefused].every((n) => n === i.flows);
   return [
     [
-      "Identities per flow (Redis, NATS): own user works, limits and other credentials refused",
+      "Identities per flow (Redis, NATS, MQTT): own credential works, limits and other credentials refused",
       ok,
       `${i.flows} flows: allowed ${i.allowedOk}, out of scope refused ${i.outOfScopeRefused}, others refused ${i.undeclaredRefused}`,
     ],
