@@ -73,8 +73,10 @@ export async function runProbes(run: E2eRun, d: Deployed): Promise<void> {
   await probeStep(run, "allowed: every declared flow at the application level, from the client's task", () =>
     allowed(run, d),
   );
-  await probeStep(run, "identity: each Redis and NATS flow's own user, its limits, and refusals without it", () =>
-    identity(run, d),
+  await probeStep(
+    run,
+    "identity: each Redis, NATS and MQTT flow's own credential, its limits, and refusals without it",
+    () => identity(run, d),
   );
   await probeStep(run, "forbidden: every undeclared ordered pair, names and every task address on every port", () =>
     forbidden(run, d),
@@ -137,7 +139,7 @@ async function allowed({ report, progress }: E2eRun, { ctx, probes }: Deployed):
   progress.line(`  ${report.allowed.ok}/${report.allowed.total} declared flows connect`);
 }
 
-/** Each password identity from its client: allowed operation, operations outside its scope, other credentials. */
+/** Each flow identity (passwords, MQTT certificates): allowed operation, operations outside its scope, others. */
 async function identity({ report, progress }: E2eRun, { ctx }: Deployed): Promise<void> {
   const results = await probeIdentities(ctx);
   for (const r of results) {

@@ -5,6 +5,7 @@
  */
 
 import type { Day2Report } from "./day2/phase";
+import type { RotatedIdentity } from "./day2/rotation";
 import type { IdentitySummary } from "./probes/identity";
 
 export interface FailoverResult {
@@ -19,7 +20,9 @@ export interface E2eReport {
   readonly forbidden: { blocked: number; total: number };
   /**
    * Per Redis and NATS flow, its client's own user (model/identity.ts): the allowed operation works, operations
-   * outside its permissions are refused, no credentials and its password under another user are refused.
+   * outside its permissions are refused, no credentials and its password under another user are refused. Per
+   * MQTT flow of a client with a certificate, the same with its certificate: a topic its ACL allows works, a
+   * publish outside it is refused, no certificate and one from another CA are refused.
    */
   readonly identity?: IdentitySummary;
   readonly dns: { ok: number; total: number };
@@ -56,6 +59,15 @@ export interface E2eReport {
 /** Longest a day-2 change may take to converge healthy. */
 export const DAY2_CONVERGE_GOAL_S = 120;
 
+/** Every check of a flow identity probed after its credential's rotation held (e2e/day2/rotation.ts). */
+export const rotationHolds = (r: RotatedIdentity): boolean =>
+  r.passwordChanged &&
+  r.clientHoldsNew &&
+  r.oldPasswordRefused &&
+  r.allowedOk &&
+  r.outOfScopeRefused &&
+  r.undeclaredRefused;
+
 /** What a day-2 report fails on: any step in a no-op, and per change the goals of e2e/README.md. */
 export function day2Failures(d: Day2Report): string[] {
   const failed: string[] = [];
@@ -79,6 +91,8 @@ export function day2Failures(d: Day2Report): string[] {
     }
     if (c.lostMessages > 0) failed.push(`${name}: ${c.lostMessages} of ${c.messagesSent} QoS 1 messages lost`);
     if (c.requests === 0 || c.messagesSent === 0) failed.push(`${name}: no traffic ran during the change`);
+    if (c.identity && !rotationHolds(c.identity))
+      failed.push(`${name}: ${c.identity.credential} afterwards: ${c.identity.evidence.join("; ")}`);
   }
   return failed;
 }
@@ -142,7 +156,7 @@ function identityRows(r: E2eReport): Row[] {
   const ok = i.flows > 0 && [i.allowedOk, i.outOfScopeRefused, i.undeclaredRefused].every((n) => n === i.flows);
   return [
     [
-      "Identities per flow (Redis, NATS): own user works, limits and other credentials refused",
+      "Identities per flow (Redis, NATS, MQTT): own credential works, limits and other credentials refused",
       ok,
       `${i.flows} flows: allowed ${i.allowedOk}, out of scope refused ${i.outOfScopeRefused}, others refused ${i.undeclaredRefused}`,
     ],
@@ -228,7 +242,10 @@ function day2Rows(day2: Day2Report): Row[] {
       }).length === 0,
       `${JSON.stringify(c.steps)}, ${c.converged ? `converged in ${c.seconds} s` : "NOT converged"}, ` +
         `${c.failedRequests}/${c.requests} requests failed${c.gatewayRestarted ? ` (gateway restarted: ${c.failedWhileGatewayDown})` : ""}, ` +
-        `${c.lostMessages}/${c.messagesSent} messages lost, ${c.duplicateMessages} duplicated`,
+        `${c.lostMessages}/${c.messagesSent} messages lost, ${c.duplicateMessages} duplicated` +
+        (c.identity
+          ? `; ${c.identity.credential} afterwards ${rotationHolds(c.identity) ? "works, limits and the old password refused" : "FAILED"}`
+          : ""),
     ]);
   }
   return rows;

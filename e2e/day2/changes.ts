@@ -3,6 +3,8 @@
  * `pulumi config` holds them, objects JSON-encoded). They are applied in this order, each on top of the last.
  */
 import { CONFIG_NAMESPACE } from "../../model/config";
+import { Identity, planIdentities } from "../../model/identity";
+import { modelOf } from "./expected";
 
 export type StackConfig = Readonly<Record<string, string>>;
 
@@ -11,6 +13,8 @@ export interface Day2Change {
   /** What an operator does, in one line. */
   readonly description: string;
   readonly apply: (config: StackConfig) => StackConfig;
+  /** The flow credential the change rotates (its id, read from the config before it): probed again after it. */
+  readonly rotates?: (config: StackConfig) => string;
 }
 
 const key = (k: string) => `${CONFIG_NAMESPACE}:${k}`;
@@ -20,6 +24,13 @@ const write = (config: StackConfig, k: string, value: unknown): StackConfig => (
   ...config,
   [key(k)]: JSON.stringify(value),
 });
+
+/** The flow identity whose password the rotation replaces: the stack's first Redis flow (model/identity.ts). */
+export function rotatedFlow(config: StackConfig): Identity {
+  const i = planIdentities(modelOf(config).t).find((x) => x.kind === "password" && x.redis);
+  if (!i) throw new Error("the stack declares no flow to a Redis server: no flow credential to rotate");
+  return i;
+}
 
 export const DAY2_CHANGES: readonly Day2Change[] = [
   {
@@ -55,6 +66,14 @@ export const DAY2_CHANGES: readonly Day2Change[] = [
     name: "password rotated",
     description: "rotations.grafana-admin set: a new Grafana admin password",
     apply: (c) => write(c, "rotations", { ...read(c, "rotations", {}), "grafana-admin": 1 }),
+  },
+  {
+    name: "flow credential rotated",
+    description:
+      "rotations.<server>-<client> set for the first Redis flow: a new password for that client's own user, " +
+      "so only it, the secrets holding it, the client and the server change",
+    apply: (c) => write(c, "rotations", { ...read(c, "rotations", {}), [rotatedFlow(c).credential]: 1 }),
+    rotates: (c) => rotatedFlow(c).credential,
   },
   {
     name: "route added",

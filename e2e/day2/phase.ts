@@ -3,7 +3,7 @@
  * each change of changes.ts in turn, while a client requests the replicated service through the gateway and a
  * device publishes QoS 1 readings that Node-RED's task receives. Per change: the steps taken (checked against
  * the steps the model says it needs), whether and when the stack converged healthy, failed requests and lost
- * or duplicated messages.
+ * or duplicated messages. A change that rotates a flow credential probes that flow's identity again afterwards.
  */
 import { planNetworks } from "../../model/networks";
 import { E2eHarness, ProgramRun, runProgram, Step, waitForService } from "../harness";
@@ -14,6 +14,7 @@ import { mapLimit } from "../lib/util";
 import { ProgramExports } from "../probes/intent";
 import { DAY2_CHANGES, StackConfig } from "./changes";
 import { expectedSteps, ExpectedSteps, modelOf, resourceId, StepKind } from "./expected";
+import { probeRotatedIdentity, RotatedIdentity } from "./rotation";
 import { GatewayClient, TelemetryFlow } from "./traffic";
 
 export type StepCounts = Record<StepKind, number>;
@@ -44,6 +45,8 @@ export interface Day2ChangeReport {
   readonly messagesSent: number;
   readonly lostMessages: number;
   readonly duplicateMessages: number;
+  /** For a credential rotation: the flow's identity probed after the change, and the old password refused. */
+  readonly identity?: RotatedIdentity;
   readonly error?: string;
 }
 
@@ -122,11 +125,16 @@ export async function runDay2(o: Day2Options): Promise<Day2Report> {
   for (const [i, change] of DAY2_CHANGES.entries()) {
     const next = change.apply(config);
     const expected = expectedSteps({ ...config }, { ...next });
+    const rotated = change.rotates?.(config);
+    const oldPassword = rotated ? ctx.password(rotated) : undefined;
     const applied = await applyUnderTraffic(o, apply, ctx, next, `c${i + 1}-${Date.now().toString(36)}`);
     ctx = applied.ctx;
-    const report = changeReport(change, expected, applied);
+    const report = {
+      ...changeReport(change, expected, applied),
+      ...(rotated && oldPassword !== undefined && !applied.error ? await rotationProbe(ctx, rotated, oldPassword) : {}),
+    };
     changes.push(report);
-    o.progress.line(changeLine(report, applied.error));
+    o.progress.line(changeLine(report, report.error));
     for (const f of applied.requests.failures) o.progress.detail(`    failed request: ${f}`);
     config = next;
   }
@@ -135,6 +143,19 @@ export async function runDay2(o: Day2Options): Promise<Day2Report> {
     refreshNoop: { steps: counts(refreshNoop), resources: refreshNoop },
     changes,
   };
+}
+
+/** The rotated flow's identity, probed once the change converged; an error fails the change, not the phase. */
+async function rotationProbe(
+  ctx: StackContext,
+  credential: string,
+  oldPassword: string,
+): Promise<{ identity: RotatedIdentity } | { error: string }> {
+  try {
+    return { identity: await probeRotatedIdentity(ctx, credential, oldPassword) };
+  } catch (e) {
+    return { error: `probing ${credential} after the rotation: ${(e as Error).message.slice(0, 400)}` };
+  }
 }
 
 /**
@@ -202,12 +223,25 @@ function changeReport(change: (typeof DAY2_CHANGES)[number], expected: ExpectedS
   };
 }
 
+function rotationLine(r: RotatedIdentity): string {
+  const yes = (ok: boolean, what: string) => `${what} ${ok ? "yes" : "NO"}`;
+  return [
+    yes(r.passwordChanged, "new value"),
+    yes(r.clientHoldsNew, "client holds it"),
+    yes(r.allowedOk, "allowed operation works"),
+    yes(r.outOfScopeRefused, "out of scope refused"),
+    yes(r.undeclaredRefused, "other credentials refused"),
+    yes(r.oldPasswordRefused, "old password refused"),
+  ].join(", ");
+}
+
 function changeLine(r: Day2ChangeReport, error: string | undefined): string {
   return (
     `  ${r.name}: ${JSON.stringify(r.steps)}${r.stepsAsExpected ? "" : " (NOT as expected)"}, ` +
     `${r.converged ? "converged" : "NOT converged"} in ${r.seconds} s; requests ${r.failedRequests}/${r.requests} failed ` +
     `(${r.failedWhileGatewayDown} while the gateway restarted, down ${r.gatewayDownSeconds} s); messages ${r.messagesSent} sent, ${r.lostMessages} lost, ` +
     `${r.duplicateMessages} duplicated` +
+    (r.identity ? `; ${r.identity.credential} afterwards: ${rotationLine(r.identity)}` : "") +
     r.deleteFirstGaps.map((g) => `; ${g.service} replaced delete-first, absent ${g.seconds} s`).join("") +
     `${error ? `; ERROR ${error}` : ""}`
   );

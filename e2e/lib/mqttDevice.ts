@@ -1,5 +1,6 @@
 /** A field device on this host: MQTT over TLS to the broker's published port, with the `mqtt` package. */
 import * as mqtt from "mqtt";
+import { realiseTls } from "../harness/tls";
 
 export interface DeviceOptions {
   /** Address of the broker's published port; default loopback (single node). */
@@ -107,4 +108,39 @@ export async function subscribeGranted(
 
 export async function endDevice(client: mqtt.MqttClient): Promise<void> {
   await client.endAsync(true).catch(() => undefined);
+}
+
+/** Ends the session as a well-behaved client does: DISCONNECT, then close; forced if the broker does not let go. */
+export async function disconnectDevice(client: mqtt.MqttClient, timeoutMs = 3000): Promise<void> {
+  const graceful = client.endAsync(false).then(
+    () => true,
+    () => false,
+  );
+  const timer = new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref());
+  if (!(await Promise.race([graceful, timer]))) await endDevice(client);
+}
+
+/** A CA and a client certificate the stack has never seen, under a name the stack knows (a device's, a service's). */
+export async function strangerCertificate(commonName: string): Promise<{ cert: string; key: string }> {
+  const caKey = await realiseTls("tls:index/privateKey:PrivateKey", { algorithm: "ECDSA", ecdsaCurve: "P256" });
+  const ca = await realiseTls("tls:index/selfSignedCert:SelfSignedCert", {
+    privateKeyPem: caKey.privateKeyPem,
+    subject: { commonName: "untrusted e2e CA", organization: "elsewhere" },
+    isCaCertificate: true,
+    validityPeriodHours: 2,
+    allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+  });
+  const key = await realiseTls("tls:index/privateKey:PrivateKey", { algorithm: "ECDSA", ecdsaCurve: "P256" });
+  const csr = await realiseTls("tls:index/certRequest:CertRequest", {
+    privateKeyPem: key.privateKeyPem,
+    subject: { commonName },
+  });
+  const cert = await realiseTls("tls:index/locallySignedCert:LocallySignedCert", {
+    certRequestPem: csr.certRequestPem,
+    caPrivateKeyPem: caKey.privateKeyPem,
+    caCertPem: ca.certPem,
+    validityPeriodHours: 2,
+    allowedUses: ["digital_signature", "key_encipherment", "client_auth"],
+  });
+  return { cert: String(cert.certPem), key: String(key.privateKeyPem) };
 }

@@ -2,10 +2,11 @@
  * Identities per flow (model/identity.ts), from inside each client's task: the client's own user and password
  * do what its flow allows; an operation outside its permissions is refused (Redis FLUSHALL and a key outside its
  * patterns, a NATS publish to a subject it was not given); and no credentials, or its password under another
- * user name, are refused.
+ * user name, are refused. Certificate identities (MQTT) are probed by mqttIdentity.ts and counted here too.
  */
 import { Identity, planIdentities } from "../../model/identity";
 import { StackContext } from "../lib/context";
+import { probeMqttIdentities } from "./mqttIdentity";
 
 export interface IdentityResult {
   readonly flow: string;
@@ -29,7 +30,7 @@ const short = (s: string) => JSON.stringify(s.trim().replace(/\s+/g, " ").slice(
 /** A key the identity may touch: its first pattern with the wildcards filled in. */
 const keyIn = (pattern: string) => pattern.replace(/[*?]/g, "e2e-probe").replace(/\[[^\]]*\]/g, "x");
 
-async function redisIdentity(ctx: StackContext, i: Identity): Promise<IdentityResult> {
+export async function redisIdentity(ctx: StackContext, i: Identity): Promise<IdentityResult> {
   const password = ctx.password(i.credential);
   const cli = (user: string | undefined, pass: string | undefined, command: string) =>
     ctx.sh(
@@ -96,12 +97,13 @@ async function natsIdentity(ctx: StackContext, i: Identity): Promise<IdentityRes
   };
 }
 
-/** Every password identity of the stack, probed from its client. */
+/** Every password identity of the stack, probed from its client, then every certificate identity. */
 export async function probeIdentities(ctx: StackContext): Promise<IdentityResult[]> {
   const results: IdentityResult[] = [];
   for (const i of planIdentities(ctx.topology).filter((x) => x.kind === "password")) {
     results.push(await (i.redis ? redisIdentity(ctx, i) : natsIdentity(ctx, i)));
   }
+  results.push(...(await probeMqttIdentities(ctx)));
   return results;
 }
 

@@ -9,10 +9,16 @@ import * as crypto from "node:crypto";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import * as mqtt from "mqtt";
-import { realiseTls } from "../harness";
 import { mqttClientCertName } from "../../model/pki";
 import { StackContext } from "../lib/context";
-import { connectDevice, endDevice, nextMessage, publishAcked, subscribeGranted } from "../lib/mqttDevice";
+import {
+  connectDevice,
+  endDevice,
+  nextMessage,
+  publishAcked,
+  strangerCertificate,
+  subscribeGranted,
+} from "../lib/mqttDevice";
 import { deviceIdentity, mqttClientPaths, mqttExchange } from "./mqtt";
 import { sharedTopic } from "./intent";
 
@@ -28,31 +34,6 @@ export interface TlsReport {
   readonly untrustedClientRefused: boolean;
   readonly checks: Check[];
   readonly details: Record<string, unknown>;
-}
-
-/** A CA and a client certificate the stack has never seen, with the device's own name. */
-async function throwawayClient(commonName: string): Promise<{ cert: string; key: string }> {
-  const caKey = await realiseTls("tls:index/privateKey:PrivateKey", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-  const ca = await realiseTls("tls:index/selfSignedCert:SelfSignedCert", {
-    privateKeyPem: caKey.privateKeyPem,
-    subject: { commonName: "untrusted e2e CA", organization: "elsewhere" },
-    isCaCertificate: true,
-    validityPeriodHours: 2,
-    allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-  });
-  const key = await realiseTls("tls:index/privateKey:PrivateKey", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-  const csr = await realiseTls("tls:index/certRequest:CertRequest", {
-    privateKeyPem: key.privateKeyPem,
-    subject: { commonName },
-  });
-  const cert = await realiseTls("tls:index/locallySignedCert:LocallySignedCert", {
-    certRequestPem: csr.certRequestPem,
-    caPrivateKeyPem: caKey.privateKeyPem,
-    caCertPem: ca.certPem,
-    validityPeriodHours: 2,
-    allowedUses: ["digital_signature", "key_encipherment", "client_auth"],
-  });
-  return { cert: String(cert.certPem), key: String(key.privateKeyPem) };
 }
 
 /** The certificate a TLS server on this host presents, and whether it verified against `ca` for `servername`. */
@@ -289,7 +270,7 @@ async function strangersRefused(
     ok: !noCert.connected,
     detail: noCert.connected ? "CONNACK received" : noCert.error,
   });
-  const stranger = await throwawayClient(at.device ?? "e2e-device");
+  const stranger = await strangerCertificate(at.device ?? "e2e-device");
   const untrusted = await connectDevice({
     port: at.mqttsHost,
     servername: t.tls.mqttHostname,
