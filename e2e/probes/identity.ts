@@ -2,10 +2,11 @@
  * Identities per flow (model/identity.ts), from inside each client's task: the client's own user and password
  * do what its flow allows; an operation outside its permissions is refused (Redis FLUSHALL and a key outside its
  * patterns, a NATS publish to a subject it was not given); and no credentials, or its password under another
- * user name, are refused.
+ * user name, are refused. InfluxDB's v1 users are probed in ./influxIdentity.ts and counted here too.
  */
 import { Identity, planIdentities } from "../../model/identity";
 import { StackContext } from "../lib/context";
+import { probeInfluxIdentities } from "./influxIdentity";
 
 export interface IdentityResult {
   readonly flow: string;
@@ -99,9 +100,11 @@ async function natsIdentity(ctx: StackContext, i: Identity): Promise<IdentityRes
 /** Every password identity of the stack, probed from its client. */
 export async function probeIdentities(ctx: StackContext): Promise<IdentityResult[]> {
   const results: IdentityResult[] = [];
-  for (const i of planIdentities(ctx.topology).filter((x) => x.kind === "password")) {
+  for (const i of planIdentities(ctx.topology).filter((x) => x.kind === "password" && !x.influxdb)) {
     results.push(await (i.redis ? redisIdentity(ctx, i) : natsIdentity(ctx, i)));
   }
+  // InfluxDB's v1 users (e2e/probes/influxIdentity.ts).
+  results.push(...(await probeInfluxIdentities(ctx)));
   return results;
 }
 
