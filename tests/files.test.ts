@@ -156,6 +156,10 @@ describe("credentials over declared flows", () => {
     const datasources = grafana.files.find((f) => f.name === "datasources.yaml")!.template;
     expect(datasources).toContain(`password: $__file{${password.target}}`);
     expect(datasources).toContain("user: grafana");
+    // InfluxQL over the v1 API, on the database its identity's bucket maps to.
+    expect(datasources).toContain("version: InfluxQL");
+    expect(datasources).toContain("database: telemetry");
+    expect(datasources).not.toMatch(/version: Flux|token/);
     expect(grafana.files.some((f) => f.template.includes("influxdb-token"))).toBe(false);
   });
 
