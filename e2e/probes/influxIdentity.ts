@@ -33,13 +33,15 @@ async function call(
       : `${base}/query?db=${bucket}&q=${encodeURIComponent("SELECT * FROM e2e_identity_probe")}`;
   const line = `e2e_identity_probe,client=${i.client} probe=1 ${Date.now()}`;
   const config = credentials ? `user = "${credentials.user}:${credentials.password}"` : "";
+  // The body, then the status code on a line of its own (no file: a client's root filesystem may be read-only).
   const r = await ctx.sh(
     i.client,
-    `printf '%s\\n' ${q(config)} | curl -sS -m 10 -K - -o /tmp/e2e-influx-probe.out -w '%{http_code}' ` +
-      `${op === "write" ? `--data-binary ${q(line)} ` : ""}${q(url)}; echo; cat /tmp/e2e-influx-probe.out 2>/dev/null; ` +
-      "rm -f /tmp/e2e-influx-probe.out",
+    `printf '%s\\n' ${q(config)} | curl -sS -m 10 -K - -w '\\n%{http_code}' ` +
+      `${op === "write" ? `--data-binary ${q(line)} ` : ""}${q(url)}`,
   );
-  const [code, ...body] = r.stdout.split("\n");
+  const lines = r.stdout.trimEnd().split("\n");
+  const code = lines.pop() ?? "";
+  const body = lines;
   return { code: code.trim(), body: body.join(" ") || r.stderr };
 }
 
