@@ -73,8 +73,10 @@ export async function runProbes(run: E2eRun, d: Deployed): Promise<void> {
   await probeStep(run, "allowed: every declared flow at the application level, from the client's task", () =>
     allowed(run, d),
   );
-  await probeStep(run, "identity: each Redis and NATS flow's own user, its limits, and refusals without it", () =>
-    identity(run, d),
+  await probeStep(
+    run,
+    "identity: each Redis, NATS and InfluxDB flow's own user, its limits, and refusals without it",
+    () => identity(run, d),
   );
   await probeStep(run, "forbidden: every undeclared ordered pair, names and every task address on every port", () =>
     forbidden(run, d),
