@@ -75,7 +75,7 @@ export async function runProbes(run: E2eRun, d: Deployed): Promise<void> {
   );
   await probeStep(
     run,
-    "identity: each Redis, NATS and MQTT flow's own credential, its limits, and refusals without it",
+    "identity: each Redis, NATS, MQTT and InfluxDB flow's own credential, its limits, and refusals without it",
     () => identity(run, d),
   );
   await probeStep(run, "forbidden: every undeclared ordered pair, names and every task address on every port", () =>

@@ -156,7 +156,7 @@ function identityRows(r: E2eReport): Row[] {
   const ok = i.flows > 0 && [i.allowedOk, i.outOfScopeRefused, i.undeclaredRefused].every((n) => n === i.flows);
   return [
     [
-      "Identities per flow (Redis, NATS, MQTT): own credential works, limits and other credentials refused",
+      "Identities per flow (Redis, NATS, MQTT, InfluxDB): own credential works, limits and other credentials refused",
       ok,
       `${i.flows} flows: allowed ${i.allowedOk}, out of scope refused ${i.outOfScopeRefused}, others refused ${i.undeclaredRefused}`,
     ],

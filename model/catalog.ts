@@ -3,6 +3,7 @@
  * Stack config overrides and extends it (see config.ts); this file holds the safe defaults.
  */
 import { FlowSpec, HealthCheckSpec, RouteSpec, ServiceSpec, TierSpec } from "./types";
+import { INFLUXDB_RECONCILED, INFLUXDB_RUN_DIR, INFLUXDB_START } from "./wiring/paths";
 
 export const referenceTiers: readonly TierSpec[] = [
   {
@@ -141,10 +142,19 @@ export const referenceServices: readonly ServiceSpec[] = [
         purpose: "InfluxDB API, admin UI and /metrics",
       },
     ],
-    health: { ...httpHealth(8086, "/health", "curl"), portName: "http", startPeriodSeconds: 30 },
+    // Healthy once InfluxDB answers and its start script reconciled the flows' users (model/render/influxdb.ts).
+    health: {
+      ...httpHealth(8086, "/health", "curl"),
+      test: ["CMD-SHELL", `curl -fsS -o /dev/null http://127.0.0.1:8086/health && test -f ${INFLUXDB_RECONCILED}`],
+      portName: "http",
+      startPeriodSeconds: 30,
+    },
+    // The image's entrypoint runs under the start script, which gives each flow its own v1 user.
+    command: ["bash", INFLUXDB_START],
     aliases: ["tsdb"],
     singleton: true,
     readOnlyRootFilesystem: false,
+    tmpfs: [INFLUXDB_RUN_DIR],
     uid: 1000,
     gid: 1000,
     volumes: [

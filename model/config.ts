@@ -115,6 +115,16 @@ const flowPermissionsSchema = z.strictObject({
       z.string().regex(/^[+-](@[a-z]+|[a-z][a-z|]*)$/, "must be a Redis ACL command rule such as +@read, +get or -del"),
     )
     .optional(),
+  /** InfluxDB: the bucket the client's v1 user reads or writes (its database in the v1 API), e.g. `telemetry`. */
+  bucket: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+      "must be an InfluxDB bucket name such as telemetry (letters, digits, _ . -)",
+    )
+    .optional(),
+  /** InfluxDB: `read`, `write` or `read-write` on that bucket. */
+  access: z.enum(["read", "write", "read-write"], { error: 'must be "read", "write" or "read-write"' }).optional(),
 });
 
 /** A flow entry: the text alone, or the text with permissions. Strings become `{ flow }`. */

@@ -5,18 +5,20 @@
  *   scoped by the flow's permissions (Redis key patterns and command rules, NATS subjects); deny by default.
  * - Mosquitto: the client certificate the CA issues to each client in `tls.mqttClients`; the broker's ACL
  *   scopes its topics.
- * - InfluxDB: the one admin token, for clients whose application reads it (Grafana's data source). It is
- *   the operator's setup token, shared with the server: the services holding it say so in a label.
+ * - InfluxDB: a v1 user named after the client with its own generated password (`<server>-<client>`), for
+ *   clients whose application presents InfluxDB credentials (Grafana, Node-RED), allowed to read or write one
+ *   bucket; InfluxDB's start script creates it at deploy time (model/render/influxdb.ts). The admin token stays
+ *   with the operators and the server.
  * Pure: the files (model/wiring/credentials.ts), the labels, the docs and the tests all read this plan.
  */
 import { APPS } from "./apps";
-import { placeholders } from "./fileSpec";
+import { INFLUXDB_SETUP } from "./apps/influxdb";
 import { serviceRunning } from "./lookup";
 import { mqttClientCertName } from "./pki";
-import { FlowSpec, ServiceSpec, Topology } from "./types";
+import { FlowSpec, InfluxAccess, ServiceSpec, Topology } from "./types";
 import { flowCredentialPath, mqttClientPaths } from "./wiring/paths";
 
-export type IdentityKind = "password" | "certificate" | "token";
+export type IdentityKind = "password" | "certificate";
 
 export interface RedisScope {
   /** Key patterns, without the `~`. */
@@ -28,6 +30,12 @@ export interface RedisScope {
 export interface NatsScope {
   readonly publish: readonly string[];
   readonly subscribe: readonly string[];
+}
+
+export interface InfluxScope {
+  /** The bucket, which v1 clients name as their database (`db=`, retention policy `autogen`). */
+  readonly bucket: string;
+  readonly access: InfluxAccess;
 }
 
 export interface Identity {
@@ -43,13 +51,14 @@ export interface Identity {
   readonly scope: string;
   readonly redis?: RedisScope;
   readonly nats?: NatsScope;
+  readonly influxdb?: InfluxScope;
   /** The client's file holding the secret part: its name among the service's files and its path in the task. */
   readonly file: { readonly name: string; readonly path: string };
   /** The environment pointing the client at it. */
   readonly env: Readonly<Record<string, string>>;
   /** The file is one of the client application's own (`presentsIn`), not a secret file of the credential alone. */
   readonly inAppFile?: boolean;
-  /** Held by the operator and the server too (InfluxDB's admin token), so never one client's alone. */
+  /** Held by others too by design (written to `iot.shared-credentials`); no identity the plan makes is. */
   readonly shared: boolean;
   /** How to replace it. */
   readonly rotate: string;
@@ -87,21 +96,52 @@ function natsScope(flow: FlowSpec): NatsScope {
   return flow.permissions?.subjects ?? defaultNatsScope();
 }
 
-function passwordIdentity(flow: FlowSpec, server: ServiceSpec): Identity {
+/** The default access of an application's InfluxDB identity: what its application does there (Node-RED writes). */
+export function defaultInfluxScope(client: ServiceSpec): InfluxScope {
+  return { bucket: INFLUXDB_SETUP.bucket, access: (client.app && APPS[client.app].influxdbAccess) || "read" };
+}
+
+function influxScope(flow: FlowSpec, client: ServiceSpec): InfluxScope {
+  const defaults = defaultInfluxScope(client);
+  return { bucket: flow.permissions?.bucket ?? defaults.bucket, access: flow.permissions?.access ?? defaults.access };
+}
+
+const INFLUX_ACCESS_TEXT: Readonly<Record<InfluxAccess, string>> = {
+  read: "read",
+  write: "write",
+  "read-write": "read and write",
+};
+
+function passwordIdentity(flow: FlowSpec, client: ServiceSpec, server: ServiceSpec): Identity {
   const id = flowPasswordId(server.name, flow.from);
   const path = flowCredentialPath(flow.from, server.name, "password");
   const prefix = envPrefix(server.name);
+  const common = { flow, client: flow.from, server: server.name, kind: "password" as const, credential: id };
+  if (server.app === "influxdb") {
+    const influxdb = influxScope(flow, client);
+    // Node-RED keeps it in its flows' credentials file; Grafana reads its own secret file.
+    const carried = client.app ? APPS[client.app].presentsIn?.influxdb : undefined;
+    return {
+      ...common,
+      username: flow.from,
+      scope: `${INFLUX_ACCESS_TEXT[influxdb.access]} bucket ${influxdb.bucket}`,
+      influxdb,
+      file: carried ?? { name: `${server.name}-password`, path },
+      ...(carried ? { inAppFile: true } : {}),
+      env: {},
+      shared: false,
+      rotate:
+        `set rotations.${id} to a new value; only this client and ${server.name} roll ` +
+        `(${server.name}'s start script sets the new password on its v1 user)`,
+    };
+  }
   const redis = server.app === "redis" ? redisScope(flow) : undefined;
   const nats = server.app === "nats" ? natsScope(flow) : undefined;
   const scope = redis
     ? `keys ${redis.keys.join(" ")}; commands ${redis.commands.join(" ")}`
     : `publish ${nats!.publish.join(" ") || "nothing"}; subscribe ${nats!.subscribe.join(" ") || "nothing"}`;
   return {
-    flow,
-    client: flow.from,
-    server: server.name,
-    kind: "password",
-    credential: id,
+    ...common,
     username: flow.from,
     scope,
     ...(redis ? { redis } : { nats }),
@@ -130,37 +170,20 @@ function certificateIdentity(t: Topology, flow: FlowSpec, server: ServiceSpec): 
   };
 }
 
-/** Tokens the server's application issues and the client's application reads (Grafana reads InfluxDB's). */
-function tokenIdentities(flow: FlowSpec, client: ServiceSpec, server: ServiceSpec): Identity[] {
-  if (!client.app || !server.app || !(APPS[client.app].presents ?? []).includes(server.app)) return [];
-  const carried = APPS[client.app].presentsIn?.[server.app];
-  return Object.entries(APPS[server.app].clientCredentials?.(server) ?? {}).flatMap(([credential, template]) =>
-    placeholders(template)
-      .filter((p) => p.kind === "password")
-      .map((p): Identity => ({
-        flow,
-        client: flow.from,
-        server: server.name,
-        kind: "token",
-        credential: p.name,
-        username: flow.from,
-        scope: `the ${server.name} admin token: every organisation and bucket (one token per flow is not issued yet)`,
-        file: carried ?? {
-          name: `${server.name}-${credential}`,
-          path: flowCredentialPath(flow.from, server.name, credential),
-        },
-        ...(carried ? { inAppFile: true } : {}),
-        env: {},
-        shared: true,
-        rotate: `set rotations.${p.name}, then replace the token in the server (its setup ran once); every holder rolls`,
-      })),
-  );
+/** Whether `client`'s application presents credentials of `server`'s application (Grafana and Node-RED: InfluxDB). */
+export function presentsTo(client: ServiceSpec, server: ServiceSpec): boolean {
+  return !!client.app && !!server.app && (APPS[client.app].presents ?? []).includes(server.app);
 }
 
-/** The port of `server` its clients authenticate on, for the applications that authenticate by password. */
-function passwordPort(server: ServiceSpec): number | undefined {
+/**
+ * The port of `server` its clients authenticate on by password, for the applications that do: Redis and NATS
+ * for every client, InfluxDB's HTTP API for the clients whose application presents InfluxDB credentials.
+ */
+export function passwordPort(server: ServiceSpec, client?: ServiceSpec): number | undefined {
   if (server.app === "redis") return server.ports.find((p) => p.appProtocol === "redis")?.port;
   if (server.app === "nats") return server.ports.find((p) => p.appProtocol === "nats")?.port;
+  if (server.app === "influxdb" && (!client || presentsTo(client, server)))
+    return server.ports.find((p) => p.appProtocol === "http")?.port;
   return undefined;
 }
 
@@ -175,10 +198,9 @@ export function planIdentities(t: Topology): Identity[] {
     const client = services.get(flow.from);
     if (!server || !client) continue;
     const planned: Identity[] = [];
-    if (passwordPort(server) === flow.port) planned.push(passwordIdentity(flow, server));
+    if (passwordPort(server, client) === flow.port) planned.push(passwordIdentity(flow, client, server));
     const tlsPort = server === broker && server.ports.some((p) => p.port === flow.port && p.appProtocol === "mqtts");
     if (tlsPort && t.tls.mqttClients.includes(flow.from)) planned.push(certificateIdentity(t, flow, server));
-    planned.push(...tokenIdentities(flow, client, server));
     // Two flows of one client to one server (two ports) still hold one credential.
     for (const identity of planned) {
       const key = `${identity.client}\u0000${identity.server}\u0000${identity.credential}`;

@@ -122,11 +122,18 @@ export interface FlowSpec {
   readonly permissions?: FlowPermissions;
 }
 
-/** Permissions of a flow's identity: NATS subjects, or Redis key patterns and command rules. */
+/** What an InfluxDB flow identity may do on its bucket. */
+export type InfluxAccess = "read" | "write" | "read-write";
+
+/** Permissions of a flow's identity: NATS subjects, Redis key patterns and command rules, or an InfluxDB bucket. */
 export interface FlowPermissions {
   readonly subjects?: { readonly publish: readonly string[]; readonly subscribe: readonly string[] };
   readonly keys?: readonly string[];
   readonly commands?: readonly string[];
+  /** InfluxDB: the bucket the client reads or writes (default `telemetry`). */
+  readonly bucket?: string;
+  /** InfluxDB: what it may do there (default by application: Node-RED writes, every other client reads). */
+  readonly access?: InfluxAccess;
 }
 
 export interface TlsSettings {

@@ -1,11 +1,13 @@
 /**
  * A flow's permissions must fit the server it reaches: Redis key patterns and command rules for Redis, NATS
- * subjects for NATS, nothing for a server that does not authenticate its clients by password. A Redis rule that
+ * subjects for NATS, a bucket and an access for InfluxDB (from a client whose application presents InfluxDB
+ * credentials), nothing for a server that does not authenticate its clients by password. A Redis rule that
  * grants a dangerous command is refused rather than silently overridden by the `-@dangerous` every client ends on.
  */
 import { StackConfig } from "./config";
 import { parseFlow } from "./flows";
 import { Report } from "./validateServices";
+import { presentsTo } from "./identity";
 import { Topology } from "./types";
 
 /** Redis commands and categories no application client may be granted. */
@@ -58,10 +60,14 @@ export function checkFlowPermissions(config: StackConfig, t: Topology, report: R
     const protocol = server.ports.find((p) => p.port === flow.port)?.appProtocol;
     const kind = server.app === "redis" && protocol === "redis" ? "redis" : undefined;
     const natsKind = server.app === "nats" && protocol === "nats" ? "nats" : undefined;
-    if (!kind && !natsKind) {
+    const client = services.get(flow.from);
+    const influxKind =
+      server.app === "influxdb" && protocol === "http" && client && presentsTo(client, server) ? "influxdb" : undefined;
+    if (!kind && !natsKind && !influxKind) {
       report(
         at(),
-        `"${entry.flow}" reaches no Redis or NATS client port; permissions scope only identities on those servers`,
+        `"${entry.flow}" reaches no Redis or NATS client port, nor InfluxDB's API from a client that presents ` +
+          "InfluxDB credentials; permissions scope only identities on those servers",
       );
       return;
     }
@@ -70,6 +76,19 @@ export function checkFlowPermissions(config: StackConfig, t: Topology, report: R
     if (natsKind) {
       if (permissions.keys) report(at("keys"), `${flow.to} is NATS: give subjects, not Redis key patterns`);
       if (permissions.commands) report(at("commands"), `${flow.to} is NATS: give subjects, not Redis commands`);
+    }
+    if (!influxKind) {
+      for (const key of ["bucket", "access"] as const)
+        if (permissions[key] !== undefined)
+          report(at(key), `${flow.to} is ${kind ? "Redis" : "NATS"}: ${key} scopes only InfluxDB identities`);
+    } else {
+      for (const key of ["subjects", "keys", "commands"] as const)
+        if (permissions[key] !== undefined)
+          report(
+            at(key),
+            `${flow.to} is InfluxDB: give bucket and access, not ${key === "subjects" ? "NATS subjects" : `Redis ${key}`}`,
+          );
+      return;
     }
     permissions.commands?.forEach((rule, j) => {
       // `+config|get` grants a subcommand of CONFIG: still CONFIG.

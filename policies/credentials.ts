@@ -68,8 +68,8 @@ export const disallowSharedCredentials: StackValidationPolicy = {
     "No credential (an iot.credentials entry or a mounted Swarm secret) is held by two workloads, unless each holder's iot.shared-credentials label names it.",
   severity: "high",
   remediationSteps:
-    "Give each client its own credential for each flow (in iot-swarm-net, every Redis and NATS flow gets its own user and password). " +
-    "A credential that is shared by design (InfluxDB's operator-held admin token) is named in the iot.shared-credentials label of every holder.",
+    "Give each client its own credential for each flow (in iot-swarm-net, every Redis, NATS and InfluxDB flow gets its own user and password). " +
+    "A credential that is shared by design is named in the iot.shared-credentials label of every holder.",
   ...mapsTo("secrets", {
     beyond:
       "Catalogs look at one service at a time; a credential shared between clients only shows across the stack, and it makes one leak or rotation concern every holder.",

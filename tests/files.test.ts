@@ -149,29 +149,46 @@ describe("file wiring for configs the schema accepts", () => {
 });
 
 describe("credentials over declared flows", () => {
-  it("gives Grafana InfluxDB's token, as a secret its data source reads", () => {
+  it("gives Grafana its own InfluxDB password, as a secret its data source reads, and no admin token", () => {
     const grafana = files(topologyFrom(dev), "grafana");
-    const token = grafana.files.find((f) => f.name === "influxdb-token")!;
-    expect(token).toMatchObject({ kind: "secret", template: "{{password.influxdb-token}}" });
+    const password = grafana.files.find((f) => f.name === "influxdb-password")!;
+    expect(password).toMatchObject({ kind: "secret", template: "{{password.influxdb-grafana}}" });
     const datasources = grafana.files.find((f) => f.name === "datasources.yaml")!.template;
-    expect(datasources).toContain(`token: $__file{${token.target}}`);
+    expect(datasources).toContain(`password: $__file{${password.target}}`);
+    expect(datasources).toContain("user: grafana");
+    // InfluxQL over the v1 API, on the database its identity's bucket maps to.
+    expect(datasources).toContain("version: InfluxQL");
+    expect(datasources).toContain("database: telemetry");
+    expect(datasources).not.toMatch(/version: Flux|token/);
+    expect(grafana.files.some((f) => f.template.includes("influxdb-token"))).toBe(false);
   });
 
-  it("gives Grafana no token and no InfluxDB data source without a grafana -> influxdb flow", () => {
+  it("gives Grafana no password and no InfluxDB data source without a grafana -> influxdb flow", () => {
     const t = topologyFrom(dev);
     const cut = { ...t, flows: t.flows.filter((f) => !(f.from === "grafana" && f.to === "influxdb")) };
     const grafana = files(cut, "grafana");
-    expect(names(grafana.files)).not.toContain("influxdb-token");
+    expect(names(grafana.files)).not.toContain("influxdb-password");
     expect(grafana.files.find((f) => f.name === "datasources.yaml")!.template).not.toContain("InfluxDB");
+    // InfluxDB no longer creates its user either.
+    expect(names(files(cut, "influxdb").files)).not.toContain("user-grafana-password");
   });
 
-  it("gives the token to no service that does not present it, flow or not", () => {
+  it("keeps the admin token with InfluxDB alone", () => {
     const t = topologyFrom(dev);
     const holders = t.services.filter((s) =>
-      serviceFiles(t, s).files.some((f) => f.template.includes("influxdb-token")),
+      serviceFiles(t, s).files.some((f) => f.template.includes("{{password.influxdb-token}}")),
     );
-    // Node-RED's telemetry flow writes with it (its flows_cred.json).
-    expect(holders.map((s) => s.name).sort()).toEqual(["grafana", "influxdb", "node-red"]);
+    expect(holders.map((s) => s.name)).toEqual(["influxdb"]);
+  });
+
+  it("gives each InfluxDB flow password to its client and to InfluxDB only", () => {
+    const t = topologyFrom(dev);
+    for (const id of ["influxdb-grafana", "influxdb-node-red"]) {
+      const holders = t.services.filter((s) =>
+        serviceFiles(t, s).files.some((f) => f.template.includes(`{{password.${id}}}`)),
+      );
+      expect([id, holders.map((s) => s.name).sort()]).toEqual([id, ["influxdb", id.replace("influxdb-", "")].sort()]);
+    }
   });
 });
 
@@ -213,7 +230,14 @@ describe("renamed services", () => {
         ),
       }).toEqual({
         service: s.name,
-        files: names(serviceFiles(before, s).files).map((f) => (f === "influxdb-token" ? "tsdb-1-token" : f)),
+        files: names(serviceFiles(before, s).files).map((f) =>
+          f
+            .replace(/^influxdb-password$/, "tsdb-1-password")
+            .replace(
+              /^user-(grafana|node-red)-password$/,
+              (_m, c: string) => `user-${map[c as keyof typeof map]}-password`,
+            ),
+        ),
       });
     }
     expect(unresolved(after)).toEqual([]);
@@ -225,7 +249,8 @@ describe("renamed services", () => {
     const datasources = files(after, "dash").files.find((f) => f.name === "datasources.yaml")!.template;
     expect(datasources).toContain("url: http://tsdb-1:8086");
     expect(datasources).toContain("url: http://metrics-1:9090");
-    expect(datasources).toContain("token: $__file{/run/secrets/dash-tsdb-1-token}");
+    expect(datasources).toContain("password: $__file{/run/secrets/dash-tsdb-1-password}");
+    expect(datasources).toContain("user: dash");
     const scrape = files(after, "metrics-1").files.find((f) => f.name === "prometheus.yml")!.template;
     expect(scrape).toContain("names: ['tasks.edge-proxy']");
     expect(planCertificates(after).map((l) => l.name)).toEqual(expect.arrayContaining(["broker-1", "edge-proxy"]));

@@ -46,10 +46,10 @@ const bridge = (flows: unknown[]) => ({
 });
 
 describe("the identity plan of the reference stack", () => {
-  it("gives one identity per flow to a server that authenticates: passwords, certificates and the token", () => {
+  it("gives one identity per flow to a server that authenticates: passwords and certificates", () => {
     expect(planIdentities(reference()).map((i) => `${i.client} -> ${i.server} ${i.kind} ${i.credential}`)).toEqual([
-      "grafana -> influxdb token influxdb-token",
-      "node-red -> influxdb token influxdb-token",
+      "grafana -> influxdb password influxdb-grafana",
+      "node-red -> influxdb password influxdb-node-red",
       "node-red -> mosquitto certificate mqtt-client-node-red",
       "node-red -> redis password redis-node-red",
       "node-red -> nats password nats-node-red",
@@ -66,8 +66,9 @@ describe("the identity plan of the reference stack", () => {
         .sort();
       expect([s.name, passwordsHeld(t, s.name)]).toEqual([s.name, own]);
     }
-    // Node-RED's telemetry flow writes with InfluxDB's token, held in its flows' credentials file.
-    expect(passwordsHeld(reference(), "node-red")).toEqual(["influxdb-token", "nats-node-red", "redis-node-red"]);
+    // Node-RED's telemetry flow writes as its own InfluxDB user, held in its flows' credentials file.
+    expect(passwordsHeld(reference(), "node-red")).toEqual(["influxdb-node-red", "nats-node-red", "redis-node-red"]);
+    expect(passwordsHeld(reference(), "grafana")).toEqual(["grafana-admin", "influxdb-grafana"]);
     expect(passwordsHeld(reference(), "prometheus")).toEqual([]);
   });
 
@@ -84,16 +85,65 @@ describe("the identity plan of the reference stack", () => {
   it("labels each client with its credentials, server:credential", () => {
     const t = reference();
     expect(credentialLabel(planIdentities(t).filter((i) => i.client === "node-red"))).toEqual([
-      "influxdb:influxdb-token",
+      "influxdb:influxdb-node-red",
       "mosquitto:mqtt-client-node-red",
       "nats:nats-node-red",
       "redis:redis-node-red",
     ]);
+    // The admin token is no client's: nothing is shared.
+    expect(planIdentities(t).filter((i) => i.shared)).toEqual([]);
+  });
+});
+
+describe("the InfluxDB users", () => {
+  const influx = (t: Topology) =>
+    planIdentities(t)
+      .filter((i) => i.influxdb)
+      .map((i) => `${i.username} ${i.influxdb!.access} ${i.influxdb!.bucket} ${i.scope}`);
+
+  it("let Node-RED write the telemetry bucket and Grafana read it, by default", () => {
+    expect(influx(reference())).toEqual([
+      "grafana read telemetry read bucket telemetry",
+      "node-red write telemetry write bucket telemetry",
+    ]);
+  });
+
+  it("give any other client that presents InfluxDB credentials read access, and Prometheus and the gateway none", () => {
+    const t = reference();
+    const services = t.services.map((s) => (s.name === "grafana" ? { ...s, name: "dash" } : s));
+    const flows = t.flows.map((f) => (f.from === "grafana" ? { ...f, from: "dash" } : f));
+    expect(influx({ ...t, services, flows })).toContain("dash read telemetry read bucket telemetry");
     expect(
       planIdentities(t)
-        .filter((i) => i.shared)
-        .map((i) => `${i.client} ${i.credential}`),
-    ).toEqual(["grafana influxdb-token", "node-red influxdb-token"]);
+        .filter((i) => i.server === "influxdb")
+        .map((i) => i.client),
+    ).toEqual(["grafana", "node-red"]);
+  });
+
+  it("take the bucket and access from config", () => {
+    const t = topologyFrom({
+      ...dev,
+      flows: [
+        { flow: "grafana -> influxdb:8086", permissions: { bucket: "fleet", access: "read-write" } },
+        { flow: "node-red -> influxdb:8086", permissions: { access: "read" } },
+      ],
+    });
+    expect(influx(t)).toEqual([
+      "grafana read-write fleet read and write bucket fleet",
+      "node-red read telemetry read bucket telemetry",
+    ]);
+    const start = template(t, "influxdb", "influxdb-start.sh");
+    expect(start).toContain("bucket_fleet=$(bucket_id 'fleet')");
+    expect(files(t, "grafana").files.find((f) => f.name === "datasources.yaml")!.template).toContain("database: fleet");
+  });
+
+  it("hold each password in the client's file and InfluxDB's own secret file for it", () => {
+    const [grafana, nodeRed] = planIdentities(reference()).filter((i) => i.influxdb);
+    expect(grafana.file.path).toBe("/run/secrets/grafana-influxdb-password");
+    expect(nodeRed).toMatchObject({ inAppFile: true, file: { path: "/data/flows_cred.json" } });
+    expect(template(reference(), "influxdb", "user-grafana-password")).toBe("{{password.influxdb-grafana}}");
+    expect(template(reference(), "influxdb", "user-node-red-password")).toBe("{{password.influxdb-node-red}}");
+    expect(grafana.rotate).toContain("rotations.influxdb-grafana");
   });
 });
 
@@ -193,6 +243,28 @@ describe("flow permissions in config", () => {
     expect(message).toContain("iot-swarm-net:flows[1].permissions.keys: nats is NATS");
     expect(message).toContain('iot-swarm-net:flows[2].permissions: "bridge -> influxdb:8086" reaches no Redis or NATS');
   });
+
+  it("reports InfluxDB permissions under their keys: bad values, wrong server, wrong kind", () => {
+    const message = configError(
+      bridge([
+        { flow: "grafana -> influxdb:8086", permissions: { access: "admin", bucket: "a b" } },
+        { flow: "node-red -> influxdb:8086", permissions: { keys: ["x:*"], subjects: { publish: ["x"] } } },
+        { flow: "bridge -> redis:6379", permissions: { bucket: "telemetry", access: "read" } },
+      ]),
+    );
+    expect(message).toContain('iot-swarm-net:flows[0].permissions.access: must be "read", "write" or "read-write"');
+    expect(message).toContain("iot-swarm-net:flows[0].permissions.bucket: must be an InfluxDB bucket name");
+    const second = configError(
+      bridge([
+        { flow: "node-red -> influxdb:8086", permissions: { keys: ["x:*"], subjects: { publish: ["x"] } } },
+        { flow: "bridge -> redis:6379", permissions: { bucket: "telemetry", access: "read" } },
+      ]),
+    );
+    expect(second).toContain("iot-swarm-net:flows[0].permissions.keys: influxdb is InfluxDB: give bucket and access");
+    expect(second).toContain("iot-swarm-net:flows[0].permissions.subjects: influxdb is InfluxDB");
+    expect(second).toContain("iot-swarm-net:flows[1].permissions.bucket: redis is Redis: bucket scopes only InfluxDB");
+    expect(second).toContain("iot-swarm-net:flows[1].permissions.access: redis is Redis");
+  });
   it("reports one flow given two different permissions, naming the second", () => {
     const message = configError(
       bridge([
@@ -221,6 +293,13 @@ describe("rotating one flow's password", () => {
     }
     return out;
   };
+
+  it("changes only that client's InfluxDB password file and InfluxDB's copy of it, not the start script", () => {
+    const before = rendered(reference());
+    const after = rendered(topologyFrom({ ...dev, rotations: { "influxdb-grafana": 2 } }));
+    const changed = [...after].filter(([k, v]) => before.get(k) !== v).map(([k]) => k);
+    expect(changed.sort()).toEqual(["grafana/influxdb-password", "influxdb/user-grafana-password"]);
+  });
 
   it("changes only that client's secret and the server's users", () => {
     const before = rendered(reference());
@@ -262,6 +341,20 @@ describe("rotating one flow's password, as the program registers it", () => {
       "iot-redis",
       "iot-redis-node-red",
       "iot-redis-users-acl",
+    ]);
+  });
+
+  it("rotating Grafana's InfluxDB password changes it, Grafana's secret and service, InfluxDB's copy and service", async () => {
+    const before = await evaluate({});
+    const after = await evaluate({ "influxdb-grafana": 2 });
+    const inputs = new Map(before.resources.map((r) => [r.urn, JSON.stringify(r.inputs)]));
+    const changed = after.resources.filter((r) => inputs.get(r.urn) !== JSON.stringify(r.inputs)).map((r) => r.name);
+    expect(changed.sort()).toEqual([
+      "iot-grafana",
+      "iot-grafana-influxdb-password",
+      "iot-influxdb",
+      "iot-influxdb-grafana",
+      "iot-influxdb-user-grafana-password",
     ]);
   });
 });

@@ -71,24 +71,25 @@ describe("Node-RED's provisioned telemetry flow", () => {
     expect(ofType(prod, "mqtt-broker")[0].tls).toBe(tls.id);
   });
 
-  it("writes to InfluxDB's address, organisation and bucket from the model; another port changes the flow", () => {
+  it("writes to InfluxDB's v1 endpoint at its address and its identity's bucket; another port changes the flow", () => {
     const url = (t: Topology) => String(ofType(t, "http request")[0].url);
     const port = prod.flows.find((f) => f.from === "node-red" && f.to === "influxdb")!.port;
-    expect(url(prod)).toBe(`http://influxdb:${port}/api/v2/write?org=iot&bucket=telemetry&precision=ms`);
+    expect(url(prod)).toBe(`http://influxdb:${port}/write?db=telemetry&rp=autogen&precision=ms`);
     const moved = influxOn(prod, 9086);
-    expect(url(moved)).toBe("http://influxdb:9086/api/v2/write?org=iot&bucket=telemetry&precision=ms");
+    expect(url(moved)).toBe("http://influxdb:9086/write?db=telemetry&rp=autogen&precision=ms");
     expect(file(moved, "flows.json").template).not.toBe(file(prod, "flows.json").template);
   });
 
-  it("keeps the token out of flows.json: only the credentials secret carries it", () => {
-    const token = "{{password.influxdb-token}}";
+  it("keeps its InfluxDB password out of flows.json: only the credentials secret carries it, for Basic auth", () => {
+    const password = "{{password.influxdb-node-red}}";
     expect(file(prod, "flows.json").template).not.toContain("password.");
     expect(file(prod, "flows.json").kind).toBe("config");
     const cred = file(prod, "flows_cred.json");
     expect(cred).toMatchObject({ kind: "secret", target: NODE_RED_PATHS.credentials, mode: 0o400 });
     const write = ofType(prod, "http request")[0];
-    expect(write.authType).toBe("bearer");
-    expect(JSON.parse(cred.template)).toEqual({ [write.id]: { user: "", password: token } });
+    expect(write.authType).toBe("basic");
+    expect(JSON.parse(cred.template)).toEqual({ [write.id]: { user: "node-red", password } });
+    expect(cred.template).not.toContain("influxdb-token");
     // The settings leave the credentials unencrypted (the secret protects them) and point at the flow file.
     const settings = file(prod, "settings.js").template;
     expect(settings).toContain('"credentialSecret": false');

@@ -240,9 +240,10 @@ export function describeProgram(stack: "dev" | "prod"): void {
     expect(jobs).toContain("gateway");
   });
 
-  it("provisions Grafana's InfluxDB token from a secret file, not inline", () => {
+  it("provisions Grafana's own InfluxDB password from a secret file, not inline", () => {
     const ds = configText("grafana-datasources-yaml");
-    expect(ds).toMatch(/token: \$__file\{\/run\/secrets\/grafana-influxdb-token\}/);
+    expect(ds).toMatch(/password: \$__file\{\/run\/secrets\/grafana-influxdb-password\}/);
+    expect(ds).not.toMatch(/token/);
     expect(ds).not.toMatch(/mock-password/);
   });
 }

@@ -132,8 +132,9 @@ function credentialProblems(c: ValidCase, resources: readonly RecordedResource[]
     const mounted = (s.inputs.taskSpec.containerSpec.secrets ?? []).map(
       (m: { secretId: string }) => secretsById.get(m.secretId) ?? "",
     );
+    // A password carried in the application's own file (Node-RED's flows_cred.json) has no secret of its own.
     const passwordServers = own
-      .filter((i) => i.kind === "password")
+      .filter((i) => i.kind === "password" && !i.inAppFile)
       .map((i) => i.server)
       .sort();
     const mountedServers = t.services

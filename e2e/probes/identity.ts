@@ -2,10 +2,12 @@
  * Identities per flow (model/identity.ts), from inside each client's task: the client's own user and password
  * do what its flow allows; an operation outside its permissions is refused (Redis FLUSHALL and a key outside its
  * patterns, a NATS publish to a subject it was not given); and no credentials, or its password under another
- * user name, are refused. Certificate identities (MQTT) are probed by mqttIdentity.ts and counted here too.
+ * user name, are refused. Certificate identities (MQTT) are probed by mqttIdentity.ts and InfluxDB's v1 users by
+ * influxIdentity.ts; both are counted here too.
  */
 import { Identity, planIdentities } from "../../model/identity";
 import { StackContext } from "../lib/context";
+import { probeInfluxIdentities } from "./influxIdentity";
 import { probeMqttIdentities } from "./mqttIdentity";
 
 export interface IdentityResult {
@@ -97,13 +99,14 @@ async function natsIdentity(ctx: StackContext, i: Identity): Promise<IdentityRes
   };
 }
 
-/** Every password identity of the stack, probed from its client, then every certificate identity. */
+/** Every Redis and NATS identity of the stack, probed from its client, then the MQTT and InfluxDB ones. */
 export async function probeIdentities(ctx: StackContext): Promise<IdentityResult[]> {
   const results: IdentityResult[] = [];
-  for (const i of planIdentities(ctx.topology).filter((x) => x.kind === "password")) {
+  for (const i of planIdentities(ctx.topology).filter((x) => x.kind === "password" && !x.influxdb)) {
     results.push(await (i.redis ? redisIdentity(ctx, i) : natsIdentity(ctx, i)));
   }
   results.push(...(await probeMqttIdentities(ctx)));
+  results.push(...(await probeInfluxIdentities(ctx)));
   return results;
 }
 

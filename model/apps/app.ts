@@ -1,6 +1,6 @@
 /** What the program knows about an application a catalog service runs: the files it reads and how it is wired. */
 import { ServiceFiles } from "../fileSpec";
-import { AppName, ServiceSpec, Topology } from "../types";
+import { AppName, InfluxAccess, ServiceSpec, Topology } from "../types";
 
 /** The MQTT client files a service got, for the application to be pointed at. */
 export interface MqttClientWiring {
@@ -17,13 +17,13 @@ export interface AppDefinition {
   readonly files: (t: Topology, s: ServiceSpec) => ServiceFiles;
   /** How the application reads its MQTT client files; services without it get `defaultMqttClientEnv`. */
   readonly mqttClientEnv?: (w: MqttClientWiring) => Record<string, string>;
-  /** Credentials the application issues to the clients of its declared flows, by name, as file templates. */
-  readonly clientCredentials?: (server: ServiceSpec) => Readonly<Record<string, string>>;
   /** Applications whose client credentials this one presents when it has a flow to them. */
   readonly presents?: readonly AppName[];
+  /** What its InfluxDB identity may do on its bucket unless the flow's permissions say otherwise. @default "read" */
+  readonly influxdbAccess?: InfluxAccess;
   /**
-   * Where the application keeps a presented credential inside a file of its own (Node-RED: InfluxDB's token in
-   * its flows' credentials file), so no separate secret file of that credential is mounted.
+   * Where the application keeps a presented credential inside a file of its own (Node-RED: its InfluxDB user and
+   * password in its flows' credentials file), so no separate secret file of that credential is mounted.
    */
   readonly presentsIn?: Partial<Record<AppName, { readonly name: string; readonly path: string }>>;
 }

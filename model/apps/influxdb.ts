@@ -1,6 +1,10 @@
-/** InfluxDB 2: first-start setup from secret files, and the token it issues to the clients of its flows. */
+/**
+ * InfluxDB 2: first-start setup from secret files. The admin token it is set up with stays with the operators and
+ * the server; the clients of its flows get v1 users of their own, which its start script (wiring/credentials.ts,
+ * render/influxdb.ts) creates at deploy time.
+ */
 import { secretFile, secretPath } from "../fileSpec";
-import { INFLUXDB_TOKEN } from "../wiring/paths";
+import { INFLUXDB_ADMIN_TOKEN } from "../wiring/paths";
 import { AppDefinition } from "./app";
 
 /** The organisation and bucket InfluxDB is set up with; Node-RED's telemetry flow writes to them. */
@@ -9,7 +13,7 @@ export const INFLUXDB_SETUP = { org: "iot", bucket: "telemetry" } as const;
 export const influxdb: AppDefinition = {
   files: (_t, s) => {
     const password = secretPath(`${s.name}-admin-password`);
-    const token = secretPath(`${s.name}-admin-token`);
+    const token = INFLUXDB_ADMIN_TOKEN(s.name);
     return {
       files: [
         secretFile("admin-password", password, `{{password.${s.name}-admin}}`),
@@ -25,6 +29,4 @@ export const influxdb: AppDefinition = {
       },
     };
   },
-  // The one token InfluxDB is set up with; a token per flow would be issued here.
-  clientCredentials: (server) => ({ [INFLUXDB_TOKEN]: `{{password.${server.name}-token}}` }),
 };

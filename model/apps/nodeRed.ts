@@ -5,10 +5,10 @@
  */
 import { configFile, NO_FILES, secretFile } from "../fileSpec";
 import { NODE_RED_PATHS, renderNodeRedCredentials, renderNodeRedFlows, renderNodeRedSettings } from "../render/nodeRed";
+import { planIdentities } from "../identity";
 import { ServiceSpec, Topology } from "../types";
-import { INFLUXDB_TOKEN, mqttClientPaths } from "../wiring/paths";
+import { mqttClientPaths } from "../wiring/paths";
 import { AppDefinition } from "./app";
-import { influxdb, INFLUXDB_SETUP } from "./influxdb";
 
 /** The service with application `app` that `s` has a declared flow to, and the flow's port (on `appProtocol`, if given). */
 function flowTo(t: Topology, s: ServiceSpec, app: string, appProtocol?: string) {
@@ -21,8 +21,10 @@ function flowTo(t: Topology, s: ServiceSpec, app: string, appProtocol?: string) 
 }
 
 export const nodeRed: AppDefinition = {
-  // The telemetry flow writes with InfluxDB's token, held in flows_cred.json (Node-RED's credential handling).
+  // The telemetry flow writes as Node-RED's own InfluxDB v1 user, held in flows_cred.json (Node-RED's
+  // credential handling); by default it may write the telemetry bucket and nothing else.
   presents: ["influxdb"],
+  influxdbAccess: "write",
   presentsIn: { influxdb: { name: "flows_cred.json", path: NODE_RED_PATHS.credentials } },
   files: (t, s) => {
     const broker = flowTo(t, s, "mosquitto", "mqtts");
@@ -31,17 +33,22 @@ export const nodeRed: AppDefinition = {
     const paths = mqttClientPaths(s.name);
     const certified = t.tls.mqttClients.includes(s.name);
     const uiPort = s.ports.find((p) => p.appProtocol === "http")?.port ?? 1880;
-    const token = influxdb.clientCredentials!(tsdb.server)[INFLUXDB_TOKEN];
+    const identity = planIdentities(t).find((i) => i.client === s.name && i.server === tsdb.server.name && i.influxdb);
+    if (!identity) return NO_FILES;
     const flows = renderNodeRedFlows({
       broker: { host: broker.server.name, port: broker.port },
       tls: { ca: paths.ca, ...(certified ? { cert: paths.cert, key: paths.key } : {}) },
-      influxdb: { host: tsdb.server.name, port: tsdb.port, ...INFLUXDB_SETUP },
+      influxdb: { host: tsdb.server.name, port: tsdb.port, bucket: identity.influxdb!.bucket },
     });
     return {
       files: [
         configFile("settings.js", NODE_RED_PATHS.settings, renderNodeRedSettings(uiPort)),
         configFile("flows.json", NODE_RED_PATHS.flows, flows),
-        secretFile("flows_cred.json", NODE_RED_PATHS.credentials, renderNodeRedCredentials(token)),
+        secretFile(
+          "flows_cred.json",
+          NODE_RED_PATHS.credentials,
+          renderNodeRedCredentials(identity.username, `{{password.${identity.credential}}}`),
+        ),
       ],
       // nodered/node-red's entrypoint passes $FLOWS to Node-RED as its flow file.
       env: { FLOWS: NODE_RED_PATHS.flows },

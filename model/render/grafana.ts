@@ -1,10 +1,11 @@
 /**
  * Grafana provisioning: Prometheus and InfluxDB data sources and the "Network" dashboard.
- * The InfluxDB token is read by Grafana from its secret file (`$__file{}`), never written here.
+ * The InfluxDB data source logs in (InfluxQL, v1 API) as Grafana's own flow user; Grafana reads the password from
+ * its secret file (`$__file{}`), never written here.
  */
 import { serviceRunning } from "../lookup";
+import { planIdentities } from "../identity";
 import { AppName, FlowSpec, ServiceSpec, Topology } from "../types";
-import { flowCredentialPath, INFLUXDB_TOKEN } from "../wiring/paths";
 
 /** A data source for each declared flow from Grafana to a Prometheus or an InfluxDB. */
 export function renderGrafanaDatasources(
@@ -28,20 +29,27 @@ export function renderGrafanaDatasources(
     );
   }
   const influxdb = flowTo("influxdb");
-  if (grafana && influxdb) {
+  const identity =
+    grafana &&
+    influxdb &&
+    planIdentities(t).find((i) => i.client === grafana.name && i.server === influxdb.to && i.influxdb);
+  if (influxdb && identity) {
     lines.push(
       "  - name: InfluxDB",
       "    uid: influxdb",
       "    type: influxdb",
       "    access: proxy",
       `    url: http://${influxdb.to}:${influxdb.port}`,
+      // Its own v1 user, allowed what its flow's permissions say (read by default) on one bucket.
+      `    user: ${identity.username}`,
+      `    database: ${identity.influxdb!.bucket}`,
       "    jsonData:",
-      "      version: Flux",
-      "      organization: iot",
-      "      defaultBucket: telemetry",
+      "      version: InfluxQL",
+      `      dbName: ${identity.influxdb!.bucket}`,
+      "      httpMode: GET",
       "    secureJsonData:",
-      // The token is a secret file the flow's credential source delivers (model/wiring/credentials.ts).
-      `      token: $__file{${flowCredentialPath(grafana.name, influxdb.to, INFLUXDB_TOKEN)}}`,
+      // The password is a secret file the flow's credential source delivers (model/wiring/credentials.ts).
+      `      password: $__file{${identity.file.path}}`,
     );
   }
   return lines.join("\n") + "\n";

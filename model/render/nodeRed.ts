@@ -39,7 +39,7 @@ export const TELEMETRY_FLOW = {
   reconnectMs: 2000,
 } as const;
 
-/** Node ids, stable so a re-render changes nothing and flows_cred.json can key the token by the request node. */
+/** Node ids, stable so a re-render changes nothing and flows_cred.json can key the credentials by the request node. */
 const ID = {
   tab: "iot-telemetry",
   tls: "iot-telemetry-tls",
@@ -55,7 +55,8 @@ const ID = {
 export interface TelemetryFlowInput {
   readonly broker: { readonly host: string; readonly port: number };
   readonly tls: { readonly ca: string; readonly cert?: string; readonly key?: string };
-  readonly influxdb: { readonly host: string; readonly port: number; readonly org: string; readonly bucket: string };
+  /** InfluxDB's v1 write endpoint: the bucket is the database (DBRP mapping, retention policy `autogen`). */
+  readonly influxdb: { readonly host: string; readonly port: number; readonly bucket: string };
 }
 
 /**
@@ -86,9 +87,10 @@ msg.headers = { "Content-Type": "text/plain; charset=utf-8" };
 delete msg.statusCode;
 return msg;`;
 
+/** The v1 write endpoint, where Node-RED's own InfluxDB user (Basic auth) may write its bucket. */
 export function writeUrl(i: TelemetryFlowInput["influxdb"]): string {
-  const q = `org=${encodeURIComponent(i.org)}&bucket=${encodeURIComponent(i.bucket)}&precision=ms`;
-  return `http://${i.host}:${i.port}/api/v2/write?${q}`;
+  const q = `db=${encodeURIComponent(i.bucket)}&rp=autogen&precision=ms`;
+  return `http://${i.host}:${i.port}/write?${q}`;
 }
 
 /** flows.json: the broker and TLS configuration nodes and the flow; no credential in it. */
@@ -162,8 +164,8 @@ export function renderNodeRedFlows(input: TelemetryFlowInput): string {
       persist: false,
       proxy: "",
       insecureHTTPParser: false,
-      // The token: Authorization: Bearer <token> (InfluxDB 2 takes Bearer and Token), from flows_cred.json.
-      authType: "bearer",
+      // Node-RED's own InfluxDB v1 user: Basic auth with the user and password from flows_cred.json.
+      authType: "basic",
       senderr: false,
       headers: [],
       x: 790,
@@ -231,13 +233,13 @@ function functionNode(id: string, name: string, func: string, x: number, y: numb
 }
 
 /**
- * flows_cred.json: the write node's token, as a template the components fill. Plain JSON: with
+ * flows_cred.json: the write node's InfluxDB user and password, the password as a template the components fill. Plain JSON: with
  * `credentialSecret: false` Node-RED reads and keeps it unencrypted; the file travels as a Docker secret
  * (encrypted in the swarm's Raft log, mounted on tmpfs, readable by Node-RED's user only), so a key to
  * encrypt it would be one more secret beside it and protect nothing more.
  */
-export function renderNodeRedCredentials(tokenTemplate: string): string {
-  return JSON.stringify({ [ID.write]: { user: "", password: tokenTemplate } }, null, 2) + "\n";
+export function renderNodeRedCredentials(user: string, passwordTemplate: string): string {
+  return JSON.stringify({ [ID.write]: { user, password: passwordTemplate } }, null, 2) + "\n";
 }
 
 /** settings.js: the flow file, credentials unencrypted (see renderNodeRedCredentials), no palette installs. */

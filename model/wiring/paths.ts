@@ -24,8 +24,18 @@ export function flowCredentialPath(client: string, server: string, credential: s
   return secretPath(`${client}-${server}-${credential}`);
 }
 
-/** The name of the credential InfluxDB issues to its clients. */
-export const INFLUXDB_TOKEN = "token";
+/** The setup (admin) token's secret file in InfluxDB's task: the operators' and the server's, no client's. */
+export const INFLUXDB_ADMIN_TOKEN = (server: string) => secretPath(`${server}-admin-token`);
+
+/** InfluxDB's start script: runs the image's entrypoint and reconciles the flows' v1 users (render/influxdb.ts). */
+export const INFLUXDB_START = "/etc/iot/influxdb-start.sh";
+/** A tmpfs of InfluxDB's task; the start script writes INFLUXDB_RECONCILED there once the users are reconciled. */
+export const INFLUXDB_RUN_DIR = "/run/iot";
+export const INFLUXDB_RECONCILED = `${INFLUXDB_RUN_DIR}/influxdb-reconciled`;
+
+/** The secret file in InfluxDB's task with the password of `client`'s v1 user. */
+export const influxUserPasswordPath = (server: string, client: string) =>
+  secretPath(`${server}-user-${client}-password`);
 
 /** The Redis ACL file (`aclfile`): one user per declared flow, the default user off. */
 export const redisAclPath = (server: string) => secretPath(`${server}-users.acl`);

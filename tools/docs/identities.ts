@@ -1,7 +1,7 @@
 /** The identities section of docs/network-security-policies.md: one row per declared flow to a server that authenticates. */
 import { Identity, planIdentities } from "../../model/identity";
 import { MOSQUITTO_PATHS } from "../../model/render/mosquitto";
-import { NATS_AUTH, redisAclPath } from "../../model/wiring/paths";
+import { INFLUXDB_START, influxUserPasswordPath, NATS_AUTH, redisAclPath } from "../../model/wiring/paths";
 import { Topology } from "../../model/types";
 import { markdownTable } from "../table";
 import { code } from "./common";
@@ -13,7 +13,12 @@ function serverSide(t: Topology, i: Identity): string {
   if (app === "redis") return `user ${code(i.username)} in the ${code("users.acl")} secret, ${code(redisAclPath(i.server))} in ${i.server}`;
   if (app === "nats") return `user ${code(i.username)} in the ${code("auth.conf")} secret, ${code(NATS_AUTH)} in ${i.server}`;
   if (i.kind === "certificate") return `certificate CN ${code(i.username)}, topics in ${code(MOSQUITTO_PATHS.acl)} in ${i.server}`;
-  return `the server's own setup token (${i.server})`;
+  if (app === "influxdb")
+    return (
+      `v1 user ${code(i.username)}, created and corrected at each start by ${code(INFLUXDB_START)} in ${i.server}; ` +
+      `password in the ${code(`user-${i.client}-password`)} secret, ${code(influxUserPasswordPath(i.server, i.client))}`
+    );
+  return "?";
 }
 
 const rows = (t: Topology) =>
@@ -36,8 +41,13 @@ export function renderIdentities(m: DocsModel): string[] {
     "Each declared flow to a server that authenticates its clients gets its own identity (`model/identity.ts`): a Redis or NATS user " +
       "named after the client with its own generated password, scoped by the flow's `permissions` in stack config " +
       "(defaults: Redis keys `<client>:*` with `+@all -@dangerous`, NATS publish `events.>` and subscribe `_INBOX.>`); " +
-      "the MQTT client certificate the CA issues to each client; and InfluxDB's admin token for the clients that read it. " +
-      "Redis turns its default user off and NATS admits only these users, so a client without a flow holds nothing and gets nothing. " +
+      "the MQTT client certificate the CA issues to each client; and for clients whose application presents InfluxDB credentials " +
+      "(Grafana, Node-RED) an InfluxDB v1 user named after the client with its own generated password, allowed to read or write one " +
+      "bucket (the flow's `permissions`: `bucket` and `access`, `read`, `write` or `read-write`; defaults: Node-RED writes " +
+      "`telemetry`, every other client reads it). InfluxDB 2 issues no API token of a chosen value, so its start script creates " +
+      "these users through its API at deploy time, with the admin token, which stays with the operators and the server. " +
+      "Redis turns its default user off, NATS admits only these users and InfluxDB's v1 API only its users and the admin token, " +
+      "so a client without a flow holds nothing and gets nothing. " +
       `Each service carries the credentials it holds in its ${code("iot.credentials")} label, which ` +
       "`restrict-credentials-to-declared-flows` and `disallow-shared-credentials` check.",
     "",
@@ -60,7 +70,8 @@ function withoutIdentity(t: Topology): string[] {
     `Calls with no service identity (${REFERENCE_STACKS[REFERENCE_STACKS.length - 1]}): segmentation alone decides who reaches the server. ` +
       "The gateway forwards an end user's request, which the backend authenticates (Grafana's login, the admin " +
       "allowlist in front of the Node-RED editor and the InfluxDB UI); Grafana queries Prometheus's API and " +
-      "Prometheus scrapes metrics endpoints, neither of which takes a credential. " +
+      "Prometheus scrapes metrics endpoints (InfluxDB 2 serves its /metrics without authentication), neither of which " +
+      "takes a credential. " +
       flows.map((f) => code(`${f.from} -> ${f.to}:${f.port}`)).join(", ") +
       ".",
     "",

@@ -35,7 +35,8 @@ function telemetryFlowDoc(t: Topology): string[] {
       "queues readings while Node-RED is away (see Broker sessions). Each reading becomes one line of InfluxDB line protocol tagged with " +
       "its device and reading id at the reading's own timestamp, so a reading delivered twice overwrites its point instead of adding one. " +
       `It is written with ${code(`POST ${String(write.url)}`)}; a write InfluxDB does not accept (no answer, an error status) is retried ` +
-      `every ${TELEMETRY_FLOW.retrySeconds} s, so losing InfluxDB delays readings and loses none. The InfluxDB token is only in ` +
+      `every ${TELEMETRY_FLOW.retrySeconds} s, so losing InfluxDB delays readings and loses none. It writes as its own InfluxDB v1 user ` +
+      `(Basic auth, allowed to write its bucket and nothing else; see Identities per flow), whose password is only in ` +
       `${target("flows_cred.json")}, a Docker secret; Node-RED keeps it unencrypted (${code("credentialSecret: false")}) because the secret ` +
       "already protects it at rest and in the task. The flows come from the model: a deploy from the editor cannot overwrite them.",
     "",

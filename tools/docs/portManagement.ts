@@ -74,8 +74,8 @@ export function renderPortManagement(m: DocsModel): string {
     "",
     "Segmentation works per pair of services, not per port: a service that may reach another can open any port it listens on " +
       "over their shared network. Ports are narrowed further by where a process listens (a listener bound to loopback is reachable " +
-      "from no network) and by the services' own authentication (client certificates on the broker, passwords on Redis and NATS, " +
-      "tokens on InfluxDB).",
+      "from no network) and by the services' own authentication (client certificates on the broker, passwords on Redis, NATS " +
+      "and InfluxDB's v1 API).",
     "",
   );
   const rows = ref.services.flatMap((s) =>
