@@ -15,6 +15,7 @@ import { errorText, mapLimit } from "./lib/util";
 import { probeDns } from "./probes/dns";
 import { probeEgress } from "./probes/egress";
 import { probeIdentities, summarizeIdentities } from "./probes/identity";
+import { probeUndeclaredCallers } from "./probes/undeclaredCallers";
 import { balancedRoute, probeFailover, probeLoadBalancing, probeRoutes } from "./probes/gateway";
 import { ProbePlan } from "./probes/intent";
 import { describePair, flowName, probeFlow, probeForbidden, prometheusTargets } from "./probes/segmentation";
@@ -75,7 +76,8 @@ export async function runProbes(run: E2eRun, d: Deployed): Promise<void> {
   );
   await probeStep(
     run,
-    "identity: each Redis, NATS, MQTT and InfluxDB flow's own credential, its limits, and refusals without it",
+    "identity: each Redis, NATS, MQTT and InfluxDB flow's own credential, its limits, and refusals without it; " +
+      "callers that share a network with such a server but have no flow to it",
     () => identity(run, d),
   );
   await probeStep(run, "forbidden: every undeclared ordered pair, names and every task address on every port", () =>
@@ -146,12 +148,22 @@ async function identity({ report, progress }: E2eRun, { ctx }: Deployed): Promis
     const ok = r.allowedOk && r.outOfScopeRefused && r.undeclaredRefused;
     progress.line(`  ${mark(ok)} ${r.flow.padEnd(32)} ${r.evidence.join("; ")}`);
   }
-  report.identity = summarizeIdentities(results);
+  const callers = await probeUndeclaredCallers(ctx);
+  for (const r of callers.pairs) progress.line(`  ${mark(r.refused)} ${r.pair.padEnd(32)} no flow: ${r.evidence}`);
+  for (const r of callers.controls) progress.line(`  ${mark(r.refused)} ${r.pair.padEnd(32)} control: ${r.evidence}`);
+  report.identity = summarizeIdentities(results, callers.pairs);
   report.details.identity = results;
+  report.details.undeclaredCallers = callers;
+  report.checks.push({
+    name: "Authenticating servers refuse an in-swarm caller without credentials (one declared client per port)",
+    ok: callers.controls.length > 0 && callers.controls.every((r) => r.refused),
+    detail: callers.controls.map((r) => `${r.pair} ${r.refused ? "refused" : "NOT refused"}`).join("; "),
+  });
   const i = report.identity;
   progress.line(
     `  ${i.flows} identities: allowed ${i.allowedOk}, out of scope refused ${i.outOfScopeRefused}, ` +
-      `other credentials refused ${i.undeclaredRefused}`,
+      `other credentials refused ${i.undeclaredRefused}; ${i.undeclaredPairs} pairs sharing a network without a ` +
+      `flow, refused without credentials ${i.undeclaredPairsRefused}`,
   );
 }
 

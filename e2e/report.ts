@@ -22,7 +22,9 @@ export interface E2eReport {
    * Per Redis and NATS flow, its client's own user (model/identity.ts): the allowed operation works, operations
    * outside its permissions are refused, no credentials and its password under another user are refused. Per
    * MQTT flow of a client with a certificate, the same with its certificate: a topic its ACL allows works, a
-   * publish outside it is refused, no certificate and one from another CA are refused.
+   * publish outside it is refused, no certificate and one from another CA are refused. Per ordered pair that
+   * shares a network where the server authenticates but has no flow there (model/identity.ts
+   * `undeclaredCallers`), the server refuses the client, which holds no credentials for it.
    */
   readonly identity?: IdentitySummary;
   readonly dns: { ok: number; total: number };
@@ -113,6 +115,13 @@ export function verdict(r: Omit<E2eReport, "passed" | "failures">): string[] {
     count("identities: allowed operation works", r.identity.allowedOk, r.identity.flows);
     count("identities: operations outside the permissions refused", r.identity.outOfScopeRefused, r.identity.flows);
     count("identities: no or other credentials refused", r.identity.undeclaredRefused, r.identity.flows);
+    // No such pair is a valid stack (the reference stacks have none), so 0/0 passes; any pair must be refused.
+    const pairs = r.identity.undeclaredPairs;
+    const refused = r.identity.undeclaredPairsRefused;
+    if (refused !== pairs)
+      failed.push(
+        `identities: callers sharing a network without a flow refused without credentials: ${refused}/${pairs}`,
+      );
   }
   count("DNS names resolve to the right tasks", r.dns.ok, r.dns.total);
   count("gateway routes reach their backends", r.routes.ok, r.routes.total);
@@ -154,11 +163,18 @@ function identityRows(r: E2eReport): Row[] {
   const i = r.identity;
   if (!i) return [];
   const ok = i.flows > 0 && [i.allowedOk, i.outOfScopeRefused, i.undeclaredRefused].every((n) => n === i.flows);
+  const pairs = i.undeclaredPairs;
+  const pairsRefused = i.undeclaredPairsRefused;
   return [
     [
       "Identities per flow (Redis, NATS, MQTT, InfluxDB): own credential works, limits and other credentials refused",
       ok,
       `${i.flows} flows: allowed ${i.allowedOk}, out of scope refused ${i.outOfScopeRefused}, others refused ${i.undeclaredRefused}`,
+    ],
+    [
+      "Callers sharing a network with an authenticating server, without a flow to it, refused without credentials",
+      pairsRefused === pairs,
+      pairs === 0 ? "0 pairs: every such caller has a flow" : `${pairsRefused}/${pairs} pairs refused`,
     ],
   ];
 }

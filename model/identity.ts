@@ -14,6 +14,7 @@
 import { APPS } from "./apps";
 import { INFLUXDB_SETUP } from "./apps/influxdb";
 import { serviceRunning } from "./lookup";
+import { planNetworks } from "./networks";
 import { mqttClientCertName } from "./pki";
 import { FlowSpec, InfluxAccess, ServiceSpec, Topology } from "./types";
 import { flowCredentialPath, mqttClientPaths } from "./wiring/paths";
@@ -219,4 +220,58 @@ export function identitiesOf(t: Topology, client: string): Identity[] {
 /** The `iot.credentials` label entries of a client: `server:credential`, sorted. */
 export function credentialLabel(identities: readonly Identity[]): string[] {
   return identities.map((i) => `${i.server}:${i.credential}`).sort();
+}
+
+/** How a server authenticates its clients on a port: Redis and NATS users, MQTT client certificates, InfluxDB. */
+export type AuthenticatedProtocol = "redis" | "nats" | "mqtts" | "influxdb";
+
+export interface AuthenticatedPort {
+  readonly server: string;
+  readonly port: number;
+  readonly protocol: AuthenticatedProtocol;
+}
+
+/**
+ * The ports on which servers refuse a client without its identity: Redis's and NATS's client ports, the broker's
+ * MQTTS port when it requires client certificates, and InfluxDB's HTTP API (its v1 users and the admin token).
+ */
+export function authenticatedPorts(t: Topology): AuthenticatedPort[] {
+  const broker = serviceRunning(t, "mosquitto");
+  const ports: AuthenticatedPort[] = [];
+  for (const s of t.services) {
+    const add = (port: number | undefined, protocol: AuthenticatedProtocol) => {
+      if (port !== undefined) ports.push({ server: s.name, port, protocol });
+    };
+    if (s.app === "redis") add(passwordPort(s), "redis");
+    if (s.app === "nats") add(passwordPort(s), "nats");
+    if (s.app === "influxdb") add(passwordPort(s), "influxdb");
+    if (s === broker && t.mqtt.requireClientCertificate)
+      for (const p of s.ports.filter((x) => x.appProtocol === "mqtts")) add(p.port, "mqtts");
+  }
+  return ports;
+}
+
+/** A client that shares a network with a server's authenticated port but has no flow there: it holds no identity. */
+export interface UndeclaredCaller extends AuthenticatedPort {
+  readonly client: string;
+}
+
+/**
+ * Every ordered pair (client, server) where the server authenticates its clients on a port, the client shares a
+ * network with it, and no declared flow goes from the client to that port: the networks let it connect, so
+ * only the server's authentication keeps it out. Such a client holds no credential for that server (one identity
+ * per flow), so the server must refuse it. By server (in service order), then client (in service order).
+ */
+export function undeclaredCallers(t: Topology): UndeclaredCaller[] {
+  const reach = planNetworks(t).reachability;
+  const declared = new Set(t.flows.map((f) => `${f.from}\u0000${f.to}\u0000${f.port}`));
+  const callers: UndeclaredCaller[] = [];
+  for (const target of authenticatedPorts(t)) {
+    for (const client of t.services.map((s) => s.name)) {
+      if (client === target.server || !(reach[client] ?? []).includes(target.server)) continue;
+      if (declared.has(`${client}\u0000${target.server}\u0000${target.port}`)) continue;
+      callers.push({ ...target, client });
+    }
+  }
+  return callers;
 }

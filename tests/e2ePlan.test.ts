@@ -5,6 +5,7 @@
 import { discoveryTable, publishedPorts } from "../model/discovery";
 import { planNetworks } from "../model/networks";
 import { planProbes, ProgramExports, sharedTopic, topicMatches, topicUnder } from "../e2e/probes/intent";
+import { summarizeIdentities } from "../e2e/probes/identity";
 import { E2eReport, summary, verdict } from "../e2e/report";
 import { readStackConfig } from "../tools/stackFile";
 import { topologyFrom } from "./helpers";
@@ -89,7 +90,14 @@ describe("the e2e verdict", () => {
   const passing: Omit<E2eReport, "passed" | "failures"> = {
     allowed: { ok: 13, total: 13 },
     forbidden: { blocked: 46, total: 46 },
-    identity: { flows: 2, allowedOk: 2, outOfScopeRefused: 2, undeclaredRefused: 2 },
+    identity: {
+      flows: 2,
+      allowedOk: 2,
+      outOfScopeRefused: 2,
+      undeclaredRefused: 2,
+      undeclaredPairs: 0,
+      undeclaredPairsRefused: 0,
+    },
     dns: { ok: 78, total: 78 },
     tls: { mqttsOk: true, plaintextRefused: true, untrustedClientRefused: true },
     routes: { ok: 3, total: 3 },
@@ -116,13 +124,18 @@ describe("the e2e verdict", () => {
     ["nothing probed", { allowed: { ok: 0, total: 0 } }, "allowed flows connect: nothing was probed"],
     [
       "a FLUSHALL that went through",
-      { identity: { flows: 2, allowedOk: 2, outOfScopeRefused: 1, undeclaredRefused: 2 } },
+      { identity: { ...passing.identity!, outOfScopeRefused: 1 } },
       "identities: operations outside the permissions refused: 1/2",
     ],
     [
       "a login without credentials that worked",
-      { identity: { flows: 2, allowedOk: 2, outOfScopeRefused: 2, undeclaredRefused: 1 } },
+      { identity: { ...passing.identity!, undeclaredRefused: 1 } },
       "identities: no or other credentials refused: 1/2",
+    ],
+    [
+      "a caller without a flow that Redis let in",
+      { identity: { ...passing.identity!, undeclaredPairs: 3, undeclaredPairsRefused: 2 } },
+      "identities: callers sharing a network without a flow refused without credentials: 2/3",
     ],
     [
       "an extra host port",
@@ -159,5 +172,25 @@ describe("the e2e verdict", () => {
   ])("fails on %s", (_, change, message) => {
     const failures = verdict({ ...passing, ...change } as typeof passing);
     expect(failures.join("\n")).toContain(message);
+  });
+
+  it("counts the callers without a flow in the identity summary and shows them in the table", () => {
+    const pair = (refused: boolean) => ({
+      pair: "a -> redis:6379",
+      protocol: "redis" as const,
+      holdsIdentity: false,
+      refused,
+      evidence: "",
+    });
+    const identity = summarizeIdentities([], [pair(true), pair(false), pair(true)]);
+    expect(identity).toMatchObject({ flows: 0, undeclaredPairs: 3, undeclaredPairsRefused: 2 });
+    const row = (r: typeof passing) =>
+      summary({ ...r, passed: false, failures: [] })
+        .split("\n")
+        .find((l) => l.includes("without a flow to it"));
+    expect(row(passing)).toMatch(/PASS.*0 pairs/);
+    expect(
+      row({ ...passing, identity: { ...passing.identity!, undeclaredPairs: 3, undeclaredPairsRefused: 2 } }),
+    ).toMatch(/FAIL.*2\/3 pairs refused/);
   });
 });

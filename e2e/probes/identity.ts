@@ -3,12 +3,14 @@
  * do what its flow allows; an operation outside its permissions is refused (Redis FLUSHALL and a key outside its
  * patterns, a NATS publish to a subject it was not given); and no credentials, or its password under another
  * user name, are refused. Certificate identities (MQTT) are probed by mqttIdentity.ts and InfluxDB's v1 users by
- * influxIdentity.ts; both are counted here too.
+ * influxIdentity.ts; both are counted here too. Services that share a network with an authenticating server but
+ * have no flow to it are probed by undeclaredCallers.ts and counted here as pairs.
  */
 import { Identity, planIdentities } from "../../model/identity";
 import { StackContext } from "../lib/context";
 import { probeInfluxIdentities } from "./influxIdentity";
 import { probeMqttIdentities } from "./mqttIdentity";
+import type { CallerResult } from "./undeclaredCallers";
 
 export interface IdentityResult {
   readonly flow: string;
@@ -24,6 +26,12 @@ export interface IdentitySummary {
   readonly allowedOk: number;
   readonly outOfScopeRefused: number;
   readonly undeclaredRefused: number;
+  /**
+   * Ordered pairs (client, server) that share a network where the server authenticates its clients but have no
+   * flow there (model/identity.ts `undeclaredCallers`), and how many the server refused without credentials.
+   */
+  readonly undeclaredPairs: number;
+  readonly undeclaredPairsRefused: number;
 }
 
 const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
@@ -110,12 +118,17 @@ export async function probeIdentities(ctx: StackContext): Promise<IdentityResult
   return results;
 }
 
-export function summarizeIdentities(results: readonly IdentityResult[]): IdentitySummary {
+export function summarizeIdentities(
+  results: readonly IdentityResult[],
+  pairs: readonly CallerResult[] = [],
+): IdentitySummary {
   const count = (ok: (r: IdentityResult) => boolean) => results.filter(ok).length;
   return {
     flows: results.length,
     allowedOk: count((r) => r.allowedOk),
     outOfScopeRefused: count((r) => r.outOfScopeRefused),
     undeclaredRefused: count((r) => r.undeclaredRefused),
+    undeclaredPairs: pairs.length,
+    undeclaredPairsRefused: pairs.filter((p) => p.refused).length,
   };
 }
