@@ -525,14 +525,7 @@ class Handler(BaseHTTPRequestHandler):
         precision = PRECISION_NS.get(v1.get(self.query_args().get("precision", "ns"), ""))
         if precision is None:
             return self.send_json(400, {"code": "invalid", "message": "invalid precision"})
-        now_ns = time.time_ns()
-        try:
-            points = [parse_line(line, precision, now_ns) for line in body.splitlines() if line.strip()
-                      and not line.lstrip().startswith("#")]
-        except ValueError as err:
-            return self.send_json(400, {"code": "invalid", "message": f"unable to parse: {err}"})
-        STORE.write(bucket["name"], points)
-        self.send_body(204, b"", "text/plain")
+        self.store_lines(bucket["name"], body, precision)
 
     def v1_query(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -570,6 +563,10 @@ class Handler(BaseHTTPRequestHandler):
         precision = PRECISION_NS.get((query.get("precision") or ["ns"])[0])
         if not bucket or precision is None:
             return self.send_json(400, {"code": "invalid", "message": "bucket and a valid precision are required"})
+        self.store_lines(bucket, body, precision)
+
+    def store_lines(self, bucket: str, body: str, precision: int) -> None:
+        """Parses line protocol into `bucket` (InfluxDB's upsert), answering 204, or 400 naming the bad line."""
         now_ns = time.time_ns()
         try:
             points = [parse_line(line, precision, now_ns) for line in body.splitlines() if line.strip()
