@@ -20,7 +20,7 @@ import { PROJECT_ROOT, readStackConfig } from "../tools/stackFile";
 import { containmentRejected, installContainment, removeContainment } from "./lib/containment";
 import { environmentFacts } from "./lib/environment";
 import { StackContext } from "./lib/context";
-import { exitWith, loadTopology, RunLifecycle } from "./lib/lifecycle";
+import { concludeWith, exitWith, loadTopology, RunLifecycle } from "./lib/lifecycle";
 import { serviceOf } from "./lib/services";
 import { runStreamed } from "./lib/host";
 import { Progress } from "./lib/progress";
@@ -277,10 +277,7 @@ async function main(): Promise<number> {
       deadlineS: DEADLINE_S,
       durations,
       teardown: () => teardown(run),
-      conclude: (incomplete) => {
-        const failures = [...incomplete, ...verdict(report)];
-        return { ...report, passed: failures.length === 0, failures };
-      },
+      conclude: concludeWith(report, verdict),
       summary,
     }),
   };

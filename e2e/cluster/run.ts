@@ -20,7 +20,7 @@ import { PROJECT_ROOT, readStackConfig } from "../../tools/stackFile";
 import { ClusterAccess, StackContext } from "../lib/context";
 import { capture, runStreamed } from "../lib/host";
 import { environmentFacts } from "../lib/environment";
-import { exitWith, loadTopology, RunLifecycle } from "../lib/lifecycle";
+import { concludeWith, exitWith, loadTopology, RunLifecycle } from "../lib/lifecycle";
 import { Progress } from "../lib/progress";
 import { errorText, sleep } from "../lib/util";
 import { balancedRoute, routeHost, routePath } from "../probes/gateway";
@@ -566,10 +566,7 @@ async function main(): Promise<number> {
       deadlineS: DEADLINE_S,
       durations,
       teardown: () => teardown(run),
-      conclude: (incomplete) => {
-        const failures = [...incomplete, ...verdict(report)];
-        return { ...report, passed: failures.length === 0, failures };
-      },
+      conclude: concludeWith(report, verdict),
       summary,
     }),
   };

@@ -38,6 +38,14 @@ export interface LifecycleOptions<R extends Concluded> {
   readonly summary: (report: R) => string;
 }
 
+/** How a runner's report concludes: the reasons the run did not complete, then its verdict's failures. */
+export function concludeWith<P extends object>(report: P, verdict: (report: P) => readonly string[]) {
+  return (incomplete: string[]): P & { passed: boolean; failures: string[] } => {
+    const failures = [...incomplete, ...verdict(report)];
+    return { ...report, passed: failures.length === 0, failures };
+  };
+}
+
 export class RunLifecycle<R extends Concluded> {
   private readonly fatal: string[] = [];
   private exitingNow = false;
