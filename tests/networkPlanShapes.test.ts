@@ -22,19 +22,27 @@ const messageOf = (run: () => unknown): string => {
 
 describe("planned networks", () => {
   it("gives a pair of services in no common tier one link network for all its flows, named and described by them", () => {
-    // Declared Redis first, so the link's members follow the services' order, not the names' (nats < redis).
-    const t = topologyFrom({ environment: "dev", flows: ["redis -> nats:4222", "nats -> redis:6379"] });
-    const links = planNetworks(t).networks.filter((n) => n.services.includes("redis") && n.services.includes("nats"));
+    // Declared in the order the description does not list them.
+    const t = topologyFrom({ environment: "dev", flows: ["redis -> grafana:3000", "grafana -> redis:6379"] });
+    const links = planNetworks(t).networks.filter(
+      (n) => n.services.includes("redis") && n.services.includes("grafana"),
+    );
     expect(links).toHaveLength(1);
     expect(links[0]).toMatchObject({
-      name: linkNetworkName("redis", "nats"),
+      name: linkNetworkName("grafana", "redis"),
       kind: "link",
-      owner: "redis,nats",
-      services: ["redis", "nats"],
+      owner: "grafana,redis",
       attachable: false,
       internal: true,
-      description: "Link for nats -> redis:6379, redis -> nats:4222",
+      description: "Link for grafana -> redis:6379, redis -> grafana:3000",
     });
+  });
+
+  it("lists a link's members in the services' order, whichever end the flow starts from", () => {
+    // Redis comes before NATS among the services, after it among the names.
+    const t = topologyFrom({ environment: "dev", flows: ["nats -> redis:6379"] });
+    const link = planNetworks(t).networks.find((n) => n.name === linkNetworkName("nats", "redis"));
+    expect(link).toMatchObject({ owner: "redis,nats", services: ["redis", "nats"] });
   });
 
   it("lists link networks in the order of their member pairs", () => {
@@ -91,6 +99,10 @@ describe("planned networks", () => {
       extra: [],
       missing: ["a <-> c"],
     });
+    expect(diffReachability({ a: [], d: [] }, { a: ["d", "c"], c: ["a"], d: ["a"] }).missing).toEqual([
+      "a <-> c",
+      "a <-> d",
+    ]);
   });
 });
 
@@ -130,6 +142,10 @@ describe("subnet planning in small pools", () => {
     );
   });
 
+  it("takes a pin of the whole pool as inside it", () => {
+    expect(planSubnets(tiers("net-0"), pool(4, { "net-0": "10.231.0.0/24" })).get("net-0")!.prefix).toBe(24);
+  });
+
   it("rejects a pin wider than the pool", () => {
     const t = { ...base, subnetPins: { "iot-edge-network": "10.0.0.0/8" } };
     expect(messageOf(() => planNetworks(t))).toContain(
@@ -157,10 +173,25 @@ describe("subnet planning in small pools", () => {
     expect(message).toContain(`iot-swarm-net:subnets.${second}:`);
     const suggestions = suggestedPins(message);
     expect(suggestions.map(([n]) => n)).toEqual([second, first]);
+    expect(message).toMatch(/\(subnets: \{ [^}]+ \} or subnets: \{ [^}]+ \}\), or widen subnetPool/);
     for (const [network, cidr] of suggestions) {
       const planned = planSubnets(tiers(a, b), pool(4, { [network]: cidr }));
       expect(overlaps(planned.get(a)!, planned.get(b)!)).toBe(false);
     }
+  });
+
+  it("suggests a different free subnet for each network it names, across collisions", () => {
+    // Two collisions on two subnets of eight: each of the four networks gets its own suggestion.
+    const first = collidingPair(8);
+    const rest = names.filter((n) => n !== first.a && n !== first.b);
+    const at = (n: string) => planSubnets(tiers(n), pool(8)).get(n)!.base;
+    const second = rest
+      .flatMap((a, i) => rest.slice(i + 1).map((b) => ({ a, b })))
+      .find(({ a, b }) => at(a) === at(b) && at(a) !== at(first.a))!;
+    const message = messageOf(() => planSubnets(tiers(first.a, first.b, second.a, second.b), pool(8)));
+    const cidrs = suggestedPins(message).map(([, cidr]) => cidr);
+    expect(cidrs).toHaveLength(4);
+    expect(new Set(cidrs).size).toBe(4);
   });
 
   it("never suggests a subnet a pinned network holds", () => {
