@@ -14,7 +14,7 @@ declare -A MUTATE TESTS
 MUTATE[cidr]="model/cidr.ts,model/addressRanges.ts"
 TESTS[cidr]="cidr,networks,addressRanges"
 MUTATE[networks]="model/networks.ts"
-TESTS[networks]="networks,reachabilityIds,cidr"
+TESTS[networks]="networks,networkPlanShapes,reachabilityIds,cidr"
 MUTATE[merge]="model/merge.ts,model/catalog.ts"
 TESTS[merge]="merge"
 MUTATE[validate]="model/validate*.ts,model/resolve.ts,model/config.ts,model/duplicates.ts,model/naming.ts,model/lookup.ts,model/constraint.ts,model/imageRef.ts,model/topicFilter.ts,model/flows.ts,model/warnings.ts,model/reserved.ts,model/types.ts"
