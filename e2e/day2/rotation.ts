@@ -7,6 +7,7 @@ import { planIdentities } from "../../model/identity";
 import { execIn } from "../harness";
 import { StackContext } from "../lib/context";
 import { IdentityResult, redisIdentity } from "../probes/identity";
+import { shellQuote as q } from "../lib/util";
 
 export interface RotatedIdentity extends IdentityResult {
   readonly credential: string;
@@ -17,8 +18,6 @@ export interface RotatedIdentity extends IdentityResult {
   /** The server answers the old value under the client's user with WRONGPASS. */
   readonly oldPasswordRefused: boolean;
 }
-
-const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 export async function probeRotatedIdentity(
   ctx: StackContext,

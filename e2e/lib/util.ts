@@ -29,3 +29,9 @@ export function ipInCidrs(ip: string, cidrs: readonly string[]): boolean {
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** `s` single-quoted for a POSIX shell command line. */
+export const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+
+/** A command's answer on one line, at most `max` characters, quoted: evidence in a probe's report. */
+export const excerpt = (s: string, max = 100) => JSON.stringify(s.trim().replace(/\s+/g, " ").slice(0, max));

@@ -11,6 +11,7 @@ import { StackContext } from "../lib/context";
 import { probeInfluxIdentities } from "./influxIdentity";
 import { probeMqttIdentities } from "./mqttIdentity";
 import type { CallerResult } from "./undeclaredCallers";
+import { shellQuote as q, excerpt as short } from "../lib/util";
 
 export interface IdentityResult {
   readonly flow: string;
@@ -33,9 +34,6 @@ export interface IdentitySummary {
   readonly undeclaredPairs: number;
   readonly undeclaredPairsRefused: number;
 }
-
-const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
-const short = (s: string) => JSON.stringify(s.trim().replace(/\s+/g, " ").slice(0, 100));
 
 /** A key the identity may touch: its first pattern with the wildcards filled in. */
 const keyIn = (pattern: string) => pattern.replace(/[*?]/g, "e2e-probe").replace(/\[[^\]]*\]/g, "x");

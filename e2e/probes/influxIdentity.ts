@@ -8,9 +8,7 @@
 import { Identity, planIdentities } from "../../model/identity";
 import { StackContext } from "../lib/context";
 import { IdentityResult } from "./identity";
-
-const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
-const short = (s: string) => JSON.stringify(s.trim().replace(/\s+/g, " ").slice(0, 100));
+import { shellQuote as q, excerpt as short } from "../lib/util";
 
 interface Answer {
   readonly code: string;

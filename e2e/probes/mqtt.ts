@@ -10,6 +10,7 @@ import { mqttClientCertName } from "../../model/pki";
 import { StackContext, Task } from "../lib/context";
 import { connectDevice, endDevice, nextMessage, publishAcked, subscribeGranted } from "../lib/mqttDevice";
 import { sharedTopic, topicMatches } from "./intent";
+import { shellQuote as q } from "../lib/util";
 
 export interface MqttClientPaths {
   readonly ca: string;
@@ -37,8 +38,6 @@ export interface MqttExchange {
   readonly ok: boolean;
   readonly evidence: string[];
 }
-
-const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 /** One exchange between a client's task and the field device: who, where, and the nonce that marks its messages. */
 interface Exchange {

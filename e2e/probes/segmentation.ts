@@ -7,7 +7,7 @@
 import { planIdentities } from "../../model/identity";
 import { FlowSpec } from "../../model/types";
 import { StackContext, Task } from "../lib/context";
-import { mapLimit } from "../lib/util";
+import { mapLimit, shellQuote as q } from "../lib/util";
 import { Pair, serviceNames } from "./intent";
 import { mqttExchange } from "./mqtt";
 
@@ -22,8 +22,6 @@ export interface FlowResult {
 
 /** The client task a flow is probed from: the first of the service's, or the one given. */
 type From = { task?: Task };
-
-const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 /** The user and password id the flow's client logs in with (model/identity.ts), when the server authenticates it. */
 function flowLogin(ctx: StackContext, f: FlowSpec): { user: string; id: string } | undefined {

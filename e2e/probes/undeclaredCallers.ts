@@ -16,6 +16,7 @@ import { INFLUXDB_SETUP } from "../../model/apps/influxdb";
 import { authenticatedPorts, identitiesOf, undeclaredCallers, UndeclaredCaller } from "../../model/identity";
 import { StackContext } from "../lib/context";
 import { shortTlsError } from "../lib/mqttDevice";
+import { shellQuote as q, excerpt } from "../lib/util";
 
 export interface CallerResult {
   /** `client -> server:port`. */
@@ -35,8 +36,7 @@ export interface CallerProbe {
   readonly controls: CallerResult[];
 }
 
-const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
-const short = (s: string) => JSON.stringify(s.trim().replace(/\s+/g, " ").slice(0, 120));
+const short = (s: string) => excerpt(s, 120);
 
 /** One attempt without credentials from the client's task, and whether the server refused it. */
 async function attempt(ctx: StackContext, c: UndeclaredCaller): Promise<{ refused: boolean; evidence: string }> {
