@@ -6,8 +6,8 @@
 import { planIdentities } from "../../model/identity";
 import { execIn } from "../harness";
 import { StackContext } from "../lib/context";
-import { IdentityResult, redisIdentity } from "../probes/identity";
-import { shellQuote as q } from "../lib/util";
+import { excerpt } from "../lib/util";
+import { IdentityResult, redisCli, redisIdentity } from "../probes/identity";
 
 export interface RotatedIdentity extends IdentityResult {
   readonly credential: string;
@@ -34,11 +34,7 @@ export async function probeRotatedIdentity(
     : undefined;
   const clientHoldsNew = held?.exitCode === 0 && held.stdout.trim() === password;
   const probe = await redisIdentity(ctx, i);
-  const old = await ctx.sh(
-    i.client,
-    `REDISCLI_AUTH=${q(oldPassword)} timeout 5 redis-cli --no-auth-warning --user ${q(i.username)} ` +
-      `-h ${q(i.server)} -p ${i.flow.port} PING 2>&1`,
-  );
+  const old = await redisCli(ctx, i, i.username, oldPassword, "PING");
   const oldPasswordRefused = /WRONGPASS/.test(old.stdout);
   return {
     ...probe,
@@ -50,7 +46,7 @@ export async function probeRotatedIdentity(
       `${credential}: ${password !== oldPassword ? "a new value" : "the SAME value"}; ${i.client}'s ${i.file.path} ` +
         `${clientHoldsNew ? "holds it" : `does NOT hold it${held ? ` (exit ${held.exitCode})` : " (no task)"}`}`,
       ...probe.evidence,
-      `the old password as ${i.username} -> ${JSON.stringify(old.stdout.trim().slice(0, 100))}`,
+      `the old password as ${i.username} -> ${excerpt(old.stdout)}`,
     ],
   };
 }

@@ -38,14 +38,26 @@ export interface IdentitySummary {
 /** A key the identity may touch: its first pattern with the wildcards filled in. */
 const keyIn = (pattern: string) => pattern.replace(/[*?]/g, "e2e-probe").replace(/\[[^\]]*\]/g, "x");
 
+/** One redis-cli command from the identity's client task to its server, as `user` with `pass` (the password in
+ * the environment, never on the command line), or without credentials. */
+export function redisCli(
+  ctx: StackContext,
+  i: Identity,
+  user: string | undefined,
+  pass: string | undefined,
+  command: string,
+) {
+  return ctx.sh(
+    i.client,
+    `${pass ? `REDISCLI_AUTH=${q(pass)} ` : ""}timeout 5 redis-cli --no-auth-warning ${user ? `--user ${q(user)} ` : ""}` +
+      `-h ${q(i.server)} -p ${i.flow.port} ${command} 2>&1`,
+  );
+}
+
 export async function redisIdentity(ctx: StackContext, i: Identity): Promise<IdentityResult> {
   const password = ctx.password(i.credential);
   const cli = (user: string | undefined, pass: string | undefined, command: string) =>
-    ctx.sh(
-      i.client,
-      `${pass ? `REDISCLI_AUTH=${q(pass)} ` : ""}timeout 5 redis-cli --no-auth-warning ${user ? `--user ${q(user)} ` : ""}` +
-        `-h ${q(i.server)} -p ${i.flow.port} ${command} 2>&1`,
-    );
+    redisCli(ctx, i, user, pass, command);
   const key = keyIn(i.redis!.keys[0] ?? "e2e-probe");
   const set = await cli(i.username, password, `SET ${q(key)} 1`);
   const flush = await cli(i.username, password, "FLUSHALL");
