@@ -7,7 +7,7 @@
 import { StackConfig } from "./config";
 import { parseFlow } from "./flows";
 import { Report } from "./validateServices";
-import { presentsTo } from "./identity";
+import { passwordPort } from "./identity";
 import { Topology } from "./types";
 
 /** Redis commands and categories no application client may be granted. */
@@ -57,12 +57,12 @@ export function checkFlowPermissions(config: StackConfig, t: Topology, report: R
     const server = flow && services.get(flow.to);
     if (!permissions || !flow || !server) return;
     const at = (...path: PropertyKey[]) => ["flows", i, "permissions", ...path];
-    const protocol = server.ports.find((p) => p.port === flow.port)?.appProtocol;
-    const kind = server.app === "redis" && protocol === "redis" ? "redis" : undefined;
-    const natsKind = server.app === "nats" && protocol === "nats" ? "nats" : undefined;
+    // The identity plan's own rule for which flows carry a password identity (model/identity.ts).
     const client = services.get(flow.from);
-    const influxKind =
-      server.app === "influxdb" && protocol === "http" && client && presentsTo(client, server) ? "influxdb" : undefined;
+    const scoped = client && passwordPort(server, client) === flow.port ? server.app : undefined;
+    const kind = scoped === "redis" ? "redis" : undefined;
+    const natsKind = scoped === "nats" ? "nats" : undefined;
+    const influxKind = scoped === "influxdb" ? "influxdb" : undefined;
     if (!kind && !natsKind && !influxKind) {
       report(
         at(),
