@@ -3,6 +3,7 @@
  * Stack config overrides and extends it (see config.ts); this file holds the safe defaults.
  */
 import { FlowSpec, HealthCheckSpec, RouteSpec, ServiceSpec, TierSpec } from "./types";
+import { GATEWAY_START, GATEWAY_START_WAIT_SECONDS } from "./render/gatewayStart";
 import { INFLUXDB_RECONCILED, INFLUXDB_RUN_DIR, INFLUXDB_START } from "./wiring/paths";
 
 export const referenceTiers: readonly TierSpec[] = [
@@ -84,7 +85,13 @@ export const referenceServices: readonly ServiceSpec[] = [
         purpose: "Health (/healthz) and Prometheus metrics (/metrics)",
       },
     ],
-    health: { ...httpHealth(8405, "/healthz"), portName: "metrics", startPeriodSeconds: 10 },
+    // HAProxy starts, and /healthz answers, once the routed services answer or the start script's wait ran out.
+    health: {
+      ...httpHealth(8405, "/healthz"),
+      portName: "metrics",
+      startPeriodSeconds: GATEWAY_START_WAIT_SECONDS + 10,
+    },
+    command: ["sh", GATEWAY_START],
     aliases: ["gateway-internal"],
     endpointMode: "vip",
     egress: true,

@@ -3,6 +3,7 @@ import { parse } from "yaml";
 import { discoveryTable, endpoints } from "../../model/discovery";
 import { planCertificates } from "../../model/pki";
 import { singlePointsOfFailure } from "../../model/resilience";
+import { GATEWAY_START, GATEWAY_START_WAIT_SECONDS } from "../../model/render/gatewayStart";
 import { renderHaproxyConfig, SERVER_SLOTS } from "../../model/render/haproxy";
 import { renderPrometheusConfig } from "../../model/render/prometheus";
 import { markdownTable } from "../table";
@@ -102,6 +103,12 @@ export function renderServiceDiscovery(m: DocsModel): string {
       "Each server is health-checked on the service's health path; a task failing two checks leaves the rotation, " +
       "and a request that hits a dying task is retried on another one (`retries 3`, `option redispatch`). " +
       "Admin routes answer 403 to sources outside the admin CIDRs.",
+    "",
+    `A gateway replica that starts listens only once each routed service answers that same health check from it, ` +
+      `or after ${GATEWAY_START_WAIT_SECONDS} s without the ones that did not (\`${GATEWAY_START}\`, in its log): ` +
+      "until then its published port refuses connections, so clients use another node's replica, and its own health " +
+      "check fails, so the routing mesh sends it nothing. A replica on a node whose overlay does not reach the " +
+      "backends yet would otherwise answer every request with 503.",
     "",
   );
   out.push(
