@@ -144,6 +144,7 @@ async function requestsDuring(
     | "failures"
     | "slow"
     | "gatewayLog"
+    | "gatewayStarts"
   >
 > {
   await env.client.between(async () => undefined);
@@ -167,11 +168,19 @@ async function requestsDuring(
       .slice(0, 50)
       .map(line),
     gatewayLog: failed.length ? await gatewayLog(env, failed[0].at) : undefined,
+    gatewayStarts: await gatewayLog(env, t0, (l) => l.includes("gateway-start:")),
   };
 }
 
-/** HAProxy's log lines (JSON access log, server state changes) of every gateway task since `since`. */
-async function gatewayLog(env: FaultEnv, since: number): Promise<string[]> {
+/**
+ * The log lines of every gateway task since `since` (HAProxy's JSON access log, server state changes, the start
+ * script's lines), those `keep` accepts, at most 60 per task.
+ */
+async function gatewayLog(
+  env: FaultEnv,
+  since: number,
+  keep: (line: string) => boolean = () => true,
+): Promise<string[]> {
   await env.ctx.refreshTasks().catch(() => undefined);
   const out: string[] = [];
   for (const t of env.ctx.tasks.gateway ?? []) {
@@ -181,7 +190,7 @@ async function gatewayLog(env: FaultEnv, since: number): Promise<string[]> {
       .logs({ stdout: true, stderr: true, since: Math.floor(since / 1000) - 2, timestamps: true })
       .catch(() => Buffer.from(""))) as unknown as Buffer;
     const { stdout, stderr } = demux(buf);
-    for (const l of `${stdout}${stderr}`.split("\n").filter(Boolean).slice(0, 60))
+    for (const l of `${stdout}${stderr}`.split("\n").filter(Boolean).filter(keep).slice(0, 60))
       out.push(`${nodeName(env, t.node)} ${l}`);
   }
   return out;

@@ -78,6 +78,8 @@ export interface FaultReport {
   readonly slow?: string[];
   /** When requests failed: the gateway tasks' log from the first failure on (HAProxy's access log names the server, or none). */
   readonly gatewayLog?: string[];
+  /** The start script's lines of the gateway tasks that started while the fault lasted: how long each waited for its backends. */
+  readonly gatewayStarts?: string[];
   readonly notes: string[];
   readonly error?: string;
 }

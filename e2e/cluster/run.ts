@@ -474,6 +474,7 @@ function printFault(progress: Progress, r: FaultReport): void {
     `  ${r.failedRequests}/${r.requests} requests failed; recovered in ${r.recoverySeconds ?? "never"} s; latency p50 ${r.latencyMs?.p50} ms, max ${r.latencyMs?.max} ms; served via ${JSON.stringify(r.servedVia)}`,
   );
   for (const f of r.failures) progress.line(`    failed: ${f}`);
+  for (const l of r.gatewayStarts ?? []) progress.line(`    gateway started: ${l}`);
   for (const f of (r.slow ?? []).slice(0, 10)) progress.line(`    slow: ${f}`);
 }
 
