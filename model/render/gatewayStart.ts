@@ -45,6 +45,10 @@ export function renderGatewayStart(input: GatewayStartInput): string {
     "# Starts HAProxy once every routed service answers from this task, or after the deadline (model/render/gatewayStart.ts).",
     "set -u",
     'log() { echo "gateway-start: $*" >&2; }',
+    // As the image's entrypoint runs it: master-worker (-W, reloads), in the foreground (-db).
+    `run() { exec haproxy -W -db -f ${q(input.config)}; }`,
+    // An image without wget cannot probe: waiting would only delay every start by the whole wait.
+    'command -v wget >/dev/null 2>&1 || { log "no wget in the image: starting HAProxy without waiting"; run; }',
     "start=$(date +%s)",
     `deadline=$((start + ${wait}))`,
     // The names of the backends that answered once: an answer proves the path, it need not be repeated.
@@ -68,8 +72,7 @@ export function renderGatewayStart(input: GatewayStartInput): string {
     "  fi",
     "  sleep 1",
     "done",
-    // As the image's entrypoint runs it: master-worker (-W, reloads), in the foreground (-db).
-    `exec haproxy -W -db -f ${q(input.config)}`,
+    "run",
     "",
   ].join("\n");
 }
