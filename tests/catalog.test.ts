@@ -18,15 +18,17 @@ import { planNetworks } from "../model/networks";
 import { MOSQUITTO_PATHS, renderMosquittoAcl, renderMosquittoConfig } from "../model/render/mosquitto";
 import { renderNatsConfig } from "../model/render/nats";
 import { renderRedisConfig } from "../model/render/redis";
-import { AppName, ServiceSpec } from "../model/types";
+import { AppName, ServiceSpec, Topology } from "../model/types";
 import { ADMIN_UI_APPS } from "../model/validateRoutes";
 import { INFLUXDB_RECONCILED, INFLUXDB_START } from "../model/wiring/paths";
 import { configError, topologyFrom } from "./helpers";
 
-const dev = topologyFrom({ environment: "dev" });
-const running = (app: AppName) => serviceRunning(dev, app)!;
+// Resolved inside each test, not on load: a catalog that no longer resolves fails the tests, not the suite's load.
+let resolved: Topology | undefined;
+const dev = () => (resolved ??= topologyFrom({ environment: "dev" }));
+const running = (app: AppName) => serviceRunning(dev(), app)!;
 const portOf = (s: ServiceSpec, name: string | undefined) => s.ports.find((p) => p.name === name);
-const filesOf = (s: ServiceSpec) => serviceFiles(dev, s).files;
+const filesOf = (s: ServiceSpec) => serviceFiles(dev(), s).files;
 const fileTarget = (s: ServiceSpec, name: string) => filesOf(s).find((f) => f.name === name)?.target;
 const volumeTargets = (s: ServiceSpec) => s.volumes.map((v) => v.target);
 /** Path-like arguments: absolute paths, alone or as the value of `--flag=`. */
@@ -63,13 +65,13 @@ describe("the reference tiers", () => {
       expect(t.network).toContain(t.name);
       expect(t.description.trim()).not.toBe("");
     }
-    const planned = planNetworks(dev).networks.filter((n) => n.kind === "tier");
+    const planned = planNetworks(dev()).networks.filter((n) => n.kind === "tier");
     expect(planned.map((n) => n.name).sort()).toEqual([...networks].sort());
   });
 
   it("let no container outside the stack attach (restrict-attachable-networks allows none by default)", () => {
     expect(referenceTiers.filter((t) => t.attachable)).toEqual([]);
-    expect(planNetworks(dev).networks.filter((n) => n.attachable)).toEqual([]);
+    expect(planNetworks(dev()).networks.filter((n) => n.attachable)).toEqual([]);
   });
 });
 
@@ -167,9 +169,9 @@ describe("the reference services", () => {
     // What operators are told to use from outside: the dashboards' host on 443, the broker's TLS host and port.
     const broker = running("mosquitto");
     const mqtts = broker.ports.find((p) => p.appProtocol === "mqtts")!;
-    const outside = endpoints(dev);
-    expect(outside[gateway.name].external).toContain(`https://${dev.domain}/`);
-    expect(outside[broker.name].external).toEqual([`mqtts://${dev.tls.mqttHostname}:${mqtts.published}`]);
+    const outside = endpoints(dev());
+    expect(outside[gateway.name].external).toContain(`https://${dev().domain}/`);
+    expect(outside[broker.name].external).toEqual([`mqtts://${dev().tls.mqttHostname}:${mqtts.published}`]);
   });
 });
 
@@ -195,7 +197,7 @@ describe("the reference health checks", () => {
       expect(["http", "metrics"]).toContain(port!.appProtocol);
       expect(s.health.httpPath).toMatch(/^\//);
       expect(s.health.test.join(" ")).toContain(`http://127.0.0.1:${port!.port}${s.health.httpPath}`);
-      expect(endpoints(dev)[s.name].health).toBe(`http://${s.name}:${port!.port}${s.health.httpPath}`);
+      expect(endpoints(dev())[s.name].health).toBe(`http://${s.name}:${port!.port}${s.health.httpPath}`);
     }
     // Every routed service has one, so the gateway's active check asks the endpoint meant for it.
     for (const r of referenceRoutes) expect(http.map((s) => s.name)).toContain(r.service);
@@ -204,11 +206,11 @@ describe("the reference health checks", () => {
   it("of the broker subscribe on the loopback listener its configuration opens, to a topic anonymous clients may read", () => {
     const broker = running("mosquitto");
     const args = broker.health.test;
-    const config = renderMosquittoConfig(dev);
+    const config = renderMosquittoConfig(dev());
     expect(config).toContain(`listener ${optionValue(args, "-p")} ${optionValue(args, "-h")}`);
     expect(optionValue(args, "-h")).toBe("127.0.0.1");
     const topic = optionValue(args, "-t");
-    const readable = /^topic read (\S+)#$/m.exec(renderMosquittoAcl(dev))![1];
+    const readable = /^topic read (\S+)#$/m.exec(renderMosquittoAcl(dev()))![1];
     expect(topic.startsWith(readable)).toBe(true);
     // One message is enough, and mosquitto_sub gives up on its own before Docker's timeout kills it.
     expect(Number(optionValue(args, "-C"))).toBeGreaterThanOrEqual(1);
@@ -224,7 +226,7 @@ describe("the reference health checks", () => {
 
 describe("the reference commands and data paths", () => {
   it("refer only to files the service gets and to its volumes and tmpfs", () => {
-    for (const s of dev.services.filter((x) => x.command !== undefined)) {
+    for (const s of dev().services.filter((x) => x.command !== undefined)) {
       expect(s.command!.length).toBeGreaterThan(0);
       for (const arg of s.command!) expect(arg).not.toBe("");
       const mounted = [...filesOf(s).map((f) => f.target), ...volumeTargets(s), ...s.tmpfs];
@@ -250,9 +252,9 @@ describe("the reference commands and data paths", () => {
 
   it("keep the broker's sessions and Redis's append-only file on their volumes", () => {
     const broker = running("mosquitto");
-    const persistence = /^persistence_location (\S+?)\/?$/m.exec(renderMosquittoConfig(dev))![1];
+    const persistence = /^persistence_location (\S+?)\/?$/m.exec(renderMosquittoConfig(dev()))![1];
     expect(volumeTargets(broker)).toContain(persistence);
-    expect(renderMosquittoConfig(dev)).toContain(`acl_file ${MOSQUITTO_PATHS.acl}`);
+    expect(renderMosquittoConfig(dev())).toContain(`acl_file ${MOSQUITTO_PATHS.acl}`);
     const redis = running("redis");
     expect(volumeTargets(redis)).toContain(/^dir (\S+)$/m.exec(renderRedisConfig(redis))![1]);
   });
