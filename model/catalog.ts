@@ -31,11 +31,8 @@ export const referenceTiers: readonly TierSpec[] = [
   { name: "monitoring", network: "iot-monitoring-network", description: "Prometheus metrics", attachable: false },
 ];
 
-const httpHealth = (port: number, path: string, tool: "wget" | "curl" = "wget"): HealthCheckSpec => ({
-  test:
-    tool === "curl"
-      ? ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${port}${path}`]
-      : ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}${path}`],
+const httpHealth = (port: number, path: string): HealthCheckSpec => ({
+  test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${port}${path}`],
   intervalSeconds: 10,
   timeoutSeconds: 5,
   retries: 3,
@@ -151,7 +148,7 @@ export const referenceServices: readonly ServiceSpec[] = [
     ],
     // Healthy once InfluxDB answers and its start script reconciled the flows' users (model/render/influxdb.ts).
     health: {
-      ...httpHealth(8086, "/health", "curl"),
+      ...httpHealth(8086, "/health"),
       test: ["CMD-SHELL", `curl -fsS -o /dev/null http://127.0.0.1:8086/health && test -f ${INFLUXDB_RECONCILED}`],
       portName: "http",
       startPeriodSeconds: 30,

@@ -286,6 +286,8 @@ describe("merge details the reference stacks do not reach", () => {
 
   it("leaves nothing in place of a service it cannot build", () => {
     const t = merged({ ...dev, services: { Bad_Name: newService, api: { role: "api" } } });
+    // toEqual would pass over undefined entries left in the list; the length does not.
+    expect(t.services).toHaveLength(referenceServices.length);
     expect(t.services.map((s) => s.name)).toEqual(referenceServices.map((s) => s.name));
   });
 
@@ -304,17 +306,48 @@ describe("merge details the reference stacks do not reach", () => {
       flows: ["not a flow", "ghost -> grafana:3000", "redis -> grafana:1", "grafana -> influxdb:8086"],
     });
     expect(t.flows).toEqual(referenceFlows);
-    // Each repeats a reference flow in all but one of client, server and port.
+    // The first reference flow too is declared once.
+    const [first] = referenceFlows;
+    expect(merged({ ...dev, flows: [`${first.from} -> ${first.to}:${first.port}`] }).flows).toEqual(referenceFlows);
+    // Each repeats a reference flow in all but one of client, server and port (NATS listens on two ports).
     const api = { ...newService, ports: [{ name: "http", port: 8086, appProtocol: "http", purpose: "API" }] };
     const other = merged({
       ...dev,
       services: { api },
-      flows: ["redis -> influxdb:8086", "grafana -> api:8086", "grafana -> influxdb:8086"],
+      flows: ["redis -> influxdb:8086", "grafana -> api:8086", "node-red -> nats:8222", "grafana -> influxdb:8086"],
     });
+    expect(referenceFlows).toContainEqual(expect.objectContaining({ from: "node-red", to: "nats", port: 4222 }));
     expect(other.flows).toEqual([
       ...referenceFlows,
       { from: "redis", to: "influxdb", port: 8086, purpose: "Declared in stack config" },
       { from: "grafana", to: "api", port: 8086, purpose: "Declared in stack config" },
+      { from: "node-red", to: "nats", port: 8222, purpose: "Declared in stack config" },
+    ]);
+  });
+
+  it("gives a stack flow the permissions declared with it, and a repeated reference flow those given with the repeat", () => {
+    const t = merged({
+      ...dev,
+      flows: [
+        { flow: "node-red -> influxdb:8086", permissions: { access: "read" } },
+        "grafana -> influxdb:8086",
+        { flow: "redis -> influxdb:8086", permissions: { bucket: "fleet", access: "read-write" } },
+        "mqtt-exporter -> influxdb:8086",
+      ],
+    });
+    // Strict: a flow declared without permissions has no permissions key at all.
+    expect(t.flows).toStrictEqual([
+      ...referenceFlows.map((f) =>
+        f.from === "node-red" && f.to === "influxdb" ? { ...f, permissions: { access: "read" } } : f,
+      ),
+      {
+        from: "redis",
+        to: "influxdb",
+        port: 8086,
+        purpose: "Declared in stack config",
+        permissions: { bucket: "fleet", access: "read-write" },
+      },
+      { from: "mqtt-exporter", to: "influxdb", port: 8086, purpose: "Declared in stack config" },
     ]);
   });
 
