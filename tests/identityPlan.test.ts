@@ -64,11 +64,12 @@ describe("a Redis identity", () => {
 
   it("keeps the default commands when config gives only keys, and the client's prefix when it gives only commands", () => {
     const keysOnly = only(
-      withBridge([{ flow: "bridge -> redis:6379", permissions: { keys: ["s:*"] } }]),
+      withBridge([{ flow: "bridge -> redis:6379", permissions: { keys: ["s:*", "t:*"] } }]),
       "bridge",
       "redis",
     );
-    expect(keysOnly.redis).toEqual({ keys: ["s:*"], commands: ["+@all", "-@dangerous"] });
+    expect(keysOnly.redis).toEqual({ keys: ["s:*", "t:*"], commands: ["+@all", "-@dangerous"] });
+    expect(keysOnly.scope).toBe("keys s:* t:*; commands +@all -@dangerous");
     const commandsOnly = only(
       withBridge([{ flow: "bridge -> redis:6379", permissions: { commands: ["+@read"] } }]),
       "bridge",
@@ -103,9 +104,9 @@ describe("a NATS identity", () => {
 
   it("says nothing is allowed where a subject list is empty", () => {
     const subscribeOnly = withBridge([
-      { flow: "bridge -> nats:4222", permissions: { subjects: { subscribe: ["cmd.>"] } } },
+      { flow: "bridge -> nats:4222", permissions: { subjects: { subscribe: ["cmd.>", "cfg.>"] } } },
     ]);
-    expect(only(subscribeOnly, "bridge", "nats").scope).toBe("publish nothing; subscribe cmd.>");
+    expect(only(subscribeOnly, "bridge", "nats").scope).toBe("publish nothing; subscribe cmd.> cfg.>");
     const publishOnly = withBridge([
       { flow: "bridge -> nats:4222", permissions: { subjects: { publish: ["a", "b"] } } },
     ]);
@@ -115,6 +116,29 @@ describe("a NATS identity", () => {
   it("is none for a flow to NATS's monitoring port: only the client port authenticates", () => {
     expect(of(withBridge(["bridge -> nats:8222"]), "bridge", "nats")).toEqual([]);
     expect(passwordPort(service(reference(), "nats"))).toBe(4222);
+  });
+});
+
+describe("the port a client authenticates on", () => {
+  it("is the server's client port, wherever it stands among the server's ports", () => {
+    const t = reference();
+    const reversed: Topology = { ...t, services: t.services.map((s) => ({ ...s, ports: [...s.ports].reverse() })) };
+    for (const x of [t, reversed]) {
+      expect(service(x, "nats").ports.length).toBeGreaterThan(1);
+      expect(passwordPort(service(x, "nats"))).toBe(4222);
+      expect(passwordPort(service(x, "redis"))).toBe(6379);
+      expect(passwordPort(service(x, "influxdb"))).toBe(8086);
+    }
+  });
+
+  it("gives a flow naming a service the topology lacks no identity", () => {
+    const t = reference();
+    const ghost = (from: string, to: string, port: number): FlowSpec => ({ from, to, port, purpose: "test" });
+    const dangling: Topology = {
+      ...t,
+      flows: [ghost("ghost", "redis", 6379), ...t.flows, ghost("grafana", "ghost", 1)],
+    };
+    expect(planIdentities(dangling)).toEqual(planIdentities(t));
   });
 });
 
