@@ -4,6 +4,7 @@
  * authenticate, a port other than the authenticated one, a client that presents no credentials).
  */
 import {
+  authenticatedPorts,
   defaultInfluxScope,
   identitiesOf,
   Identity,
@@ -11,7 +12,7 @@ import {
   planIdentities,
   presentsTo,
 } from "../model/identity";
-import { FlowSpec, ServiceSpec, Topology } from "../model/types";
+import { AppProtocol, FlowSpec, ServiceSpec, Topology } from "../model/types";
 import { topologyFrom } from "./helpers";
 
 const dev = { environment: "dev" };
@@ -142,6 +143,51 @@ describe("the port a client authenticates on", () => {
   });
 });
 
+describe("servers with ports other than their client port", () => {
+  /** The reference stack with a port of `appProtocol` put first among the named service's ports. */
+  const withPort = (t: Topology, name: string, port: number, appProtocol: AppProtocol): Topology => ({
+    ...t,
+    services: t.services.map((s) =>
+      s.name === name ? { ...s, ports: [{ ...s.ports[0], name: `extra-${port}`, port, appProtocol }, ...s.ports] } : s,
+    ),
+  });
+  const flowTo = (t: Topology, client: string, server: string, port: number): Topology => ({
+    ...t,
+    flows: [
+      ...t.flows.filter((f) => !(f.from === client && f.to === server)),
+      { from: client, to: server, port, purpose: "test" },
+    ],
+  });
+  const line = (t: Topology) => authenticatedPorts(t).map((p) => `${p.server}:${p.port} ${p.protocol}`);
+
+  it("authenticate on the client port alone: Redis's, InfluxDB's API and the broker's MQTTS port", () => {
+    let t = reference();
+    const before = line(t);
+    t = withPort(t, "redis", 9121, "metrics");
+    t = withPort(t, "influxdb", 9122, "metrics");
+    t = withPort(t, "mosquitto", 1883, "mqtt");
+    expect(passwordPort(service(t, "redis"))).toBe(6379);
+    expect(passwordPort(service(t, "influxdb"))).toBe(8086);
+    expect(line(t)).toEqual(before);
+    expect(only(t, "node-red", "mosquitto").kind).toBe("certificate");
+    expect(of(flowTo(t, "node-red", "mosquitto", 1883), "node-red", "mosquitto")).toEqual([]);
+  });
+
+  it("without their client port, authenticate nobody", () => {
+    const t = reference();
+    const clientPort: Record<string, AppProtocol> = { redis: "redis", nats: "nats", influxdb: "http" };
+    const stripped: Topology = {
+      ...t,
+      services: t.services.map((s) =>
+        clientPort[s.name] ? { ...s, ports: s.ports.filter((p) => p.appProtocol !== clientPort[s.name]) } : s,
+      ),
+    };
+    for (const name of Object.keys(clientPort)) expect(passwordPort(service(stripped, name))).toBeUndefined();
+    expect(line(stripped)).toEqual(["mosquitto:8883 mqtts"]);
+    expect(planIdentities(stripped).map((i) => i.kind)).toEqual(["certificate", "certificate"]);
+  });
+});
+
 describe("the environment a client is pointed at", () => {
   it("is named after the server, every character other than a letter or digit becoming _", () => {
     const t = withBridge(["bridge -> redis:6379"]);
@@ -265,6 +311,7 @@ describe("an MQTT client certificate", () => {
     const certificates = (x: Topology) => planIdentities(x).filter((i) => i.kind === "certificate");
     expect(certificates(t).map((i) => i.client)).toEqual(["node-red", "mqtt-exporter"]);
     expect(certificates(changed)).toEqual([]);
+    expect(authenticatedPorts(changed).map((p) => p.server)).not.toContain("bridge");
   });
 });
 
