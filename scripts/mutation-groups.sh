@@ -25,9 +25,11 @@ MUTATE[day2]="model/resilience.ts,model/rollout.ts,model/rotations.ts,model/plac
 TESTS[day2]="resilience,day2Inputs,contracts/labels,placement,rollout,rotations"
 MUTATE[discovery]="model/discovery.ts"
 TESTS[discovery]="discovery"
+MUTATE[identity]="model/identity.ts,model/validateIdentity.ts"
+TESTS[identity]="identity,identityPlan,flowPermissions,undeclaredCallers,influxdbStart"
 MUTATE[render]="model/render/*.ts"
 TESTS[render]="alerts,gateway,mosquittoSessions,docs"
-ORDER=(cidr merge validate networks files day2 discovery render)
+ORDER=(cidr merge validate networks files day2 discovery identity render)
 
 groups=("$@")
 [ ${#groups[@]} -eq 0 ] && groups=("${ORDER[@]}")

@@ -1,16 +1,13 @@
 /**
  * Identities per declared flow (model/identity.ts): each client holds exactly the credentials of its flows, the
  * servers admit exactly those users with the permissions config gives, bad permissions are reported under their
- * config keys, and rotating one flow's password changes only that client's secret and the server's users.
+ * config keys, and rotating one flow's password changes only that client's secret and the server's users (as
+ * the program registers it: tests/identityProgram.test.ts).
  */
 import { fillPlaceholders, placeholders, serviceFiles } from "../model/files";
 import { credentialLabel, planIdentities } from "../model/identity";
 import { Topology } from "../model/types";
-import * as pulumi from "@pulumi/pulumi";
-import { evaluateProgram } from "../tools/evaluate";
-import { PlanMocks } from "../tools/mocks";
-import { readStackConfig } from "../tools/stackFile";
-import { configError, freshProgram, topologyFrom } from "./helpers";
+import { configError, topologyFrom } from "./helpers";
 
 const dev = { environment: "dev" };
 const reference = () => topologyFrom(dev);
@@ -308,53 +305,6 @@ describe("rotating one flow's password", () => {
     expect([...after].filter(([k, v]) => before.get(k) !== v).map(([k]) => k)).toEqual([
       "node-red/redis-password",
       "redis/users.acl",
-    ]);
-  });
-});
-
-describe("rotating one flow's password, as the program registers it", () => {
-  /** Passwords that change with their rotation generation, as the random provider's keepers make them. */
-  class RotatingMocks extends PlanMocks {
-    newResource(args: pulumi.runtime.MockResourceArgs) {
-      const r = super.newResource(args);
-      if (args.type !== "random:index/randomPassword:RandomPassword") return r;
-      return { ...r, state: { ...r.state, result: `pw-${args.name}-${JSON.stringify(args.inputs.keepers ?? {})}` } };
-    }
-  }
-  const evaluate = (rotations: Record<string, number>) =>
-    evaluateProgram({
-      stack: "dev",
-      load: freshProgram,
-      mocks: new RotatingMocks(),
-      config: { ...readStackConfig("dev").config, "iot-swarm-net:rotations": JSON.stringify(rotations) },
-    });
-
-  it("changes the password, that client's secret and service, and the server's users and service: nothing else", async () => {
-    const before = await evaluate({});
-    const after = await evaluate({ "redis-node-red": 2 });
-    const inputs = new Map(before.resources.map((r) => [r.urn, JSON.stringify(r.inputs)]));
-    expect(after.resources.map((r) => r.urn).sort()).toEqual(before.resources.map((r) => r.urn).sort());
-    const changed = after.resources.filter((r) => inputs.get(r.urn) !== JSON.stringify(r.inputs)).map((r) => r.name);
-    expect(changed.sort()).toEqual([
-      "iot-node-red",
-      "iot-node-red-redis-password",
-      "iot-redis",
-      "iot-redis-node-red",
-      "iot-redis-users-acl",
-    ]);
-  });
-
-  it("rotating Grafana's InfluxDB password changes it, Grafana's secret and service, InfluxDB's copy and service", async () => {
-    const before = await evaluate({});
-    const after = await evaluate({ "influxdb-grafana": 2 });
-    const inputs = new Map(before.resources.map((r) => [r.urn, JSON.stringify(r.inputs)]));
-    const changed = after.resources.filter((r) => inputs.get(r.urn) !== JSON.stringify(r.inputs)).map((r) => r.name);
-    expect(changed.sort()).toEqual([
-      "iot-grafana",
-      "iot-grafana-influxdb-password",
-      "iot-influxdb",
-      "iot-influxdb-grafana",
-      "iot-influxdb-user-grafana-password",
     ]);
   });
 });
