@@ -3,7 +3,19 @@
  * declares. Configs the schema accepts wire every file they need and nothing that refers to a certificate
  * or password the stack does not create; renaming services changes nothing but the names.
  */
-import { FileSpec, fillPlaceholders, passwordIds, placeholders, requiresSecret, serviceFiles } from "../model/files";
+import {
+  configFile,
+  FILE_SOURCES,
+  FileSource,
+  FileSpec,
+  fillPlaceholders,
+  passwordIds,
+  placeholders,
+  requiresSecret,
+  ServiceFiles,
+  serviceFiles,
+} from "../model/files";
+import { posix } from "path";
 import { GATEWAY_START } from "../model/render/gatewayStart";
 import { HAPROXY_CONFIG, HAPROXY_PEM } from "../model/render/haproxy";
 import { MOSQUITTO_PATHS } from "../model/render/mosquitto";
@@ -679,5 +691,129 @@ describe("credentials over declared flows (client half)", () => {
     for (const s of ["grafana", "prometheus", "gateway", "mosquitto"]) {
       expect([s, names(files(t, s).files).filter((n) => /users|auth\.conf|user-/.test(n))]).toEqual([s, []]);
     }
+  });
+});
+
+describe("two file sources giving one file or variable", () => {
+  /** Runs `check` with one more file source, which gives the broker `extra`. */
+  function withSource(extra: ServiceFiles, check: (t: Topology, broker: ServiceSpec) => void): void {
+    const t = topologyFrom(dev);
+    const sources = FILE_SOURCES as FileSource[];
+    sources.push((_t, s) => (s.app === "mosquitto" ? extra : { files: [], env: {} }));
+    try {
+      check(
+        t,
+        t.services.find((s) => s.app === "mosquitto")!,
+      );
+    } finally {
+      sources.pop();
+    }
+  }
+
+  it("is an error naming the service and the file, whether the name or the target repeats", () => {
+    withSource({ files: [configFile("acl", "/elsewhere/acl", "x")], env: {} }, (t, broker) =>
+      expect(() => serviceFiles(t, broker)).toThrow(
+        `two file sources give service "mosquitto" acl (${MOSQUITTO_PATHS.acl})`,
+      ),
+    );
+    withSource({ files: [configFile("other", MOSQUITTO_PATHS.cert, "x")], env: {} }, (t, broker) =>
+      expect(() => serviceFiles(t, broker)).toThrow(
+        `two file sources give service "mosquitto" server.crt (${MOSQUITTO_PATHS.cert})`,
+      ),
+    );
+    withSource({ files: [configFile("other", "/elsewhere/other", "x")], env: {} }, (t, broker) =>
+      expect(names(serviceFiles(t, broker).files)).toContain("other"),
+    );
+  });
+
+  it("is an error naming the variable and the service when two sources set one variable", () => {
+    withSource({ files: [], env: { A: "1", B: "2" } }, (t, broker) => {
+      const sources = FILE_SOURCES as FileSource[];
+      sources.push((_t, s): ServiceFiles =>
+        s.app === "mosquitto" ? { files: [], env: { B: "3" } } : { files: [], env: {} },
+      );
+      try {
+        expect(() => serviceFiles(t, broker)).toThrow(`two file sources set B on service "mosquitto"`);
+      } finally {
+        sources.pop();
+      }
+    });
+    withSource({ files: [], env: { A: "1" } }, (t, broker) => expect(serviceFiles(t, broker).env).toEqual({ A: "1" }));
+  });
+});
+
+describe("file targets", () => {
+  it("are absolute paths naming a file, secrets directly under /run/secrets or beside the file that includes them", () => {
+    for (const t of [topologyFrom(dev), topologyFrom({ environment: "prod" })]) {
+      for (const s of t.services) {
+        for (const f of serviceFiles(t, s).files) {
+          const label = `${s.name}/${f.name}: ${f.target}`;
+          expect([label, typeof f.target === "string" && f.target.startsWith("/") && !f.target.endsWith("/")]).toEqual([
+            label,
+            true,
+          ]);
+          expect([label, posix.normalize(f.target)]).toEqual([label, f.target]);
+        }
+      }
+    }
+    const t = topologyFrom(dev);
+    const redis = files(t, "redis").files.find((f) => f.name === "users.acl")!;
+    expect(posix.dirname(redis.target)).toBe("/run/secrets");
+    // NATS resolves `include ./auth.conf` relative to its main file.
+    const nats = files(t, "nats").files;
+    const main = nats.find((f) => f.name === "nats.conf")!;
+    const auth = nats.find((f) => f.name === "auth.conf")!;
+    expect(posix.dirname(auth.target)).toBe(posix.dirname(main.target));
+    expect(main.template).toContain(`include ./${posix.basename(auth.target)}`);
+  });
+
+  it("put InfluxDB's reconciled mark on a tmpfs of its task, where a restarted task starts without it", () => {
+    const t = topologyFrom(dev);
+    const influxdb = t.services.find((s) => s.name === "influxdb")!;
+    expect(influxdb.tmpfs).toContain(posix.dirname(INFLUXDB_RECONCILED));
+    expect(file(t, "influxdb", "influxdb-start.sh").template).toContain(INFLUXDB_RECONCILED);
+  });
+});
+
+describe("Node-RED's telemetry flow follows its declared flows", () => {
+  const flowsJson = (t: Topology) => file(t, "node-red", "flows.json").template;
+
+  it("points at the broker and InfluxDB it has flows to, with the TLS files it holds and its bucket", () => {
+    const t = topologyFrom(dev);
+    const text = flowsJson(t);
+    expect(text).toContain(`"broker": "mosquitto"`);
+    expect(text).toContain(`"port": "8883"`);
+    expect(text).toContain("/etc/iot/certs/ca.crt");
+    expect(text).toContain("/etc/iot/certs/mqtt-client.crt");
+    expect(text).toContain("/run/secrets/node-red-mqtt-client.key");
+    expect(text).toContain("http://influxdb:8086/write?db=telemetry");
+  });
+
+  it("finds InfluxDB and the broker whatever order the flows are declared in", () => {
+    const t = topologyFrom(dev);
+    const reversed = { ...t, flows: [...t.flows].reverse() };
+    expect(flowsJson(reversed)).toContain("http://influxdb:8086/write?");
+    expect(flowsJson(reversed)).toContain(`"broker": "mosquitto"`);
+  });
+
+  it("writes to the InfluxDB its flow reaches when the stack runs two", () => {
+    const t = topologyFrom(dev);
+    const first = t.services.find((s) => s.name === "influxdb")!;
+    const two: Topology = {
+      ...t,
+      services: [...t.services, { ...first, name: "tsdb-2", aliases: [] }],
+      flows: t.flows.map((f) => (f.from === "node-red" && f.to === "influxdb" ? { ...f, to: "tsdb-2" } : f)),
+    };
+    expect(flowsJson(two)).toContain("http://tsdb-2:8086/write?");
+    expect(file(two, "node-red", "flows_cred.json").template).toContain("{{password.tsdb-2-node-red}}");
+  });
+});
+
+describe("MQTT client files need a flow to the broker itself", () => {
+  it("give nothing for a flow on the broker's TLS port number to another service", () => {
+    const t = topologyFrom(dev);
+    const other = { ...t, flows: [...t.flows, { from: "grafana", to: "prometheus", port: 8883, purpose: "x" }] };
+    expect(names(files(other, "grafana").files)).not.toContain("ca.crt");
+    expect(files(other, "grafana").env).not.toHaveProperty("MQTT_CA_FILE");
   });
 });
