@@ -16,6 +16,7 @@ import {
   serviceFiles,
 } from "../model/files";
 import { posix } from "path";
+import { planIdentities } from "../model/identity";
 import { GATEWAY_START } from "../model/render/gatewayStart";
 import { HAPROXY_CONFIG, HAPROXY_PEM } from "../model/render/haproxy";
 import { MOSQUITTO_PATHS } from "../model/render/mosquitto";
@@ -815,5 +816,18 @@ describe("MQTT client files need a flow to the broker itself", () => {
     const other = { ...t, flows: [...t.flows, { from: "grafana", to: "prometheus", port: 8883, purpose: "x" }] };
     expect(names(files(other, "grafana").files)).not.toContain("ca.crt");
     expect(files(other, "grafana").env).not.toHaveProperty("MQTT_CA_FILE");
+  });
+});
+
+describe("credentials an application keeps in a file of its own", () => {
+  it("are in a file the client gets, under the name and at the path the identity plan gives", () => {
+    const t = topologyFrom(dev);
+    const inApp = planIdentities(t).filter((i) => i.inAppFile);
+    expect(inApp.map((i) => i.client)).toEqual(["node-red"]);
+    for (const i of inApp) {
+      const held = files(t, i.client).files.find((f) => f.name === i.file.name);
+      expect(held).toMatchObject({ target: i.file.path, kind: "secret" });
+      expect(held!.template).toContain(`{{password.${i.credential}}}`);
+    }
   });
 });
