@@ -15,6 +15,10 @@ const only = (process.env.MUTATION_TESTS ?? "")
 const escape = (w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 module.exports = {
   ...base,
+  // Stryker runs each mutant's tests through jest's findRelatedTests, which follows imports only through files
+  // under `roots`: with tests/ alone, a mutant in a file the tests reach through another source file
+  // (model/apps/*.ts through model/files.ts) had no related test, ran nothing and counted as survived.
+  roots: ["<rootDir>/tests", "<rootDir>/model", "<rootDir>/components", "<rootDir>/policies", "<rootDir>/tools"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.dev.json", isolatedModules: true }] },
   ...(only.length > 0 ? { testRegex: `/tests/(${only.map(escape).join("|")})\\.test\\.ts$` } : {}),
   testPathIgnorePatterns: [
