@@ -25,7 +25,7 @@ export interface GatewayBackend {
 export function gatewayBackends(t: Topology): GatewayBackend[] {
   const out = new Map<string, GatewayBackend>();
   for (const r of t.routes) {
-    const name = `${id(r.service)}_${r.port}`;
+    const name = backendName(r.service, r.port);
     const healthPath = t.services.find((s) => s.name === r.service)?.health.httpPath ?? "/";
     if (!out.has(name)) out.set(name, { name, service: r.service, port: r.port, healthPath });
   }
@@ -117,7 +117,7 @@ export function renderHaproxyConfig(
   for (const route of t.routes.filter((r) => r.admin))
     lines.push(`  http-request deny deny_status 403 if host_${id(route.subdomain)} !admin_src`);
   for (const route of t.routes)
-    lines.push(`  use_backend ${id(route.service)}_${route.port} if host_${id(route.subdomain)}`);
+    lines.push(`  use_backend ${backendName(route.service, route.port)} if host_${id(route.subdomain)}`);
   lines.push("  default_backend not_found", "");
   for (const b of gatewayBackends(t)) {
     lines.push(
@@ -134,3 +134,5 @@ export function renderHaproxyConfig(
 }
 
 const id = (name: string) => name.replace(/[^a-z0-9]/g, "_");
+/** The backend a route to `service`'s `port` uses; routes to the same port share it. */
+const backendName = (service: string, port: number) => `${id(service)}_${port}`;
