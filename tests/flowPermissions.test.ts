@@ -6,26 +6,11 @@
 import { parseStackConfig } from "../model/config";
 import { resolveTopology } from "../model/resolve";
 import { checkFlowPermissions } from "../model/validateIdentity";
-import { configError } from "./helpers";
-
-/** The dev stack plus a bridge (no application of the catalog) on the backend tier, with the given flows. */
-const bridge = (flows: unknown[]) => ({
-  environment: "dev",
-  services: {
-    bridge: {
-      image: "ghcr.io/acme/bridge:1.0.0",
-      tiers: ["backend"],
-      role: "bridge",
-      ports: [{ name: "http", port: 8080, appProtocol: "http", purpose: "health" }],
-      health: { test: ["CMD", "true"] },
-    },
-  },
-  flows,
-});
+import { bridgeConfig, configError } from "./helpers";
 
 /** The problems loading the config reports, each `key: message` without the namespace. */
 const problems = (flows: unknown[]): string[] =>
-  configError(bridge(flows))
+  configError(bridgeConfig(flows))
     .split("\n")
     .filter((l) => l.trim().startsWith("- "))
     .map((l) =>
@@ -39,7 +24,7 @@ describe("permissions that fit their server", () => {
   it("load without problems: Redis keys and commands, NATS subjects, InfluxDB bucket and access", () => {
     expect(
       configError(
-        bridge([
+        bridgeConfig([
           { flow: "bridge -> redis:6379", permissions: { keys: ["s:*"], commands: ["+@read", "+set", "-del"] } },
           { flow: "bridge -> nats:4222", permissions: { subjects: { publish: ["a.>"], subscribe: ["b.>"] } } },
           { flow: "grafana -> influxdb:8086", permissions: { bucket: "fleet", access: "read" } },
@@ -100,7 +85,7 @@ describe("a granted dangerous Redis command", () => {
   });
 
   it("is refused whatever its case: Redis command names are case-insensitive", () => {
-    const raw = bridge([{ flow: "bridge -> redis:6379", permissions: { commands: ["+get"] } }]);
+    const raw = bridgeConfig([{ flow: "bridge -> redis:6379", permissions: { commands: ["+get"] } }]);
     const encoded = Object.fromEntries(
       Object.entries(raw).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
     );

@@ -58,6 +58,24 @@ export function reachabilityFromResources(resources: readonly RecordedResource[]
   return result;
 }
 
+/**
+ * The dev stack plus `bridge`, a service no application of the catalog describes, on the backend tier, with
+ * `flows` (raw values, as in Pulumi.<stack>.yaml).
+ */
+export const bridgeConfig = (flows: unknown[]) => ({
+  environment: "dev",
+  services: {
+    bridge: {
+      image: "ghcr.io/acme/bridge:1.0.0",
+      tiers: ["backend"],
+      role: "bridge",
+      ports: [{ name: "http", port: 8080, appProtocol: "http", purpose: "health" }],
+      health: { test: ["CMD", "true"] },
+    },
+  },
+  flows,
+});
+
 /** Stack config adding an API service in its own tier, routed by the gateway (raw values, as in Pulumi.<stack>.yaml). */
 export const apiServiceConfig = {
   tiers: [{ name: "api", description: "Public API" }],

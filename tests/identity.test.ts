@@ -7,7 +7,7 @@
 import { fillPlaceholders, placeholders, serviceFiles } from "../model/files";
 import { credentialLabel, planIdentities } from "../model/identity";
 import { Topology } from "../model/types";
-import { configError, topologyFrom } from "./helpers";
+import { bridgeConfig, configError, topologyFrom } from "./helpers";
 
 const dev = { environment: "dev" };
 const reference = () => topologyFrom(dev);
@@ -26,21 +26,6 @@ const passwordsHeld = (t: Topology, service: string) =>
     .filter((p) => p.kind === "password")
     .map((p) => p.name)
     .sort();
-
-/** Stack config adding a sensor bridge with flows to Redis and NATS. */
-const bridge = (flows: unknown[]) => ({
-  ...dev,
-  services: {
-    bridge: {
-      image: "ghcr.io/acme/bridge:1.0.0",
-      tiers: ["backend"],
-      role: "bridge",
-      ports: [{ name: "http", port: 8080, appProtocol: "http", purpose: "health" }],
-      health: { test: ["CMD", "true"] },
-    },
-  },
-  flows,
-});
 
 describe("the identity plan of the reference stack", () => {
   it("gives one identity per flow to a server that authenticates: passwords and certificates", () => {
@@ -159,7 +144,7 @@ describe("the Redis ACL", () => {
 
   it("takes keys and commands from config, still ending on -@dangerous", () => {
     const t = topologyFrom(
-      bridge([
+      bridgeConfig([
         { flow: "bridge -> redis:6379", permissions: { keys: ["sensors:*", "state:*"], commands: ["+@read", "+set"] } },
       ]),
     );
@@ -190,7 +175,7 @@ describe("the NATS users", () => {
 
   it("take subjects from config, and deny everything a list leaves empty", () => {
     const t = topologyFrom(
-      bridge([{ flow: "bridge -> nats:4222", permissions: { subjects: { publish: ["sensors.*.state"] } } }]),
+      bridgeConfig([{ flow: "bridge -> nats:4222", permissions: { subjects: { publish: ["sensors.*.state"] } } }]),
     );
     expect(template(t, "nats", "auth.conf")).toContain(
       '{ user: "bridge", password: "{{password.nats-bridge}}", permissions: { publish: { allow: ["sensors.*.state"] }, subscribe: { deny: [">"] } } }',
@@ -209,7 +194,7 @@ describe("the NATS users", () => {
 describe("flow permissions in config", () => {
   it("reports every bad permission under its own key, in one run", () => {
     const message = configError(
-      bridge([
+      bridgeConfig([
         { flow: "bridge -> redis:6379", permissions: { keys: ["~all", "ok:*"], commands: ["flushall"], extra: 1 } },
         { flow: "bridge -> nats:4222", permissions: { subjects: { publish: ["a b"] } } },
         42,
@@ -225,7 +210,7 @@ describe("flow permissions in config", () => {
 
   it("reports permissions that do not fit the server, and a granted dangerous command", () => {
     const message = configError(
-      bridge([
+      bridgeConfig([
         {
           flow: "bridge -> redis:6379",
           permissions: { subjects: { publish: ["x"] }, commands: ["+@read", "+config|get"] },
@@ -243,7 +228,7 @@ describe("flow permissions in config", () => {
 
   it("reports InfluxDB permissions under their keys: bad values, wrong server, wrong kind", () => {
     const message = configError(
-      bridge([
+      bridgeConfig([
         { flow: "grafana -> influxdb:8086", permissions: { access: "admin", bucket: "a b" } },
         { flow: "node-red -> influxdb:8086", permissions: { keys: ["x:*"], subjects: { publish: ["x"] } } },
         { flow: "bridge -> redis:6379", permissions: { bucket: "telemetry", access: "read" } },
@@ -252,7 +237,7 @@ describe("flow permissions in config", () => {
     expect(message).toContain('iot-swarm-net:flows[0].permissions.access: must be "read", "write" or "read-write"');
     expect(message).toContain("iot-swarm-net:flows[0].permissions.bucket: must be an InfluxDB bucket name");
     const second = configError(
-      bridge([
+      bridgeConfig([
         { flow: "node-red -> influxdb:8086", permissions: { keys: ["x:*"], subjects: { publish: ["x"] } } },
         { flow: "bridge -> redis:6379", permissions: { bucket: "telemetry", access: "read" } },
       ]),
@@ -264,7 +249,7 @@ describe("flow permissions in config", () => {
   });
   it("reports one flow given two different permissions, naming the second", () => {
     const message = configError(
-      bridge([
+      bridgeConfig([
         { flow: "bridge -> redis:6379", permissions: { keys: ["a:*"] } },
         "bridge -> redis:6379",
         { flow: "bridge->redis : 6379", permissions: { keys: ["b:*"] } },

@@ -13,26 +13,12 @@ import {
   presentsTo,
 } from "../model/identity";
 import { AppProtocol, FlowSpec, ServiceSpec, Topology } from "../model/types";
-import { topologyFrom } from "./helpers";
+import { bridgeConfig, topologyFrom } from "./helpers";
 
 const dev = { environment: "dev" };
 const reference = () => topologyFrom(dev);
 
-/** The dev stack plus a bridge (no application of the catalog) on the backend tier, with the given flows. */
-const withBridge = (flows: unknown[]) =>
-  topologyFrom({
-    ...dev,
-    services: {
-      bridge: {
-        image: "ghcr.io/acme/bridge:1.0.0",
-        tiers: ["backend"],
-        role: "bridge",
-        ports: [{ name: "http", port: 8080, appProtocol: "http", purpose: "health" }],
-        health: { test: ["CMD", "true"] },
-      },
-    },
-    flows,
-  });
+const withBridge = (flows: unknown[]) => topologyFrom(bridgeConfig(flows));
 
 const of = (t: Topology, client: string, server: string): Identity[] =>
   planIdentities(t).filter((i) => i.client === client && i.server === server);
