@@ -293,6 +293,9 @@ describe("renamed services", () => {
 function withService(t: Topology, name: string, change: (s: ServiceSpec) => ServiceSpec): Topology {
   return { ...t, services: t.services.map((s) => (s.name === name ? change(s) : s)) };
 }
+/** Every port of `name` changed alike (moved to another number, or its application protocol renamed). */
+const withPorts = (t: Topology, name: string, change: Partial<ServiceSpec["ports"][number]>): Topology =>
+  withService(t, name, (s) => ({ ...s, ports: s.ports.map((p) => ({ ...p, ...change })) }));
 const withoutFlow = (t: Topology, from: string, to: string): Topology => ({
   ...t,
   flows: t.flows.filter((f) => !(f.from === from && f.to === to)),
@@ -526,12 +529,9 @@ describe("each application's own files", () => {
       expect(start).toContain(influxUserPasswordPath("influxdb", client));
     }
     // The API port the script talks to is the service's HTTP port, 8086 when it names none.
-    const moved = withService(t, "influxdb", (s) => ({ ...s, ports: s.ports.map((p) => ({ ...p, port: 8087 })) }));
+    const moved = withPorts(t, "influxdb", { port: 8087 });
     expect(file(moved, "influxdb", "influxdb-start.sh").template).toContain("http://127.0.0.1:8087");
-    const unnamed = withService(t, "influxdb", (s) => ({
-      ...s,
-      ports: s.ports.map((p) => ({ ...p, port: 9999, appProtocol: "metrics" })),
-    }));
+    const unnamed = withPorts(t, "influxdb", { port: 9999, appProtocol: "metrics" });
     expect(file(unnamed, "influxdb", "influxdb-start.sh").template).toContain("http://127.0.0.1:8086");
   });
 
@@ -587,12 +587,9 @@ describe("each application's own files", () => {
     expect(file(t, "node-red", "settings.js").template).toContain("1880");
     expect(file(t, "node-red", "flows_cred.json").template).toContain("{{password.influxdb-node-red}}");
     expect(files(t, "node-red").env.FLOWS).toBe(NODE_RED_PATHS.flows);
-    const moved = withService(t, "node-red", (s) => ({ ...s, ports: s.ports.map((p) => ({ ...p, port: 1990 })) }));
+    const moved = withPorts(t, "node-red", { port: 1990 });
     expect(file(moved, "node-red", "settings.js").template).toContain("1990");
-    const unnamed = withService(t, "node-red", (s) => ({
-      ...s,
-      ports: s.ports.map((p) => ({ ...p, port: 1990, appProtocol: "metrics" })),
-    }));
+    const unnamed = withPorts(t, "node-red", { port: 1990, appProtocol: "metrics" });
     expect(file(unnamed, "node-red", "settings.js").template).toContain("1880");
   });
 
