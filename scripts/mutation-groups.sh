@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mutation testing of model/ in groups, each against the unit tests that exercise it (MUTATION_TESTS, see
+# Mutation testing of model/ and components/ in groups, each against the unit tests that exercise it (MUTATION_TESTS, see
 # jest.mutation.config.js): seconds per mutant instead of minutes. Each group keeps its own incremental file,
 # so a rerun retests only the mutants of changed code. Reports: .stryker/reports/<group>.json.
 #   bash scripts/mutation-groups.sh            # every group
@@ -17,8 +17,10 @@ MUTATE[networks]="model/networks.ts"
 TESTS[networks]="networks,networkPlanShapes,reachabilityIds,cidr"
 MUTATE[merge]="model/merge.ts,model/catalog.ts"
 TESTS[merge]="merge,catalog"
-MUTATE[validate]="model/validate*.ts,model/resolve.ts,model/config.ts,model/duplicates.ts,model/naming.ts,model/lookup.ts,model/constraint.ts,model/imageRef.ts,model/topicFilter.ts,model/flows.ts,model/warnings.ts,model/reserved.ts,model/types.ts"
+MUTATE[validate]="model/validate.ts,model/validateServices.ts,model/validateNames.ts,model/validateRoutes.ts,model/duplicates.ts,model/naming.ts,model/lookup.ts,model/constraint.ts,model/reserved.ts"
 TESTS[validate]="config,contracts/envSecrets,contracts/certificateLimits,merge,addressRanges"
+MUTATE[config]="model/config.ts,model/resolve.ts,model/salvage.ts,model/imageRef.ts,model/topicFilter.ts,model/flows.ts,model/warnings.ts,model/types.ts"
+TESTS[config]="config,contracts/flows,merge"
 MUTATE[files]="model/files.ts,model/fileSpec.ts,model/pki.ts,model/wiring/*.ts,model/apps/*.ts"
 TESTS[files]="files,pki,influxdbStart"
 MUTATE[day2]="model/resilience.ts,model/rollout.ts,model/rotations.ts,model/placement.ts"
@@ -28,8 +30,10 @@ TESTS[discovery]="discovery"
 MUTATE[identity]="model/identity.ts,model/validateIdentity.ts"
 TESTS[identity]="identity,identityPlan,flowPermissions,undeclaredCallers,influxdbStart"
 MUTATE[render]="model/render/*.ts"
-TESTS[render]="alerts,gateway,mosquittoSessions,docs"
-ORDER=(cidr merge validate networks files day2 discovery identity render)
+TESTS[render]="alerts,gateway,gatewayStart,mosquittoSessions,nodeRed,influxdbStart,docs"
+MUTATE[components]="components/*.ts"
+TESTS[components]="providerFormat,program.dev,program.prod,program.wiring,identityProgram"
+ORDER=(cidr merge validate config networks files day2 discovery identity render components)
 
 groups=("$@")
 [ ${#groups[@]} -eq 0 ] && groups=("${ORDER[@]}")
