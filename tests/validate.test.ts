@@ -73,7 +73,7 @@ describe("validation of a valid stack", () => {
               { name: "coap", port: 8883, protocol: "udp", appProtocol: "metrics", purpose: "CoAP", published: 8883 },
             ],
             publish: { http: 9000 },
-            aliases: ["api-v1", "x-tasks"],
+            aliases: ["api-v1", "x-tasks", "z"],
             placement: ["node.role == manager", "node.labels.zone != north"],
             resources: { cpus: 1, reservedCpus: 1, memoryMb: 256, reservedMemoryMb: 256 },
             replicas: 3,
@@ -291,6 +291,10 @@ describe("services", () => {
     expect(problems({ publishMode: "host", services: { grafana } })).toEqual([]);
     expect(problems({ services: { grafana: { publish: { http: 3001 } } } })).toEqual([]);
     expect(problems({ services: { grafana: { endpointMode: "dnsrr" } } })).toEqual([]);
+    // One of two ports published is enough.
+    expect(problems({ services: { nats: { publish: { client: 4222 }, endpointMode: "dnsrr" } } })).toEqual([
+      { key: "services.nats.endpointMode", message },
+    ]);
   });
 
   it("rejects a secret in env by name or value, naming the variable that should carry its path", () => {
@@ -304,6 +308,8 @@ describe("services", () => {
               SECRET_FILE: "-----BEGIN PRIVATE KEY-----abc",
               db_key_path: "-----BEGIN PRIVATE KEY-----abc",
               KEYFILE: "-----BEGIN PRIVATE KEY-----abc",
+              PATH: "-----BEGIN PRIVATE KEY-----abc",
+              KEY_FILE_DATA: "-----BEGIN PRIVATE KEY-----abc",
             },
           },
         },
@@ -328,6 +334,16 @@ describe("services", () => {
         key: "services.grafana.env.KEYFILE",
         message:
           "looks like a secret (its value is a private key); deliver it as a Docker secret and pass its path in KEYFILE_FILE instead",
+      },
+      {
+        key: "services.grafana.env.PATH",
+        message:
+          "looks like a secret (its value is a private key); deliver it as a Docker secret and pass its path in PATH instead",
+      },
+      {
+        key: "services.grafana.env.KEY_FILE_DATA",
+        message:
+          "looks like a secret (its value is a private key); deliver it as a Docker secret and pass its path in KEY_FILE_DATA_FILE instead",
       },
     ]);
   });
@@ -383,6 +399,25 @@ describe("published host ports", () => {
     ]);
   });
 
+  it("names publish of a service that also lists its ports, when publish set the port", () => {
+    expect(
+      problems({
+        services: own("bridge", {
+          ports: [
+            { name: "http", port: 8000, appProtocol: "http", purpose: "status" },
+            { name: "web", port: 8001, appProtocol: "http", purpose: "web" },
+          ],
+          publish: { web: 2377 },
+        }),
+      }),
+    ).toEqual([
+      {
+        key: "services.bridge.publish.web",
+        message: "host port 2377 is reserved for Swarm cluster management; use 2378 instead",
+      },
+    ]);
+  });
+
   it("names the ports entry of a service that publishes other ports through publish", () => {
     expect(
       problems({
@@ -406,9 +441,11 @@ describe("published host ports", () => {
 
 describe("DNS aliases", () => {
   it("rejects an alias that is no DNS label, and stops there", () => {
-    expect(problems({ services: { grafana: { aliases: ["tasks_x", "a-"] } } })).toEqual([
+    expect(problems({ services: { grafana: { aliases: ["tasks_x", "a-", "9lives", "Ab", "b1"] } } })).toEqual([
       { key: "services.grafana.aliases[1]", message: 'must be a lower-case DNS label, but "tasks_x" was provided' },
       { key: "services.grafana.aliases[2]", message: 'must be a lower-case DNS label, but "a-" was provided' },
+      { key: "services.grafana.aliases[3]", message: 'must be a lower-case DNS label, but "9lives" was provided' },
+      { key: "services.grafana.aliases[4]", message: 'must be a lower-case DNS label, but "Ab" was provided' },
     ]);
   });
 
@@ -791,6 +828,7 @@ describe("placement constraints", () => {
     "node.platform.os == linux",
     "node.platform.arch != arm64",
     "node.labels.zone == north",
+    "node.labels.Zone_1 == North",
     "engine.labels.disk == ssd",
     "node.labels.a == x:y-z_w v.*()?+[]\\^$|/",
   ])("accepts %s", (text) => {
@@ -803,6 +841,10 @@ describe("placement constraints", () => {
       'must read "<attribute> == <value>" or "<attribute> != <value>", but "node.role = manager" was provided',
     ],
     ["node.role", 'must read "<attribute> == <value>" or "<attribute> != <value>", but "node.role" was provided'],
+    [
+      "!node.id == x",
+      'must read "<attribute> == <value>" or "<attribute> != <value>", but "!node.id == x" was provided',
+    ],
     ["== manager", 'must read "<attribute> == <value>" or "<attribute> != <value>", but "== manager" was provided'],
     ["node.hostnam == x", `unknown attribute "node.hostnam"; ${ATTRIBUTES}`],
     ["node.labels. == x", `unknown attribute "node.labels."; ${ATTRIBUTES}`],
