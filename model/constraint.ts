@@ -25,7 +25,7 @@ export function constraintProblem(text: string): string | undefined {
       `${LABEL_PREFIXES.map((p) => `${p}<key>`).join(" and ")}`
     );
   }
-  if (value === "" || !VALUE.test(value)) return `"${value}" is not a valid constraint value for ${attribute}`;
+  if (!VALUE.test(value)) return `"${value}" is not a valid constraint value for ${attribute}`;
   if (attribute === "node.role" && !ROLES.includes(value.toLowerCase())) {
     return `node.role is "manager" or "worker", but "${value}" was provided`;
   }

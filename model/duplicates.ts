@@ -10,7 +10,7 @@ import { Report } from "./validateServices";
 /** Reports each entry whose identity an earlier entry of the list already has. */
 export function reportDuplicates<T>(
   entries: readonly T[],
-  identity: (entry: T) => string | undefined,
+  identity: (entry: T) => string,
   path: (index: number) => readonly PropertyKey[],
   describe: (id: string, first: number) => string,
   report: Report,
@@ -18,7 +18,6 @@ export function reportDuplicates<T>(
   const seen = new Map<string, number>();
   entries.forEach((entry, i) => {
     const id = identity(entry);
-    if (id === undefined) return;
     const first = seen.get(id);
     if (first === undefined) seen.set(id, i);
     else report(path(i), describe(id, first));

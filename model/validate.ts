@@ -42,10 +42,8 @@ export function validateTopology(config: StackConfig, t: Topology): ConfigProble
 function checkTierNetworks(config: StackConfig, t: Topology, report: Report): void {
   config.tiers.forEach((entry, i) => {
     const network = t.tiers.find((x) => x.name === entry.name)!.network;
-    const earlier = (name: string) => {
-      const index = config.tiers.findIndex((x) => x.name === name);
-      return index < 0 || index < i;
-    };
+    // A tier only the catalog defines (index -1) counts as earlier than every stack tier.
+    const earlier = (name: string) => config.tiers.findIndex((x) => x.name === name) < i;
     const clash = t.tiers.find((x) => x.name !== entry.name && x.network === network && earlier(x.name));
     if (clash) {
       report(["tiers", i, "network"], `network name "${clash.network}" is already used by tier "${clash.name}"`);

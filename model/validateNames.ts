@@ -22,9 +22,10 @@ export function checkObjectNames(config: StackConfig, t: Topology, report: Repor
       .map((f) => ({ file: f.name, name: swarmObjectName(s.name, f.name, hash) }))
       .sort((a, b) => b.name.length - a.name.length)[0];
     if (!longest || longest.name.length <= MAX_SWARM_OBJECT_NAME) continue;
-    const client = config.tls.mqttClients.indexOf(s.name);
-    const path =
-      client >= 0 && longest.file.startsWith("mqtt-client") ? ["tls", "mqttClients", client] : ["services", s.name];
+    // The MQTT client files come from the service's entry in tls.mqttClients (wiring/mqttClient.ts).
+    const path = longest.file.startsWith("mqtt-client")
+      ? ["tls", "mqttClients", config.tls.mqttClients.indexOf(s.name)]
+      : ["services", s.name];
     const fits = s.name.length - (longest.name.length - MAX_SWARM_OBJECT_NAME);
     report(
       path,
