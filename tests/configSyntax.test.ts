@@ -74,6 +74,8 @@ describe("Docker image references", () => {
     `sha256:${hex(64, "A")}`,
     `sha256:${hex(63)}g`,
     `md5:${hex(32)}`,
+    // An algorithm without a known length must not build a pattern of its own.
+    "md5:a{undefined}",
     "sha256",
     `sha256:${hex(64)}:extra`,
     `:${hex(64)}`,
