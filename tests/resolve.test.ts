@@ -3,6 +3,7 @@
  * together, and what of a config the schema rejected is still checked across fields (model/salvage.ts).
  */
 import { parseStackConfig, StackConfigError } from "../model/config";
+import * as networks from "../model/networks";
 import { parseAndResolveStackConfig, resolveStackConfig, resolveTopology } from "../model/resolve";
 import { relatedKeys, salvageStackConfig } from "../model/salvage";
 
@@ -133,7 +134,54 @@ describe("parseAndResolveStackConfig", () => {
     ).toEqual([`${K}adminCidrs[0]: must be an IPv4 CIDR such as 10.20.0.0/16, but "x" was provided`]);
   });
 
+  it("leaves out only the cross-field problems related to some rejected key", () => {
+    // The new service's image and the domain are rejected; the missing fields concern the service alone.
+    expect(
+      problemsOf(
+        parsedAndResolved({
+          environment: "dev",
+          domain: "Bad",
+          services: { newsvc: { image: "", tiers: ["app"] } },
+          flows: ["grafana -> nosuch:1"],
+        }),
+      ),
+    ).toEqual([
+      `${K}domain: must be a lower-case DNS name, but "Bad" was provided`,
+      `${K}services.newsvc.image: Too small: expected string to have >=1 characters, but "" was provided`,
+      `${K}flows[0]: unknown service "nosuch" in "grafana -> nosuch:1"`,
+    ]);
+  });
+
   it("reports only the schema's problems when the rest is valid", () => {
+    expect(problemsOf(parsedAndResolved({ environment: "dev", domain: "Bad" }))).toEqual([
+      `${K}domain: must be a lower-case DNS name, but "Bad" was provided`,
+    ]);
+  });
+});
+
+describe("a planning failure that is no config problem", () => {
+  afterEach(() => jest.restoreAllMocks());
+  const failPlanning = () =>
+    jest.spyOn(networks, "planNetworks").mockImplementation(() => {
+      throw new Error("planner failed");
+    });
+
+  it("is thrown as it is when nothing in the config explains it", () => {
+    failPlanning();
+    const config = parseStackConfig({ environment: "dev" });
+    expect(() => resolveStackConfig(config)).toThrow(new Error("planner failed"));
+    expect(() => parseAndResolveStackConfig({ environment: "dev" })).toThrow(new Error("planner failed"));
+  });
+
+  it("gives way to the config's problems when there are some", () => {
+    failPlanning();
+    expect(problemsOf(resolved({ environment: "dev", flows: ["bad"] }))).toEqual([
+      `${K}flows[0]: must read "client -> server:port", but "bad" was provided`,
+    ]);
+  });
+
+  it("adds nothing to the schema's problems when it happens while checking the rest", () => {
+    failPlanning();
     expect(problemsOf(parsedAndResolved({ environment: "dev", domain: "Bad" }))).toEqual([
       `${K}domain: must be a lower-case DNS name, but "Bad" was provided`,
     ]);
@@ -171,6 +219,15 @@ describe("salvageStackConfig", () => {
     expect(raw.tls).toEqual({ validityDays: 0, organization: "Acme" });
   });
 
+  it("drops a rejected key inside a list element's object when its default can stand in", () => {
+    const salvaged = salvageStackConfig({
+      environment: "dev",
+      routes: [{ subdomain: "api", service: "api", port: 8000, admin: "yes" }],
+    });
+    expect(salvaged?.dropped).toEqual([["routes", 0, "admin"]]);
+    expect(salvaged?.config.routes[0]).toMatchObject({ subdomain: "api", admin: true });
+  });
+
   it("drops each unknown key", () => {
     const salvaged = salvageStackConfig({ environment: "dev", services: { grafana: { replica: 2, imag: "x" } } });
     expect(salvaged?.dropped).toEqual([
@@ -199,6 +256,7 @@ describe("salvageStackConfig", () => {
     ["a top-level object given as a list", { environment: "dev", tls: [] }],
     ["a list element", { environment: "dev", adminCidrs: ["10.0.0.0/8", "x"] }],
     ["a key inside a list element", { environment: "dev", tiers: [{ name: "Bad" }] }],
+    ["an element of a list inside an object", { environment: "dev", services: { grafana: { tiers: ["Bad"] } } }],
   ])("gives up rather than drop %s", (_label, raw) => {
     expect(salvageStackConfig(raw)).toBeUndefined();
   });
