@@ -32,7 +32,7 @@ TESTS[identity]="identity,identityPlan,flowPermissions,undeclaredCallers,influxd
 MUTATE[render]="model/render/*.ts"
 TESTS[render]="alerts,gateway,gatewayStart,mosquittoSessions,nodeRed,influxdbStart,docs"
 MUTATE[components]="components/*.ts"
-TESTS[components]="providerFormat,program.dev,program.prod,program.wiring,identityProgram"
+TESTS[components]="providerFormat,components"
 ORDER=(cidr merge validate config networks files day2 discovery identity render components)
 
 groups=("$@")
