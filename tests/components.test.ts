@@ -17,7 +17,8 @@ import { NetworkPlan, PlannedNetwork, planNetworks } from "../model/networks";
 import { LeafPlan } from "../model/pki";
 import { ServiceSpec, Topology } from "../model/types";
 import { productionWarnings } from "../model/warnings";
-import { evaluateProgram, Evaluation, RecordedResource } from "../tools/evaluate";
+import { EvaluateOptions, evaluateProgram, Evaluation, RecordedResource } from "../tools/evaluate";
+import { waitForRegistrations } from "../tools/runtimeHooks";
 import { MOCK_PRIVATE_KEY_MARKER, mockDigest, PlanMocks, REGISTRY_IMAGE_TOKEN } from "../tools/mocks";
 import { readStackConfig } from "../tools/stackFile";
 import { bridgeConfig, CONFIG, decode, NETWORK, ofType, SECRET, SERVICE, topologyFrom } from "./helpers";
@@ -28,9 +29,24 @@ const CSR = "tls:index/certRequest:CertRequest";
 const CERT = "tls:index/locallySignedCert:LocallySignedCert";
 const PASSWORD = "random:index/randomPassword:RandomPassword";
 
+/**
+ * Evaluates under mocks. An evaluation that fails midway leaves registrations in flight; they are let through to
+ * their own mock monitor before and after, so the next test's mocks never receive them (an unknown resource there
+ * would crash the process, not fail a test).
+ */
+async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
+  await waitForRegistrations().catch(() => undefined);
+  try {
+    return await evaluateProgram(options);
+  } catch (e) {
+    await waitForRegistrations().catch(() => undefined);
+    throw e;
+  }
+}
+
 /** Registers what `build` creates under plan mocks; `build`'s return value is resolved into `outputs`. */
 function register(build: () => Record<string, unknown>, mocks?: pulumi.runtime.Mocks): Promise<Evaluation> {
-  return evaluateProgram({ stack: "test", config: {}, mocks, load: async () => build() });
+  return evaluate({ stack: "test", config: {}, mocks, load: async () => build() });
 }
 
 const named = (e: Evaluation, name: string): RecordedResource => {
@@ -775,7 +791,7 @@ describe("IotStack", () => {
 
 describe("runProgram", () => {
   const run = (config: Record<string, string>) =>
-    evaluateProgram({ stack: "dev", config: { ...config, "other:key": "ignored" }, load: async () => runProgram() });
+    evaluate({ stack: "dev", config: { ...config, "other:key": "ignored" }, load: async () => runProgram() });
 
   it("registers the stack component from this stack's config and exports what it built", async () => {
     const e = await run(readStackConfig("dev").config);
