@@ -12,6 +12,7 @@ import { SwarmService, SwarmServiceArgs, withDefaults } from "../components/swar
 import { contentHash, createSwarmFile, fileResourceName, renderTemplate } from "../components/swarmFile";
 import { discoveryTable, endpoints, publishedPorts } from "../model/discovery";
 import { FileSpec } from "../model/fileSpec";
+import { dockerServiceName } from "../model/rollout";
 import { passwordIds } from "../model/files";
 import { NetworkPlan, PlannedNetwork, planNetworks } from "../model/networks";
 import { LeafPlan } from "../model/pki";
@@ -54,6 +55,9 @@ const named = (e: Evaluation, name: string): RecordedResource => {
   if (!r) throw new Error(`no resource ${name}; registered: ${e.resources.map((x) => x.name).join(", ")}`);
   return r;
 };
+
+/** The types of a resource's ancestors and its own, as its URN lists them. */
+const typeChain = (r: RecordedResource) => r.urn.split("::")[2];
 
 const labelsOf = (r: RecordedResource): Record<string, string> =>
   Object.fromEntries(r.inputs.labels.map((l: { label: string; value: string }) => [l.label, l.value]));
@@ -201,7 +205,7 @@ describe("SwarmService", () => {
           files: { files, env: { SHARED: "from-file", KEY_FILE: "/run/secrets/key" } },
           flows: ["db:5432", "cache:6379"],
           credentials: ["cache:svc", "db:admin"],
-          sharedCredentials: ["db:admin"],
+          sharedCredentials: ["cache:svc", "db:admin"],
           publishMode: "host",
           image: "ghcr.io/acme/svc@sha256:abc",
         }),
@@ -222,7 +226,7 @@ describe("SwarmService", () => {
       { label: "iot.tiers", value: "backend,frontend" },
       { label: "iot.flows", value: "db:5432,cache:6379" },
       { label: "iot.credentials", value: "cache:svc,db:admin" },
-      { label: "iot.shared-credentials", value: "db:admin" },
+      { label: "iot.shared-credentials", value: "cache:svc,db:admin" },
     ]);
     expect(svc.inputs.mode).toEqual({ replicated: { replicas: 3 } });
     expect(svc.inputs.endpointSpec).toEqual({
@@ -366,6 +370,12 @@ describe("SwarmService", () => {
     });
     const svc = named(e, "iot-svc");
     expect(svc.inputs.name).toMatch(/^svc-[0-9a-f]{8}$/);
+    expect(svc.inputs.name).toBe(
+      dockerServiceName(
+        serviceSpec({ ports: [{ name: "http", port: 8080, protocol: "tcp", appProtocol: "http", purpose: "" }] }),
+        ["net-a", "net-b"],
+      ),
+    );
     expect(e.outputs.serviceName).toBe(svc.inputs.name);
     expect(svc.deleteBeforeReplace).toBe(false);
     expect(svc.inputs.endpointSpec).toEqual({ mode: "dnsrr", ports: [] });
@@ -412,6 +422,7 @@ describe("Swarm files", () => {
 
   it("fileResourceName replaces every character but letters, digits and hyphens", () => {
     expect(fileResourceName("iot-svc", "My-File_2.conf/x")).toBe("iot-svc-My-File-2-conf-x");
+    expect(fileResourceName("iot-svc", "aZ09_z.A9/0")).toBe("iot-svc-aZ09-z-A9-0");
   });
 
   it("registers a config without placeholders of secrets as a Swarm config named by its content", async () => {
@@ -575,6 +586,9 @@ describe("Pki", () => {
       allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
     });
     expect(e.outputs.ca).toBe(certPem("p-ca"));
+    const tlsResources = e.resources.filter((r) => r.type.startsWith("tls:"));
+    expect(tlsResources.length).toBe(8);
+    for (const r of tlsResources) expect(typeChain(r)).toBe(`iot-swarm-net:security:Pki$${r.type}`);
     expect(leafResourceNames("p", "broker")).toEqual({
       key: "p-broker-key",
       csr: "p-broker-csr",
@@ -666,6 +680,20 @@ describe("IotStack", () => {
       return { reachability: stack.reachability, ca: stack.caCertPem };
     });
     expect(stackChildNames("st")).toMatchObject({ networks: "st-net", pki: "st-pki" });
+    // Each child hangs under its component, each component under the stack (`type$type::name` of the parent URN).
+    const parents = (type: string) =>
+      new Set(ofType(e.resources, type).map((r) => r.parent!.split("::").slice(2).join("::")));
+    const stackType = "iot-swarm-net:stack:IotStack";
+    expect(parents(NETWORK)).toEqual(new Set([`${stackType}$iot-swarm-net:network:SegmentedNetworks::st-net`]));
+    expect(parents(CERT)).toEqual(new Set([`${stackType}$iot-swarm-net:security:Pki::st-pki`]));
+    expect(parents(PASSWORD)).toEqual(new Set([`${stackType}::st`]));
+    const services = ofType(e.resources, SERVICE);
+    expect(parents(SERVICE)).toEqual(
+      new Set(services.map((r) => `${stackType}$iot-swarm-net:swarm:SwarmService::${r.name}`)),
+    );
+    expect(services.map((r) => typeChain(r))).toEqual(
+      services.map(() => `iot-swarm-net:swarm:SwarmService$${SERVICE}`),
+    );
     const plan = planNetworks(t);
     for (const n of plan.networks) {
       const r = named(e, `st-net-${n.name}`);
@@ -764,14 +792,17 @@ describe("IotStack", () => {
     expect(named(e, "st-pki-gateway-key").replacementTrigger).toBeUndefined();
   });
 
-  it("writes no registry look-up when digests are not pinned", async () => {
+  it("writes no registry look-up when digests are not pinned, and registers the plan it is given", async () => {
     const base = devTopology();
     const t: Topology = { ...base, pinImageDigests: false };
+    const planned = planNetworks(t);
+    const plan = { ...planned, networks: planned.networks.map((n, i) => (i === 0 ? { ...n, vxlanId: 4_000_000 } : n)) };
     const mocks = new CountingMocks();
     const e = await register(() => {
-      new IotStack("st", { topology: t, stack: "s1", plan: planNetworks(t) });
+      new IotStack("st", { topology: t, stack: "s1", plan });
       return {};
     }, mocks);
+    expect(named(e, `st-net-${plan.networks[0].name}`).inputs.options[VXLAN_ID_OPTION]).toBe("4000000");
     expect(mocks.lookups).toEqual([]);
     for (const s of t.services) expect(named(e, `st-${s.name}`).inputs.taskSpec.containerSpec.image).toBe(s.image);
   });
