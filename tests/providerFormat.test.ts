@@ -10,6 +10,7 @@ describe("goDuration: durations as the docker provider's shortDur writes them ba
     [120, "2m"],
     [300, "5m"],
     [3600, "1h"],
+    [36000, "10h"],
     [3660, "1h1m"],
     [3661, "1h1m1s"],
     [0.5, "500ms"],
