@@ -31,9 +31,14 @@ MUTATE[identity]="model/identity.ts,model/validateIdentity.ts"
 TESTS[identity]="identity,identityPlan,flowPermissions,undeclaredCallers,influxdbStart"
 MUTATE[render]="model/render/*.ts"
 TESTS[render]="alerts,gateway,gatewayStart,mosquittoSessions,nodeRed,influxdbStart,docs"
-MUTATE[components]="components/*.ts"
-TESTS[components]="providerFormat,program.dev,program.prod,program.wiring,identityProgram"
-ORDER=(cidr merge validate config networks files day2 discovery identity render components)
+# components/ in two groups: the components against the tests that register each alone (about 0.1 s a test), and
+# the stack and program files against the tests that register a whole stack (about a second a test), which would
+# otherwise run for every mutant of every component they reach.
+MUTATE[components]="components/swarmService.ts,components/swarmFile.ts,components/networks.ts,components/pki.ts,components/labels.ts,components/providerFormat.ts"
+TESTS[components]="providerFormat,components"
+MUTATE[componentStack]="components/iotStack.ts,components/program.ts,components/stackConfig.ts"
+TESTS[componentStack]="components,componentStack"
+ORDER=(cidr merge validate config networks files day2 discovery identity render components componentStack)
 
 groups=("$@")
 [ ${#groups[@]} -eq 0 ] && groups=("${ORDER[@]}")
