@@ -32,6 +32,7 @@ import { renderRedisAcl, renderRedisConfig } from "../model/render/redis";
 import { ServiceSpec, Topology } from "../model/types";
 import { topologyFrom } from "./helpers";
 
+/** Named .txt where the file is code (settings.js): tools that rewrite sources (StrykerJS' sandbox) leave them as they are. */
 const FIXTURES = path.join(__dirname, "fixtures", "render");
 
 /** `text` is the reviewed file `name`; with UPDATE_RENDER_FIXTURES set, it becomes it. */
@@ -473,7 +474,7 @@ describe("Node-RED's provisioned files", () => {
 
   it("are the reviewed files", () => {
     expectFixture("node-red-flows.json", renderNodeRedFlows(input()));
-    expectFixture("node-red-settings.js", renderNodeRedSettings(1881));
+    expectFixture("node-red-settings.js.txt", renderNodeRedSettings(1881));
     expectFixture("node-red-flows_cred.json", renderNodeRedCredentials("nr", "{{password.x}}"));
   });
 
