@@ -6,6 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { serviceFiles } from "../model/files";
 import { Identity, planIdentities } from "../model/identity";
 import { alertRules, CERT_EXPIRY_WARNING_DAYS, renderAlertRules } from "../model/render/alerts";
 import { GATEWAY_START_WAIT_SECONDS, renderGatewayStart } from "../model/render/gatewayStart";
@@ -76,6 +77,9 @@ describe("the HAProxy gateway configuration", () => {
       "  bind :8443 ssl crt /run/secrets/gateway.pem alpn h2,http/1.1",
     ]);
     expect(none).toContain("\n  http-request redirect scheme https code 301\n");
+    const portless = renderHaproxyConfig(t, { ...service(t, "gateway"), ports: [] });
+    expect(binds(portless)).toEqual(binds(none));
+    expect(starting(portless, "  http-request redirect")).toEqual(["  http-request redirect scheme https code 301"]);
   });
 
   it("redirects to the published HTTPS port unless it is 443 or unpublished", () => {
@@ -87,6 +91,11 @@ describe("the HAProxy gateway configuration", () => {
     });
     const redirect = (s: ServiceSpec) => starting(renderHaproxyConfig(t, s), "  http-request redirect");
     expect(redirect(publishing(443))).toEqual(["  http-request redirect scheme https code 301"]);
+    // The HTTPS port's, wherever it is in the list.
+    const https = gw.ports.find((p) => p.name === "https")!;
+    const httpFirst = { ...gw, ports: [...gw.ports.filter((p) => p !== https), https] };
+    expect(httpFirst.ports[0]).toMatchObject({ name: "http", published: 80 });
+    expect(redirect(httpFirst)).toEqual(["  http-request redirect scheme https code 301"]);
     expect(redirect(publishing(undefined))).toEqual(["  http-request redirect scheme https code 301"]);
     expect(redirect(publishing(9443))).toEqual([
       "  http-request redirect location https://%[req.hdr(host),field(1,:)]:9443%[capture.req.uri] code 301",
@@ -344,6 +353,44 @@ describe("the Grafana provisioning", () => {
     expect(starting(text, "    user: ")).toEqual(["    user: grafana"]);
     expect(starting(text, "      password: ")).toEqual([
       "      password: $__file{/run/secrets/grafana-influxdb-password}",
+    ]);
+    // Without Grafana's flow to InfluxDB, none of the identities planned is its InfluxDB login.
+    const noInflux: Topology = {
+      ...reordered,
+      flows: reordered.flows.filter((f) => !(f.from === "grafana" && f.to === "influxdb")),
+    };
+    expect(starting(renderGrafanaDatasources(noInflux), "  - name: ")).toEqual(["  - name: Prometheus"]);
+  });
+
+  it("has no InfluxDB data source for a flow to a port where InfluxDB takes no password: no user to log in as", () => {
+    const t = dev();
+    const elsewhere: Topology = {
+      ...t,
+      flows: t.flows.map((f) => (f.from === "grafana" && f.to === "influxdb" ? { ...f, port: 8088 } : f)),
+    };
+    expect(planIdentities(elsewhere).filter((i) => i.client === "grafana")).toEqual([]);
+    expect(starting(renderGrafanaDatasources(elsewhere), "  - name: ")).toEqual(["  - name: Prometheus"]);
+  });
+});
+
+describe("where the files land", () => {
+  const fileOf = (t: Topology, s: ServiceSpec, name: string) => serviceFiles(t, s).files.find((f) => f.name === name)!;
+
+  it("Redis reads its configuration where its command names it", () => {
+    const t = dev();
+    const redis = service(t, "redis");
+    expect(redis.command).toEqual(["redis-server", fileOf(t, redis, "redis.conf").target]);
+  });
+
+  it("the gateway runs its start script from an absolute path, which starts HAProxy with the image's configuration file", () => {
+    const t = dev();
+    const gw = service(t, "gateway");
+    const start = fileOf(t, gw, "gateway-start.sh");
+    expect(gw.command).toEqual(["sh", start.target]);
+    expect(start.target).toMatch(/^\/.+\.sh$/);
+    expect(fileOf(t, gw, "haproxy.cfg").target).toBe("/usr/local/etc/haproxy/haproxy.cfg");
+    expect(starting(start.template, "run() ")).toEqual([
+      "run() { exec haproxy -W -db -f '/usr/local/etc/haproxy/haproxy.cfg'; }",
     ]);
   });
 });
