@@ -362,6 +362,27 @@ describe("the Grafana provisioning", () => {
     expect(starting(renderGrafanaDatasources(noInflux), "  - name: ")).toEqual(["  - name: Prometheus"]);
   });
 
+  it("logs in to the InfluxDB it names, not to a second InfluxDB service Grafana reaches too", () => {
+    const t = dev();
+    const influx = service(t, "influxdb");
+    const toInflux = t.flows.find((f) => f.from === "grafana" && f.to === "influxdb")!;
+    const two: Topology = {
+      ...t,
+      services: [...t.services, { ...influx, name: "influx-archive" }],
+      flows: [{ ...toInflux, to: "influx-archive" }, ...t.flows],
+    };
+    expect(
+      planIdentities(two)
+        .filter((i) => i.client === "grafana")
+        .map((i) => i.server),
+    ).toEqual(["influx-archive", "influxdb"]);
+    const text = renderGrafanaDatasources(two);
+    expect(starting(text, "    url: ")).toEqual(["    url: http://prometheus:9090", "    url: http://influxdb:8086"]);
+    expect(starting(text, "      password: ")).toEqual([
+      "      password: $__file{/run/secrets/grafana-influxdb-password}",
+    ]);
+  });
+
   it("has no InfluxDB data source for a flow to a port where InfluxDB takes no password: no user to log in as", () => {
     const t = dev();
     const elsewhere: Topology = {
