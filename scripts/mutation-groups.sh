@@ -30,7 +30,7 @@ TESTS[discovery]="discovery"
 MUTATE[identity]="model/identity.ts,model/validateIdentity.ts"
 TESTS[identity]="identity,identityPlan,flowPermissions,undeclaredCallers,influxdbStart"
 MUTATE[render]="model/render/*.ts"
-TESTS[render]="alerts,gateway,gatewayStart,mosquittoSessions,nodeRed,influxdbStart,docs"
+TESTS[render]="renderedConfigs,alerts,gateway,mosquittoSessions,nodeRed,influxdbStart"
 # components/ in two groups: the components against the tests that register each alone (about 0.1 s a test), and
 # the stack and program files against the tests that register a whole stack (about a second a test), which would
 # otherwise run for every mutant of every component they reach.

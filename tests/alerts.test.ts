@@ -1,10 +1,15 @@
 import { parse } from "yaml";
-import { alertRules, renderAlertRules } from "../model/render/alerts";
+import { AlertRule, alertRules, renderAlertRules } from "../model/render/alerts";
+import { Topology } from "../model/types";
 import { topologyFrom } from "./helpers";
 
 describe("the Prometheus alert rules", () => {
-  const t = topologyFrom({ environment: "prod", domain: "energy.example.com" });
-  const certRules = alertRules(t).filter((r) => r.alert === "CertificateExpiringSoon");
+  let t: Topology;
+  let certRules: AlertRule[];
+  beforeEach(() => {
+    t = topologyFrom({ environment: "prod", domain: "energy.example.com" });
+    certRules = alertRules(t).filter((r) => r.alert === "CertificateExpiringSoon");
+  });
 
   it("compares certificate expiry as a vector, since Prometheus refuses a rules file comparing two scalars", () => {
     expect(certRules.length).toBeGreaterThan(0);

@@ -1,13 +1,18 @@
 import { renderHaproxyConfig, SERVER_SLOTS } from "../model/render/haproxy";
+import { Topology } from "../model/types";
 import { apiServiceConfig, topologyFrom } from "./helpers";
 
 describe("the generated HAProxy gateway configuration", () => {
-  const t = topologyFrom({
-    environment: "prod",
-    domain: "energy.example.com",
-    adminCidrs: ["10.50.0.0/24", "192.0.2.0/28"],
+  let t: Topology;
+  let cfg: string;
+  beforeEach(() => {
+    t = topologyFrom({
+      environment: "prod",
+      domain: "energy.example.com",
+      adminCidrs: ["10.50.0.0/24", "192.0.2.0/28"],
+    });
+    cfg = renderHaproxyConfig(t);
   });
-  const cfg = renderHaproxyConfig(t);
 
   it("terminates TLS with the gateway certificate and redirects HTTP to HTTPS", () => {
     expect(cfg).toMatch(/bind :8443 ssl crt \/run\/secrets\/gateway\.pem/);

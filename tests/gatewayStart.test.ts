@@ -19,7 +19,10 @@ const gateway = (t: Topology) => t.services.find((s) => s.app === "haproxy")!;
 const startFile = (t: Topology) => serviceFiles(t, gateway(t)).files.find((f) => f.name === "gateway-start.sh")!;
 
 describe("the gateway's start script, as rendered", () => {
-  const t = topologyFrom({ environment: "prod", domain: "energy.example.com" });
+  let t: Topology;
+  beforeEach(() => {
+    t = topologyFrom({ environment: "prod", domain: "energy.example.com" });
+  });
 
   it("probes each backend at the address, port and health path HAProxy checks it on", () => {
     const cfg = renderHaproxyConfig(t);

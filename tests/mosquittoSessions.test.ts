@@ -3,9 +3,12 @@ import { readStackConfig } from "../tools/stackFile";
 import { topologyFrom } from "./helpers";
 
 describe("the broker's persistent sessions", () => {
-  const lines = renderMosquittoConfig(
-    topologyFrom(readStackConfig("prod").config as Record<string, unknown>, { namespaced: true }),
-  ).split("\n");
+  let lines: string[];
+  beforeEach(() => {
+    lines = renderMosquittoConfig(
+      topologyFrom(readStackConfig("prod").config as Record<string, unknown>, { namespaced: true }),
+    ).split("\n");
+  });
   const setting = (key: string) => lines.filter((l) => l.startsWith(`${key} `)).map((l) => l.slice(key.length + 1));
 
   it("keeps sessions and queued messages on the broker's volume, saved at a bounded interval", () => {

@@ -7,7 +7,8 @@ import { topologyFrom } from "./helpers";
 
 type FlowNode = Record<string, unknown> & { id: string; type: string; wires?: string[][] };
 
-const prod = topologyFrom(readStackConfig("prod").config as Record<string, unknown>, { namespaced: true });
+/** The prod stack's topology, built before each test (not at load, where a broken renderer would stop the file). */
+let prod: Topology;
 const spec = (t: Topology) => t.services.find((s) => s.name === "node-red")!;
 const files = (t: Topology) => serviceFiles(t, spec(t)).files;
 const file = (t: Topology, name: string): FileSpec => {
@@ -39,6 +40,10 @@ function runFunction(body: string, msg: Record<string, unknown>): { out: unknown
 }
 
 describe("Node-RED's provisioned telemetry flow", () => {
+  beforeEach(() => {
+    prod = topologyFrom(readStackConfig("prod").config as Record<string, unknown>, { namespaced: true });
+  });
+
   it("subscribes with QoS 1 to every device's telemetry through the broker from the model", () => {
     const [subscribe] = ofType(prod, "mqtt in");
     expect(subscribe).toMatchObject({ topic: "devices/+/telemetry", qos: "1", datatype: "json" });
