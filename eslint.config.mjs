@@ -6,7 +6,7 @@ import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "bin/**", ".e2e/**", "**/*.js", "**/*.mjs", "policies/bin/**", ".tmp-*/**"] },
+  { ignores: ["node_modules/**", "bin/**", ".e2e/**", "**/*.js", "**/*.mjs", "policies/bin/**", ".tmp-*/**", ".stryker/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
