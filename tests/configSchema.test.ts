@@ -735,24 +735,7 @@ describe("raw values as Pulumi passes them", () => {
   });
 
   it("keeps text that only looks like JSON, untrimmed", () => {
-    expect(
-      decodeConfigValues({
-        bad: " {bad",
-        list: "[1,",
-        exp: "1e5",
-        hex: "0x10",
-        dot: "1.",
-        lead: ".5",
-        trail: "5a",
-        word: "a5",
-        nul: "null",
-        str: '"quoted"',
-        bracketed: '"[x]"',
-        plus: "+1",
-        name: "dev",
-        truthy: "True",
-      }),
-    ).toEqual({
+    const text = {
       bad: " {bad",
       list: "[1,",
       exp: "1e5",
@@ -767,7 +750,9 @@ describe("raw values as Pulumi passes them", () => {
       plus: "+1",
       name: "dev",
       truthy: "True",
-    });
+    };
+    // A copy goes in, so a decoder that rewrote its input in place could not pass by returning it.
+    expect(decodeConfigValues({ ...text })).toEqual(text);
   });
 
   it("parses decoded values, so JSON strings and objects give the same config", () => {
