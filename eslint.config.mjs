@@ -6,7 +6,18 @@ import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "bin/**", ".e2e/**", "**/*.js", "**/*.mjs", "policies/bin/**", ".tmp-*/**", ".stryker/**"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "bin/**",
+      ".e2e/**",
+      "**/*.js",
+      "**/*.mjs",
+      "policies/bin/**",
+      ".tmp-*/**",
+      ".stryker/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
