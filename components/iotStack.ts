@@ -114,7 +114,6 @@ export class IotStack extends pulumi.ComponentResource {
           image: image(spec.image),
           flows: t.flows.filter((f) => f.from === spec.name).map((f) => `${f.to}:${f.port}`),
           credentials: credentialLabel(held(spec.name)),
-          sharedCredentials: credentialLabel(held(spec.name).filter((i) => i.shared)),
           publishMode: t.publishMode,
           platforms: t.platforms,
         },

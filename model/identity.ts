@@ -59,8 +59,6 @@ export interface Identity {
   readonly env: Readonly<Record<string, string>>;
   /** The file is one of the client application's own (`presentsIn`), not a secret file of the credential alone. */
   readonly inAppFile?: boolean;
-  /** Held by others too by design (written to `iot.shared-credentials`); no identity the plan makes is. */
-  readonly shared: boolean;
   /** How to replace it. */
   readonly rotate: string;
 }
@@ -130,7 +128,6 @@ function passwordIdentity(flow: FlowSpec, client: ServiceSpec, server: ServiceSp
       file: carried ?? { name: `${server.name}-password`, path },
       ...(carried ? { inAppFile: true } : {}),
       env: {},
-      shared: false,
       rotate:
         `set rotations.${id} to a new value; only this client and ${server.name} roll ` +
         `(${server.name}'s start script sets the new password on its v1 user)`,
@@ -148,7 +145,6 @@ function passwordIdentity(flow: FlowSpec, client: ServiceSpec, server: ServiceSp
     ...(redis ? { redis } : { nats }),
     file: { name: `${server.name}-password`, path },
     env: { [`${prefix}_USERNAME`]: flow.from, [`${prefix}_PASSWORD_FILE`]: path },
-    shared: false,
     rotate: rotateById(id),
   };
 }
@@ -166,7 +162,6 @@ function certificateIdentity(t: Topology, flow: FlowSpec, server: ServiceSpec): 
     scope: topics.length > 0 ? `topics: ${topics.join(", ")}` : "no topics (the broker's ACL grants none)",
     file: { name: "mqtt-client.key", path: mqttClientPaths(flow.from).key },
     env: {},
-    shared: false,
     rotate: `set rotations.${name} to a new value (new key and certificate), or tls.reissue for every leaf`,
   };
 }

@@ -72,8 +72,10 @@ describe("the identity plan of the reference stack", () => {
       "nats:nats-node-red",
       "redis:redis-node-red",
     ]);
-    // The admin token is no client's: nothing is shared.
-    expect(planIdentities(t).filter((i) => i.shared)).toEqual([]);
+    // The admin token is no client's, and no two flows share a credential.
+    const credentials = planIdentities(t).map((i) => i.credential);
+    expect(credentials).not.toContain("influxdb-token");
+    expect(new Set(credentials).size).toBe(credentials.length);
   });
 });
 

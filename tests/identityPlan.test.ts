@@ -40,7 +40,6 @@ describe("a Redis identity", () => {
       redis: { keys: ["bridge:*"], commands: ["+@all", "-@dangerous"] },
       file: { name: "redis-password", path: "/run/secrets/bridge-redis-password" },
       env: { REDIS_USERNAME: "bridge", REDIS_PASSWORD_FILE: "/run/secrets/bridge-redis-password" },
-      shared: false,
     });
     expect(id.nats).toBeUndefined();
     expect(id.influxdb).toBeUndefined();
@@ -264,7 +263,6 @@ describe("an MQTT client certificate", () => {
       scope: "topics: read devices/#, write commands/#",
       file: { name: "mqtt-client.key", path: "/run/secrets/node-red-mqtt-client.key" },
       env: {},
-      shared: false,
     });
     expect(id.redis ?? id.nats ?? id.influxdb).toBeUndefined();
     expect(id.rotate).toContain("set rotations.mqtt-client-node-red to a new value (new key and certificate)");

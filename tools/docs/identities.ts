@@ -24,7 +24,7 @@ function serverSide(t: Topology, i: Identity): string {
 const rows = (t: Topology) =>
   planIdentities(t).map((i) => [
     `${i.client} -> ${i.server}:${i.flow.port}`,
-    i.kind + (i.shared ? " (shared, operator-held)" : ""),
+    i.kind,
     code(i.credential),
     i.scope,
     `secret ${code(i.file.name)} at ${code(i.file.path)} in ${i.client}${Object.keys(i.env).length > 0 ? `; env ${Object.keys(i.env).map(code).join(", ")}` : ""}`,
